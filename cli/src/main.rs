@@ -1,0 +1,2 @@
+//! The `flowpost` command line.
+fn main() {}
