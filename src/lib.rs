@@ -7,5 +7,10 @@
 pub mod density;
 pub mod draws;
 
-pub use density::{DensityError, GradientCheckError, GradientCheckReport, LogDensity, check_gradient};
+pub use density::{
+    DensityError, GradientCheckError, GradientCheckReport, LogDensity, check_gradient,
+};
 pub use draws::{ChainDraws, DrawStats, Draws, DrawsError};
+pub mod bijection;
+pub(crate) mod linalg;
+pub mod rng;

@@ -1,0 +1,235 @@
+//! Composition of bijections: forward applies layer 0 first (latent side) and the last layer
+//! last (target side). The chain owns the parameter layout (one flat vector, layer after layer)
+//! and a tape layout holding every layer's input, so one backward pass serves both the
+//! parameter gradient (variational fit) and the input gradient (NeuTra).
+//!
+//! A layer can be *frozen*: it takes part in forward/inverse/backward with respect to its input,
+//! but receives no parameter gradient (a fixed Gaussian preconditioner, say).
+
+use super::{Bijection, LayerSpec, assert_len};
+
+/// A sequence of bijections with one flat parameter vector.
+///
+/// ```
+/// use flowpost::bijection::{Bijection, Chain, ElementwiseAffine, Permutation};
+/// let chain = Chain::new(vec![
+///     Box::new(Permutation::reversal(2)),
+///     Box::new(ElementwiseAffine::new(2)),
+/// ]);
+/// let params = [0.0, 1.0, 0.0, 0.0]; // loc = (0, 1), unit scales
+/// let mut tape = vec![0.0; chain.tape_len()];
+/// let mut y = [0.0; 2];
+/// chain.forward(&params, &[5.0, 7.0], &mut y, &mut tape);
+/// assert_eq!(y, [7.0, 6.0]);
+/// ```
+#[derive(Debug)]
+pub struct Chain {
+    dim: usize,
+    layers: Vec<Box<dyn Bijection>>,
+    frozen: Vec<bool>,
+    param_offsets: Vec<usize>,
+    tape_offsets: Vec<usize>,
+    tape_len: usize,
+}
+
+impl Chain {
+    /// Composes `layers` (applied in order in the forward direction).
+    #[track_caller]
+    pub fn new(layers: Vec<Box<dyn Bijection>>) -> Self {
+        let n = layers.len();
+        Self::with_frozen(layers, vec![false; n])
+    }
+
+    /// As [`new`](Chain::new), with a frozen flag per layer.
+    #[track_caller]
+    pub fn with_frozen(layers: Vec<Box<dyn Bijection>>, frozen: Vec<bool>) -> Self {
+        assert!(!layers.is_empty(), "a chain needs at least one layer");
+        assert_eq!(layers.len(), frozen.len(), "one frozen flag per layer");
+        let dim = layers[0].dim();
+        assert!(
+            layers.iter().all(|l| l.dim() == dim),
+            "all layers must have the same dimension"
+        );
+        let mut param_offsets = vec![0];
+        let mut tape_offsets = vec![layers.len() * dim];
+        for l in &layers {
+            param_offsets.push(param_offsets.last().unwrap() + l.num_params());
+            tape_offsets.push(tape_offsets.last().unwrap() + l.tape_len());
+        }
+        let tape_len = tape_offsets.last().unwrap() + 2 * dim;
+        Chain {
+            dim,
+            layers,
+            frozen,
+            param_offsets,
+            tape_offsets,
+            tape_len,
+        }
+    }
+
+    /// The layers, in forward order.
+    pub fn layers(&self) -> &[Box<dyn Bijection>] {
+        &self.layers
+    }
+
+    /// Whether layer `i` is frozen.
+    pub fn is_frozen(&self, i: usize) -> bool {
+        self.frozen[i]
+    }
+
+    /// The range of layer `i`'s parameters in the flat vector.
+    pub fn param_range(&self, i: usize) -> std::ops::Range<usize> {
+        self.param_offsets[i]..self.param_offsets[i + 1]
+    }
+
+    /// A zeroed tape of the right length.
+    pub fn new_tape(&self) -> Vec<f64> {
+        vec![0.0; self.tape_len]
+    }
+
+    fn split_tape<'a>(&self, tape: &'a mut [f64]) -> (&'a mut [f64], &'a mut [f64], &'a mut [f64]) {
+        let n = self.layers.len();
+        let (inputs, rest) = tape.split_at_mut(n * self.dim);
+        let (layer_tapes, scratch) = rest.split_at_mut(self.tape_offsets[n] - self.tape_offsets[0]);
+        (inputs, layer_tapes, scratch)
+    }
+
+    fn layer_tape<'a>(&self, layer_tapes: &'a mut [f64], i: usize) -> &'a mut [f64] {
+        let base = self.tape_offsets[0];
+        &mut layer_tapes[self.tape_offsets[i] - base..self.tape_offsets[i + 1] - base]
+    }
+}
+
+impl Clone for Chain {
+    fn clone(&self) -> Self {
+        match self.spec().build() {
+            Ok(b) => *b.into_chain().expect("a chain's spec builds a chain"),
+            Err(e) => unreachable!("a chain's own spec is valid: {e}"),
+        }
+    }
+}
+
+impl Bijection for Chain {
+    fn dim(&self) -> usize {
+        self.dim
+    }
+
+    fn num_params(&self) -> usize {
+        *self.param_offsets.last().unwrap()
+    }
+
+    fn tape_len(&self) -> usize {
+        self.tape_len
+    }
+
+    fn init_params(&self, params: &mut [f64], rng: &mut dyn rand::Rng) {
+        assert_len("params", params.len(), self.num_params());
+        for (i, l) in self.layers.iter().enumerate() {
+            l.init_params(&mut params[self.param_range(i)], rng);
+        }
+    }
+
+    fn forward(&self, params: &[f64], x: &[f64], y: &mut [f64], tape: &mut [f64]) -> f64 {
+        let (d, n) = (self.dim, self.layers.len());
+        assert_len("params", params.len(), self.num_params());
+        assert_len("x", x.len(), d);
+        assert_len("y", y.len(), d);
+        assert_len("tape", tape.len(), self.tape_len);
+        let (inputs, layer_tapes, _) = self.split_tape(tape);
+        inputs[..d].copy_from_slice(x);
+        let mut log_det = 0.0;
+        for i in 0..n {
+            let p = &params[self.param_range(i)];
+            let lt = self.layer_tape(layer_tapes, i);
+            if i + 1 < n {
+                let (cur, next) = inputs[i * d..(i + 2) * d].split_at_mut(d);
+                log_det += self.layers[i].forward(p, cur, next, lt);
+            } else {
+                log_det += self.layers[i].forward(p, &inputs[i * d..(i + 1) * d], y, lt);
+            }
+        }
+        log_det
+    }
+
+    fn inverse(&self, params: &[f64], y: &[f64], x: &mut [f64], tape: &mut [f64]) -> f64 {
+        let (d, n) = (self.dim, self.layers.len());
+        assert_len("params", params.len(), self.num_params());
+        assert_len("x", x.len(), d);
+        assert_len("y", y.len(), d);
+        assert_len("tape", tape.len(), self.tape_len);
+        let (inputs, layer_tapes, _) = self.split_tape(tape);
+        let mut log_det = 0.0;
+        // Layer i's input is recovered into slot i; the last layer inverts y itself.
+        for i in (0..n).rev() {
+            let p = &params[self.param_range(i)];
+            let lt = self.layer_tape(layer_tapes, i);
+            if i + 1 < n {
+                let (cur, next) = inputs[i * d..(i + 2) * d].split_at_mut(d);
+                log_det += self.layers[i].inverse(p, next, cur, lt);
+            } else {
+                log_det += self.layers[i].inverse(p, y, &mut inputs[i * d..(i + 1) * d], lt);
+            }
+        }
+        x.copy_from_slice(&inputs[..d]);
+        log_det
+    }
+
+    fn backward(
+        &self,
+        params: &[f64],
+        _x: &[f64],
+        tape: &mut [f64],
+        gy: &[f64],
+        g_log_det: f64,
+        gx: &mut [f64],
+        mut gparams: Option<&mut [f64]>,
+    ) {
+        let (d, n) = (self.dim, self.layers.len());
+        assert_len("gy", gy.len(), d);
+        assert_len("gx", gx.len(), d);
+        let (inputs, layer_tapes, scratch) = self.split_tape(tape);
+        let (mut ga, mut gb) = scratch.split_at_mut(d);
+        ga.copy_from_slice(gy);
+        for i in (0..n).rev() {
+            let range = self.param_range(i);
+            let p = &params[range.clone()];
+            let lt = self.layer_tape(layer_tapes, i);
+            let gp = match (&mut gparams, self.frozen[i]) {
+                (Some(g), false) => Some(&mut g[range]),
+                _ => None,
+            };
+            self.layers[i].backward(p, &inputs[i * d..(i + 1) * d], lt, ga, g_log_det, gb, gp);
+            std::mem::swap(&mut ga, &mut gb);
+        }
+        gx.copy_from_slice(ga);
+    }
+
+    fn solve_jacobian_transpose(
+        &self,
+        params: &[f64],
+        _x: &[f64],
+        tape: &mut [f64],
+        v: &[f64],
+        u: &mut [f64],
+    ) {
+        // J = J_n ⋯ J_1, so Jᵀu = v is solved layer by layer from the latent side.
+        let (d, n) = (self.dim, self.layers.len());
+        let (inputs, layer_tapes, scratch) = self.split_tape(tape);
+        let (mut ga, mut gb) = scratch.split_at_mut(d);
+        ga.copy_from_slice(v);
+        for i in 0..n {
+            let p = &params[self.param_range(i)];
+            let lt = self.layer_tape(layer_tapes, i);
+            self.layers[i].solve_jacobian_transpose(p, &inputs[i * d..(i + 1) * d], lt, ga, gb);
+            std::mem::swap(&mut ga, &mut gb);
+        }
+        u.copy_from_slice(ga);
+    }
+
+    fn spec(&self) -> LayerSpec {
+        LayerSpec::Chain {
+            layers: self.layers.iter().map(|l| l.spec()).collect(),
+            frozen: self.frozen.clone(),
+        }
+    }
+}
