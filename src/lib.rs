@@ -13,4 +13,5 @@ pub use density::{
 pub use draws::{ChainDraws, DrawStats, Draws, DrawsError};
 pub mod bijection;
 pub(crate) mod linalg;
+pub mod optim;
 pub mod rng;
