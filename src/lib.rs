@@ -15,3 +15,12 @@ pub mod bijection;
 pub(crate) mod linalg;
 pub mod optim;
 pub mod rng;
+pub mod error;
+pub mod flow;
+pub mod nuts;
+pub mod progress;
+pub mod sample;
+pub mod vi;
+
+pub use error::Error;
+pub use sample::{CostReport, GradEvals, Method, Run, SampleSettings, Seconds, sample, sample_with};

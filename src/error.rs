@@ -1,0 +1,77 @@
+//! The library's top-level error: what can stop a fit or a sampling run, with enough context
+//! (which setting, which dimension, which chain) to act on.
+
+use crate::density::DensityError;
+
+/// Why a run could not be completed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A setting is out of range.
+    #[error("invalid setting `{field}`: {reason}")]
+    Settings {
+        /// The setting.
+        field: String,
+        /// Why it is invalid.
+        reason: String,
+    },
+    /// Two things that must have the same size do not.
+    #[error("{what}: expected {expected}, got {got}")]
+    DimensionMismatch {
+        /// What was compared.
+        what: &'static str,
+        /// The size required.
+        expected: usize,
+        /// The size found.
+        got: usize,
+    },
+    /// The log-density failed fatally (or panicked).
+    #[error("{context}: {source}")]
+    Density {
+        /// Where it happened (e.g. "chain 2, draw 35").
+        context: String,
+        /// The density's error.
+        source: DensityError,
+    },
+    /// No starting point with a finite log-density and gradient was found.
+    #[error(
+        "no valid starting point after {attempts} attempts (last error: {last_error}); \
+         check that the log-density is finite somewhere in [-2, 2]^d"
+    )]
+    NoValidInit {
+        /// Points tried.
+        attempts: usize,
+        /// The last failure.
+        last_error: String,
+    },
+    /// The variational fit failed (diverged, or every sample failed).
+    #[error("variational fit failed at step {step}: {reason}")]
+    ViDiverged {
+        /// Optimization step.
+        step: usize,
+        /// What went wrong.
+        reason: String,
+    },
+    /// nuts-rs reported an error.
+    #[error("sampler error in chain {chain}: {message}")]
+    Sampler {
+        /// Chain index (1-based).
+        chain: usize,
+        /// nuts-rs's message.
+        message: String,
+    },
+    /// Reading or writing a file failed.
+    #[error("{path}: {reason}")]
+    File {
+        /// The file.
+        path: String,
+        /// What went wrong (line numbers where they apply).
+        reason: String,
+    },
+}
+
+impl Error {
+    pub(crate) fn settings(field: &str, reason: &str) -> Self {
+        Error::Settings { field: field.to_string(), reason: reason.to_string() }
+    }
+}

@@ -1,0 +1,228 @@
+//! A normalizing flow: a standard normal base N(0, I) pushed through a [`Chain`] with its flat
+//! parameter vector. Sampling runs the chain forward (one pass per IAF layer); the density of a
+//! given point needs the inverse.
+//!
+//! [`FlowSettings`] and [`Flow::default_for`] build the default NeuTra flow:
+//!
+//! z → IAF → reverse → IAF → reverse → IAF → elementwise affine → Gaussian → θ
+//!
+//! where the last layer is a *frozen* dense (or, in high dimension, diagonal) affine map holding
+//! a Gaussian fit of the target (see [`vi::init`](crate::vi::init)), so every trained layer works
+//! in standardized coordinates and Adam's steps have a common scale.
+
+use crate::bijection::{
+    Activation, AffineIaf, Bijection, Chain, ElementwiseAffine, LowerTriangularAffine, Permutation,
+    ScaleClamp,
+};
+use crate::rng::fill_standard_normal;
+
+/// Architecture of the default flow.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct FlowSettings {
+    /// Number of IAF layers (0 gives a Gaussian flow: affine layers only).
+    pub num_iaf_layers: usize,
+    /// Hidden widths of each IAF's MADE; `None` picks `[w, w]` with w = clamp(2d, 16, 256).
+    pub hidden: Option<Vec<usize>>,
+    /// MADE nonlinearity.
+    pub activation: Activation,
+    /// Soft clamp on each IAF layer's log-scale.
+    pub max_log_scale: f64,
+}
+
+impl Default for FlowSettings {
+    fn default() -> Self {
+        FlowSettings {
+            num_iaf_layers: 3,
+            hidden: None,
+            activation: Activation::Elu,
+            max_log_scale: ScaleClamp::default().max_log_scale,
+        }
+    }
+}
+
+impl FlowSettings {
+    /// The hidden widths for dimension `dim`.
+    pub fn hidden_for(&self, dim: usize) -> Vec<usize> {
+        self.hidden.clone().unwrap_or_else(|| {
+            let w = (2 * dim).clamp(16, 256);
+            vec![w, w]
+        })
+    }
+
+    /// Checks the settings.
+    pub fn validate(&self) -> Result<(), crate::Error> {
+        if let Some(h) = &self.hidden {
+            if h.is_empty() || h.contains(&0) {
+                return Err(crate::Error::settings("flow.hidden", "widths must be non-empty and positive"));
+            }
+        }
+        if !(self.max_log_scale > 0.0 && self.max_log_scale.is_finite()) {
+            return Err(crate::Error::settings("flow.max_log_scale", "must be positive and finite"));
+        }
+        Ok(())
+    }
+}
+
+/// A Gaussian N(loc, L Lᵀ) (dense) or N(loc, diag(scale²)) used as the flow's base map.
+#[derive(Debug, Clone, PartialEq)]
+pub enum GaussianFit {
+    /// Dense: `chol` holds the rows of the lower-triangular factor (row i has i + 1 entries).
+    Dense {
+        /// Mean.
+        loc: Vec<f64>,
+        /// Cholesky rows.
+        chol: Vec<Vec<f64>>,
+    },
+    /// Diagonal.
+    Diagonal {
+        /// Mean.
+        loc: Vec<f64>,
+        /// Standard deviations.
+        scale: Vec<f64>,
+    },
+}
+
+impl GaussianFit {
+    /// The standard normal in `dim` dimensions.
+    pub fn standard(dim: usize) -> Self {
+        GaussianFit::Diagonal { loc: vec![0.0; dim], scale: vec![1.0; dim] }
+    }
+
+    /// Dimension.
+    pub fn dim(&self) -> usize {
+        match self {
+            GaussianFit::Dense { loc, .. } | GaussianFit::Diagonal { loc, .. } => loc.len(),
+        }
+    }
+
+    pub(crate) fn layer_and_params(&self) -> (Box<dyn Bijection>, Vec<f64>) {
+        match self {
+            GaussianFit::Dense { loc, chol } => (
+                Box::new(LowerTriangularAffine::new(loc.len())),
+                LowerTriangularAffine::params_for(loc, chol).expect("a valid Cholesky factor"),
+            ),
+            GaussianFit::Diagonal { loc, scale } => {
+                (Box::new(ElementwiseAffine::new(loc.len())), ElementwiseAffine::params_for(loc, scale))
+            }
+        }
+    }
+}
+
+/// A flow: base N(0, I) and a chain with its parameters.
+///
+/// ```
+/// use flowpost::flow::{Flow, FlowSettings, GaussianFit};
+/// let flow = Flow::default_for(&GaussianFit::standard(3), &FlowSettings::default(), 42);
+/// let mut rng = flowpost::rng::seeded(1, 0);
+/// let (mut z, mut theta, mut tape) = (vec![0.0; 3], vec![0.0; 3], flow.new_tape());
+/// let log_q = flow.sample(&mut rng, &mut z, &mut theta, &mut tape);
+/// let log_q2 = flow.log_q(&theta, &mut tape);
+/// assert!((log_q - log_q2).abs() < 1e-9);
+/// ```
+#[derive(Debug, Clone)]
+pub struct Flow {
+    chain: Chain,
+    params: Vec<f64>,
+}
+
+/// log N(z; 0, I).
+pub fn log_standard_normal(z: &[f64]) -> f64 {
+    let ss: f64 = z.iter().map(|v| v * v).sum();
+    -0.5 * ss - 0.5 * z.len() as f64 * (2.0 * std::f64::consts::PI).ln()
+}
+
+impl Flow {
+    /// A flow from a chain and its parameters (length and finiteness checked).
+    pub fn new(chain: Chain, params: Vec<f64>) -> Result<Self, crate::Error> {
+        if params.len() != chain.num_params() {
+            return Err(crate::Error::DimensionMismatch {
+                what: "flow parameters",
+                expected: chain.num_params(),
+                got: params.len(),
+            });
+        }
+        if let Some(i) = params.iter().position(|p| !p.is_finite()) {
+            return Err(crate::Error::settings("flow parameters", &format!("parameter {i} is {}", params[i])));
+        }
+        Ok(Flow { chain, params })
+    }
+
+    /// The default NeuTra flow on top of a Gaussian fit (frozen), IAF layers initialized near
+    /// the identity with seed `seed`.
+    pub fn default_for(gaussian: &GaussianFit, settings: &FlowSettings, seed: u64) -> Self {
+        let d = gaussian.dim();
+        let hidden = settings.hidden_for(d);
+        let clamp = ScaleClamp { max_log_scale: settings.max_log_scale };
+        let mut layers: Vec<Box<dyn Bijection>> = Vec::new();
+        for k in 0..settings.num_iaf_layers {
+            if k > 0 {
+                layers.push(Box::new(Permutation::reversal(d)));
+            }
+            layers.push(Box::new(AffineIaf::with_clamp(d, &hidden, settings.activation, clamp)));
+        }
+        layers.push(Box::new(ElementwiseAffine::new(d)));
+        let (gauss_layer, gauss_params) = gaussian.layer_and_params();
+        layers.push(gauss_layer);
+        let n = layers.len();
+        let mut frozen = vec![false; n];
+        frozen[n - 1] = true;
+        let chain = Chain::with_frozen(layers, frozen);
+        let mut params = vec![0.0; chain.num_params()];
+        let mut rng = crate::rng::seeded(seed, 0x1AF);
+        chain.init_params(&mut params, &mut rng);
+        params[chain.param_range(n - 1)].copy_from_slice(&gauss_params);
+        Flow { chain, params }
+    }
+
+    /// Dimension.
+    pub fn dim(&self) -> usize {
+        self.chain.dim()
+    }
+
+    /// The chain.
+    pub fn chain(&self) -> &Chain {
+        &self.chain
+    }
+
+    /// The flat parameters.
+    pub fn params(&self) -> &[f64] {
+        &self.params
+    }
+
+    /// The flat parameters, mutable (for an optimizer).
+    pub fn params_mut(&mut self) -> &mut [f64] {
+        &mut self.params
+    }
+
+    /// Number of trainable (non-frozen) parameters.
+    pub fn num_trainable_params(&self) -> usize {
+        (0..self.chain.layers().len())
+            .filter(|&i| !self.chain.is_frozen(i))
+            .map(|i| self.chain.param_range(i).len())
+            .sum()
+    }
+
+    /// A tape for this flow.
+    pub fn new_tape(&self) -> Vec<f64> {
+        self.chain.new_tape()
+    }
+
+    /// θ = T(z); returns log|det ∂T/∂z| and fills the tape.
+    pub fn forward(&self, z: &[f64], theta: &mut [f64], tape: &mut [f64]) -> f64 {
+        self.chain.forward(&self.params, z, theta, tape)
+    }
+
+    /// Draws z ~ N(0, I) into `z`, θ = T(z) into `theta`; returns log q(θ).
+    pub fn sample(&self, rng: &mut dyn rand::Rng, z: &mut [f64], theta: &mut [f64], tape: &mut [f64]) -> f64 {
+        fill_standard_normal(rng, z);
+        let ld = self.forward(z, theta, tape);
+        log_standard_normal(z) - ld
+    }
+
+    /// log q(θ), through the inverse.
+    pub fn log_q(&self, theta: &[f64], tape: &mut [f64]) -> f64 {
+        let mut z = vec![0.0; self.dim()];
+        let ld = self.chain.inverse(&self.params, theta, &mut z, tape);
+        log_standard_normal(&z) - ld
+    }
+}

@@ -1,0 +1,268 @@
+//! One call from a log-density to posterior draws: fit the flow (NeuTra) or not (plain NUTS),
+//! run the chains, and account for what it cost in gradient evaluations and seconds.
+
+use crate::density::LogDensity;
+use crate::draws::Draws;
+use crate::flow::{Flow, FlowSettings};
+use crate::nuts::{NutsSettings, run_chain};
+use crate::progress::{NoProgress, Phase, Progress};
+use crate::vi::{ViReport, ViSettings, fit_default};
+use rayon::prelude::*;
+use std::time::Instant;
+
+/// The sampling method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    /// Fit an IAF by reverse KL, then NUTS in its latent space.
+    NeuTra,
+    /// NUTS on the target directly (diagonal mass matrix).
+    Nuts,
+}
+
+impl Method {
+    /// `neutra` or `nuts`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::NeuTra => "neutra",
+            Method::Nuts => "nuts",
+        }
+    }
+}
+
+/// Settings of [`sample`].
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SampleSettings {
+    /// NeuTra (default) or plain NUTS.
+    pub method: Method,
+    /// Chains (run in parallel).
+    pub num_chains: usize,
+    /// Warmup draws per chain; `None`: 500 for NeuTra (the flow has done most of the
+    /// adaptation), 1000 for NUTS (Stan's default).
+    pub num_tune: Option<u64>,
+    /// Post-warmup draws per chain.
+    pub num_draws: u64,
+    /// Seed of everything random in the run.
+    pub seed: u64,
+    /// NUTS maximum tree depth.
+    pub max_depth: u64,
+    /// NUTS target acceptance statistic.
+    pub target_accept: f64,
+    /// The variational fit (NeuTra only).
+    pub vi: ViSettings,
+    /// The flow architecture (NeuTra only).
+    pub flow: FlowSettings,
+}
+
+impl Default for SampleSettings {
+    fn default() -> Self {
+        SampleSettings {
+            method: Method::NeuTra,
+            num_chains: 4,
+            num_tune: None,
+            num_draws: 1000,
+            seed: 0,
+            max_depth: 10,
+            target_accept: 0.8,
+            vi: ViSettings::default(),
+            flow: FlowSettings::default(),
+        }
+    }
+}
+
+impl SampleSettings {
+    /// Warmup draws per chain after defaults.
+    pub fn tune(&self) -> u64 {
+        self.num_tune.unwrap_or(match self.method {
+            Method::NeuTra => 500,
+            Method::Nuts => 1000,
+        })
+    }
+
+    /// Checks ranges.
+    pub fn validate(&self) -> Result<(), crate::Error> {
+        let bad = |f: &str, r: &str| Err(crate::Error::settings(f, r));
+        if self.num_chains == 0 {
+            return bad("num_chains", "must be at least 1");
+        }
+        if self.num_draws < 4 {
+            return bad("num_draws", "must be at least 4 (split R-hat needs two halves of 2)");
+        }
+        if !(self.target_accept > 0.0 && self.target_accept < 1.0) {
+            return bad("target_accept", "must be in (0, 1)");
+        }
+        if !(1..=30).contains(&self.max_depth) {
+            return bad("max_depth", "must be in 1..=30");
+        }
+        if self.method == Method::NeuTra {
+            self.vi.validate()?;
+            self.flow.validate()?;
+        }
+        Ok(())
+    }
+}
+
+/// Gradient evaluations per phase.
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize)]
+pub struct GradEvals {
+    /// Variational fit (initialization, training, final estimate).
+    pub vi: u64,
+    /// NUTS warmup, all chains.
+    pub warmup: u64,
+    /// NUTS sampling, all chains.
+    pub sampling: u64,
+}
+
+impl GradEvals {
+    /// Everything.
+    pub fn total(&self) -> u64 {
+        self.vi + self.warmup + self.sampling
+    }
+}
+
+/// Wall-clock seconds per phase. Chains overlap, so NUTS wall time is split between warmup and
+/// sampling in proportion to the chains' own time in each.
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize)]
+pub struct Seconds {
+    /// Variational fit.
+    pub vi: f64,
+    /// NUTS warmup.
+    pub warmup: f64,
+    /// NUTS sampling.
+    pub sampling: f64,
+    /// The whole run.
+    pub total: f64,
+}
+
+/// What a run cost.
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize)]
+pub struct CostReport {
+    /// Gradient evaluations.
+    pub grad_evals: GradEvals,
+    /// Seconds.
+    pub seconds: Seconds,
+}
+
+/// The result of [`sample`].
+#[derive(Debug, Clone)]
+pub struct Run {
+    /// The method used.
+    pub method: Method,
+    /// Post-warmup draws (constrained) and per-draw statistics.
+    pub draws: Draws,
+    /// The variational fit (NeuTra with a freshly trained flow).
+    pub vi: Option<ViReport>,
+    /// The flow NUTS ran through (NeuTra).
+    pub flow: Option<Flow>,
+    /// Cost per phase.
+    pub cost: CostReport,
+    /// Warmup draws per chain.
+    pub num_tune: u64,
+    /// The seed.
+    pub seed: u64,
+}
+
+impl Run {
+    /// Divergent warmup transitions over all chains.
+    pub fn num_warmup_divergent(&self) -> usize {
+        self.draws.chains.iter().flat_map(|c| &c.warmup_stats).filter(|s| s.divergent).count()
+    }
+}
+
+/// Fits (NeuTra) and samples with default progress reporting (none).
+///
+/// ```
+/// use flowpost::{DensityError, LogDensity, SampleSettings, sample};
+/// struct Normal2;
+/// impl LogDensity for Normal2 {
+///     fn dim(&self) -> usize { 2 }
+///     fn log_density(&self, x: &[f64], g: &mut [f64]) -> Result<f64, DensityError> {
+///         g[0] = -x[0];
+///         g[1] = -(x[1] - 3.0);
+///         Ok(-0.5 * (x[0] * x[0] + (x[1] - 3.0).powi(2)))
+///     }
+/// }
+/// let mut settings = SampleSettings { num_draws: 200, seed: 3, ..Default::default() };
+/// settings.vi.max_steps = 200;
+/// let run = sample(&Normal2, &settings).unwrap();
+/// assert_eq!(run.draws.num_chains(), 4);
+/// let mean: f64 = run.draws.param(1).iter().flatten().sum::<f64>() / 800.0;
+/// assert!((mean - 3.0).abs() < 0.3);
+/// ```
+pub fn sample<D: LogDensity + ?Sized>(density: &D, settings: &SampleSettings) -> Result<Run, crate::Error> {
+    sample_with(density, settings, None, &NoProgress)
+}
+
+/// [`sample`] with a pre-trained flow (skips the variational fit; NeuTra only) and a progress
+/// receiver.
+pub fn sample_with<D: LogDensity + ?Sized>(
+    density: &D,
+    settings: &SampleSettings,
+    flow: Option<Flow>,
+    progress: &dyn Progress,
+) -> Result<Run, crate::Error> {
+    settings.validate()?;
+    let d = density.dim();
+    if d == 0 {
+        return Err(crate::Error::settings("density.dim()", "must be at least 1"));
+    }
+    let names = density.param_names();
+    if names.is_empty() {
+        return Err(crate::Error::settings("density.param_names()", "must name at least one value"));
+    }
+    if let Some(f) = &flow {
+        if settings.method != Method::NeuTra {
+            return Err(crate::Error::settings("flow", "a flow can only be used with method neutra"));
+        }
+        if f.dim() != d {
+            return Err(crate::Error::DimensionMismatch { what: "flow dimension vs density dimension", expected: d, got: f.dim() });
+        }
+    }
+    let start = Instant::now();
+    let mut cost = CostReport::default();
+    let (flow, vi) = match (settings.method, flow) {
+        (Method::Nuts, _) => (None, None),
+        (Method::NeuTra, Some(f)) => (Some(f), None),
+        (Method::NeuTra, None) => {
+            let (f, report) = fit_default(density, &settings.flow, &settings.vi, settings.seed, progress)?;
+            cost.grad_evals.vi = report.num_grad_evals();
+            cost.seconds.vi = report.seconds;
+            (Some(f), Some(report))
+        }
+    };
+    let nuts = NutsSettings {
+        num_chains: settings.num_chains,
+        num_tune: settings.tune(),
+        num_draws: settings.num_draws,
+        max_depth: settings.max_depth,
+        target_accept: settings.target_accept,
+        seed: settings.seed,
+    };
+    let chains_total = settings.num_chains as u64;
+    progress.begin(Phase::Warmup, nuts.num_tune * chains_total);
+    progress.begin(Phase::Sampling, nuts.num_draws * chains_total);
+    let nuts_start = Instant::now();
+    let outputs: Vec<_> = (0..settings.num_chains)
+        .into_par_iter()
+        .map(|c| run_chain(density, flow.as_ref(), &nuts, c, names.len(), progress))
+        .collect();
+    let nuts_wall = nuts_start.elapsed().as_secs_f64();
+    progress.end(Phase::Warmup);
+    progress.end(Phase::Sampling);
+    let mut chains = Vec::with_capacity(outputs.len());
+    let (mut warm_time, mut samp_time) = (0.0, 0.0);
+    for o in outputs {
+        let o = o?;
+        cost.grad_evals.warmup += o.num_grad_evals_warmup;
+        cost.grad_evals.sampling += o.num_grad_evals_sampling;
+        warm_time += o.seconds_warmup;
+        samp_time += o.seconds_sampling;
+        chains.push(o.draws);
+    }
+    let share = if warm_time + samp_time > 0.0 { warm_time / (warm_time + samp_time) } else { 0.5 };
+    cost.seconds.warmup = nuts_wall * share;
+    cost.seconds.sampling = nuts_wall * (1.0 - share);
+    cost.seconds.total = start.elapsed().as_secs_f64();
+    let draws = Draws::new(names, chains).map_err(|e| crate::Error::Sampler { chain: 0, message: e.to_string() })?;
+    Ok(Run { method: settings.method, draws, vi, flow, cost, num_tune: nuts.num_tune, seed: settings.seed })
+}
