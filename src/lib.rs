@@ -5,7 +5,10 @@
 //! learned bijection to warp NUTS (NeuTra), and reports whether to trust the result.
 
 pub mod density;
+pub mod diagnostics;
 pub mod draws;
 
-pub use density::{DensityError, GradientCheckError, GradientCheckReport, LogDensity, check_gradient};
+pub use density::{
+    DensityError, GradientCheckError, GradientCheckReport, LogDensity, check_gradient,
+};
 pub use draws::{ChainDraws, DrawStats, Draws, DrawsError};
