@@ -5,6 +5,7 @@
 //! learned bijection to warp NUTS (NeuTra), and reports whether to trust the result.
 
 pub mod density;
+pub mod diagnostics;
 pub mod draws;
 
 pub use density::{

@@ -1,0 +1,61 @@
+//! Posterior diagnostics: R-hat, effective sample sizes, Monte Carlo standard errors, E-BFMI and
+//! Pareto-smoothed importance sampling.
+//!
+//! Every estimator follows Vehtari, Gelman, Simpson, Carpenter and Bürkner (2021), *Rank-normalization,
+//! folding, and localization: an improved R-hat for assessing convergence of MCMC*, Bayesian
+//! Analysis 16(2), and — for PSIS — Vehtari, Simpson, Gelman, Yao and Gabry (2024), *Pareto
+//! smoothed importance sampling*, JMLR 25(72). The arithmetic reproduces ArviZ 0.23.4
+//! (`arviz.rhat`, `arviz.ess`, `arviz.mcse`, `arviz.bfmi`, `arviz.psislw`) to a relative 1e-6;
+//! `tests/arviz_vectors.rs` checks that on ArviZ's own outputs.
+//!
+//! # Input shape
+//! Draws of one scalar quantity are passed as `chains × draws`: a slice with one entry per chain,
+//! each entry the chain's draws in order (`&[Vec<f64>]`, `&[&[f64]]`, …). All chains must have the
+//! same length; unequal lengths are a caller bug and panic.
+//!
+//! # Degenerate input (what is returned)
+//! These rules are ArviZ's, so that numbers agree with the Python ecosystem:
+//!
+//! | input | R-hat (rank, split) | ESS (all kinds) | MCSE |
+//! |---|---|---|---|
+//! | any `NaN` draw | `NaN` | `NaN` | `NaN` |
+//! | fewer than 4 draws per chain | `NaN` | `NaN` | `NaN` |
+//! | one chain | `NaN` (R-hat needs ≥ 2 chains) | defined (the chain is split in halves) | defined |
+//! | no chain at all | `NaN` | `NaN` | `NaN` |
+//! | all draws equal (constant) | `NaN` (0/0 variance ratio) | total number of split draws (`chains × 2⌊n/2⌋`) | `0` for the mean; quantile MCSE `0` |
+//! | one chain constant, others not | defined (within-chain variance is averaged) | defined | defined |
+//! | odd number of draws | the middle draw of each chain is dropped when splitting | same | quantile MCSE uses all draws |
+//! | `±inf` draws | rank R-hat defined, split R-hat `NaN` | bulk/tail/quantile ESS defined, mean/sd ESS `NaN` | mean MCSE `NaN` |
+//!
+//! E-BFMI is `NaN` for a chain with fewer than 2 energies or a constant energy; PSIS is documented
+//! on [`psis`].
+//!
+//! # Example
+//! ```
+//! use flowpost::diagnostics::{ess_bulk, rhat_rank};
+//! // Two chains of an AR(1)-like sequence.
+//! let chains: Vec<Vec<f64>> = (0..2)
+//!     .map(|c| (0..100).map(|i| ((i * 7 + c * 13) % 17) as f64).collect())
+//!     .collect();
+//! let r = rhat_rank(&chains);
+//! let e = ess_bulk(&chains);
+//! assert!(r.is_finite() && e > 0.0);
+//! ```
+
+mod autocov;
+mod bfmi;
+mod ess;
+mod matrix;
+mod mcse;
+mod psis;
+mod rank;
+mod rhat;
+mod summary;
+
+pub use bfmi::e_bfmi;
+pub use ess::{ess_bulk, ess_mean, ess_quantile, ess_sd, ess_tail};
+pub use mcse::{mcse_mean, mcse_quantile, mcse_sd};
+pub use psis::{PsisResult, pareto_k_threshold, psis, psis_with_reff};
+pub use rank::quantile;
+pub use rhat::{rhat_rank, rhat_split};
+pub use summary::{ParamSummary, summarize, summarize_param};

@@ -1,0 +1,163 @@
+//! Per-parameter posterior summary (the `parameters` list of `summary.json`).
+
+use rayon::prelude::*;
+
+use super::ess::{ess_bulk_m, ess_tail_sorted, sorted};
+use super::matrix::{Matrix, var};
+use super::mcse::mcse_mean_m;
+use super::rank::quantile_sorted;
+use super::rhat::rhat_rank_m;
+use crate::Draws;
+
+/// Summary of one parameter's posterior draws. Serializes with exactly these field names; `NaN`
+/// values (see the degenerate cases in the [module docs](super)) serialize as JSON `null`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ParamSummary {
+    /// Stan-style name, e.g. `theta[1]`.
+    pub name: String,
+    /// Posterior mean over all chains.
+    #[serde(with = "nan_as_null")]
+    pub mean: f64,
+    /// Posterior standard deviation (`ddof = 1`).
+    #[serde(with = "nan_as_null")]
+    pub sd: f64,
+    /// 5% quantile (type 7).
+    #[serde(with = "nan_as_null")]
+    pub q5: f64,
+    /// Median.
+    #[serde(with = "nan_as_null")]
+    pub q50: f64,
+    /// 95% quantile.
+    #[serde(with = "nan_as_null")]
+    pub q95: f64,
+    /// Monte Carlo standard error of the mean.
+    #[serde(with = "nan_as_null")]
+    pub mcse_mean: f64,
+    /// Bulk effective sample size.
+    #[serde(with = "nan_as_null")]
+    pub ess_bulk: f64,
+    /// Tail effective sample size.
+    #[serde(with = "nan_as_null")]
+    pub ess_tail: f64,
+    /// Rank-normalized split R-hat.
+    #[serde(with = "nan_as_null")]
+    pub r_hat: f64,
+}
+
+/// Summarizes one parameter given as `chains × draws`.
+///
+/// ```
+/// use flowpost::diagnostics::summarize_param;
+/// let chains = vec![vec![0.1, -0.4, 1.2, 0.3, -0.9, 0.5], vec![-0.2, 0.8, -1.1, 0.0, 0.6, -0.3]];
+/// let s = summarize_param("mu", &chains);
+/// assert_eq!(s.name, "mu");
+/// assert!((s.mean - 0.05).abs() < 1e-12);
+/// ```
+#[track_caller]
+pub fn summarize_param<C: AsRef<[f64]>>(name: &str, chains: &[C]) -> ParamSummary {
+    summarize_matrix(name, &Matrix::from_chains(chains))
+}
+
+fn summarize_matrix(name: &str, m: &Matrix) -> ParamSummary {
+    let s = sorted(m);
+    let has_nan = m.has_nan();
+    let q = |p: f64| {
+        if has_nan {
+            f64::NAN
+        } else {
+            quantile_sorted(&s, p)
+        }
+    };
+    ParamSummary {
+        name: name.to_string(),
+        mean: m.mean(),
+        sd: var(&m.data, 1).sqrt(),
+        q5: q(0.05),
+        q50: q(0.5),
+        q95: q(0.95),
+        mcse_mean: mcse_mean_m(m),
+        ess_bulk: ess_bulk_m(m),
+        ess_tail: ess_tail_sorted(m, &s),
+        r_hat: rhat_rank_m(m),
+    }
+}
+
+/// Summarizes every parameter of `draws`, in order (parameters in parallel; the result does not
+/// depend on the thread count).
+///
+/// ```
+/// use flowpost::{ChainDraws, Draws, DrawStats};
+/// use flowpost::diagnostics::summarize;
+/// let chain = |shift: f64| ChainDraws {
+///     values: (0..20).map(|i| shift + (i % 5) as f64).collect(), // 10 draws of (a, b)
+///     stats: vec![DrawStats::default(); 10],
+///     ..Default::default()
+/// };
+/// let draws = Draws::new(vec!["a".into(), "b".into()], vec![chain(0.0), chain(0.5)]).unwrap();
+/// let summary = summarize(&draws);
+/// assert_eq!(summary.len(), 2);
+/// assert_eq!(summary[1].name, "b");
+/// ```
+pub fn summarize(draws: &Draws) -> Vec<ParamSummary> {
+    (0..draws.num_params())
+        .into_par_iter()
+        .map(|i| summarize_param(&draws.param_names[i], &draws.param(i)))
+        .collect()
+}
+
+/// `NaN` ↔ `null` (serde_json writes non-finite floats as `null` but cannot read them back).
+mod nan_as_null {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+        if v.is_finite() {
+            s.serialize_f64(*v)
+        } else {
+            s.serialize_none()
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_field_names_and_null() {
+        let s = ParamSummary {
+            name: "theta[1]".into(),
+            mean: 1.0,
+            sd: 2.0,
+            q5: 0.0,
+            q50: 1.0,
+            q95: 2.0,
+            mcse_mean: 0.1,
+            ess_bulk: 100.0,
+            ess_tail: 90.0,
+            r_hat: f64::NAN,
+        };
+        let j = serde_json::to_value(&s).unwrap();
+        let keys: Vec<&str> = j.as_object().unwrap().keys().map(|k| k.as_str()).collect();
+        for k in [
+            "name",
+            "mean",
+            "sd",
+            "q5",
+            "q50",
+            "q95",
+            "mcse_mean",
+            "ess_bulk",
+            "ess_tail",
+            "r_hat",
+        ] {
+            assert!(keys.contains(&k), "{k}");
+        }
+        assert!(j["r_hat"].is_null());
+        let back: ParamSummary = serde_json::from_value(j).unwrap();
+        assert!(back.r_hat.is_nan() && back.ess_tail == 90.0);
+    }
+}
