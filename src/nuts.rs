@@ -183,11 +183,12 @@ pub(crate) fn run_chain<D: LogDensity + ?Sized>(
     let start = std::time::Instant::now();
     let mut seconds_warmup = 0.0;
     for i in 0..total {
-        let (_, expanded, mut stats, _) = sampler.expanded_draw().map_err(|e| match density_error(&e) {
+        let (_, mut expanded_wrapped, mut stats, _) = sampler.expanded_draw().map_err(|e| match density_error(&e) {
             Some(source) => crate::Error::Density { context: format!("chain {}, draw {}", chain + 1, i + 1), source },
             None => sampler_err(&format!("{e:#}")),
         })?;
         let math = sampler.math();
+        let expanded = expanded_values(&mut expanded_wrapped, &math, num_constrained + 1);
         let dims = From::from(&*math);
         let mut named: HashMap<&str, f64> = HashMap::new();
         let mut inv_mass = None;
@@ -236,6 +237,18 @@ pub(crate) fn run_chain<D: LogDensity + ?Sized>(
         seconds_warmup,
         seconds_sampling: start.elapsed().as_secs_f64() - seconds_warmup,
     })
+}
+
+/// The `Vec<f64>` our `expand_vector` produced, out of nuts-rs's wrapper.
+fn expanded_values<S: Storable<P>, P: HasDims>(wrapped: &mut S, parent: &P, len: usize) -> Vec<f64> {
+    wrapped
+        .get_all(parent)
+        .into_iter()
+        .find_map(|(_, v)| match v {
+            Some(Value::F64(v)) => Some(v),
+            _ => None,
+        })
+        .unwrap_or_else(|| vec![f64::NAN; len])
 }
 
 /// The density error inside a nuts-rs error, if that is what stopped the chain.

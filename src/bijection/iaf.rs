@@ -1,17 +1,19 @@
 //! The affine inverse autoregressive flow layer (Kingma et al. 2016, "Improved Variational
 //! Inference with Inverse Autoregressive Flow"):
 //!
-//! y_i = μ_i(x_{<i}) + σ_i(x_{<i}) · x_i,  log σ_i = B · tanh(s_i(x_{<i}) / B),
+//! y_i = μ_i(x_{<i}) + σ_i(x_{<i}) · x_i,  log σ_i = c(s_i(x_{<i})),
 //!
 //! with (μ, s) the outputs of a [`Made`]. The forward (sampling) direction is one network pass;
-//! the inverse needs d passes. The soft clamp keeps every scale in [e^−B, e^B] (B =
-//! [`ScaleClamp::max_log_scale`]) so a latent point far in the tails cannot overflow, while
-//! being the identity near zero; with small output weights the layer starts near the identity.
+//! the inverse needs d passes. The soft clamp c(s) = s − softplus(s − B) + softplus(−s − B)
+//! (B = [`ScaleClamp::max_log_scale`]) is the identity on most of [−B, B] and levels off
+//! smoothly beyond, so every scale stays within (e^−B, e^B): a latent point far
+//! in the tails cannot overflow, and inside the range the scale is not distorted (a tanh clamp
+//! bends it everywhere). With small output weights the layer starts near the identity.
 
 use super::made::{Activation, Made};
 use super::{Bijection, LayerSpec, assert_len};
 
-/// The soft clamp on the log-scale: log σ = B tanh(s / B).
+/// The soft clamp on the log-scale: log σ = s − softplus(s − B) + softplus(−s − B).
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ScaleClamp {
     /// B: the largest |log σ| the layer can produce.
@@ -21,6 +23,21 @@ pub struct ScaleClamp {
 impl Default for ScaleClamp {
     fn default() -> Self {
         ScaleClamp { max_log_scale: 5.0 }
+    }
+}
+
+#[inline]
+fn softplus(x: f64) -> f64 {
+    if x > 30.0 { x } else { x.exp().ln_1p() }
+}
+
+#[inline]
+fn sigmoid(x: f64) -> f64 {
+    if x >= 0.0 {
+        1.0 / (1.0 + (-x).exp())
+    } else {
+        let e = x.exp();
+        e / (1.0 + e)
     }
 }
 
@@ -76,14 +93,14 @@ impl AffineIaf {
     #[inline]
     fn log_scale(&self, s: f64) -> f64 {
         let b = self.clamp.max_log_scale;
-        b * (s / b).tanh()
+        s - softplus(s - b) + softplus(-s - b)
     }
 
-    /// d log σ / d s at raw output s.
+    /// d log σ / d s at raw output s: 1 − sigmoid(s − B) − sigmoid(−s − B).
     #[inline]
     fn log_scale_slope(&self, s: f64) -> f64 {
-        let t = (s / self.clamp.max_log_scale).tanh();
-        1.0 - t * t
+        let b = self.clamp.max_log_scale;
+        1.0 - sigmoid(s - b) - sigmoid(-s - b)
     }
 
     /// Fills (g_shift, g_raw) in `g_out` for cotangents `u` on the shift and `w` on log σ.

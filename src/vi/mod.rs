@@ -51,10 +51,12 @@ pub struct ViSettings {
     pub estimator: GradientEstimator,
     /// Steps per window of the plateau test.
     pub window: usize,
-    /// Learning-rate decays without improvement before stopping.
+    /// Windows without improvement that make a plateau.
     pub patience: usize,
     /// Factor applied to the learning rate at each plateau.
     pub lr_decay: f64,
+    /// Plateaus (learning-rate decays) before stopping.
+    pub num_decays: usize,
     /// Fresh draws for the final ELBO estimate and the Pareto k-hat.
     pub num_psis_draws: usize,
     /// Fail if more than this fraction of a window's draws fail.
@@ -73,8 +75,9 @@ impl Default for ViSettings {
             warmup: WarmupSchedule { warmup_steps: 50, warmup_start: 0.1 },
             estimator: GradientEstimator::Reparameterized,
             window: 100,
-            patience: 3,
-            lr_decay: 0.3,
+            patience: 2,
+            lr_decay: 0.5,
+            num_decays: 4,
             num_psis_draws: 1000,
             max_failure_fraction: 0.5,
             init: InitSettings::default(),
@@ -88,6 +91,9 @@ impl ViSettings {
         let bad = |f: &str, r: &str| Err(crate::Error::settings(f, r));
         if self.batch_size == 0 {
             return bad("vi.batch_size", "must be at least 1");
+        }
+        if self.patience == 0 {
+            return bad("vi.patience", "must be at least 1");
         }
         if self.window == 0 {
             return bad("vi.window", "must be at least 1");
@@ -303,17 +309,27 @@ enum PlateauVerdict {
 }
 
 /// Windowed plateau test: a window improves if its mean ELBO beats the best window so far by
-/// more than its own standard error.
+/// more than its own standard error; `patience` windows without improvement are a plateau (the
+/// caller decays the learning rate), and the plateau after `num_decays` decays stops the fit.
 struct Plateau {
     best: f64,
     strikes: usize,
+    decays: usize,
     patience: usize,
+    num_decays: usize,
     min_steps: usize,
 }
 
 impl Plateau {
     fn new(s: &ViSettings) -> Self {
-        Plateau { best: f64::NEG_INFINITY, strikes: 0, patience: s.patience, min_steps: s.min_steps }
+        Plateau {
+            best: f64::NEG_INFINITY,
+            strikes: 0,
+            decays: 0,
+            patience: s.patience,
+            num_decays: s.num_decays,
+            min_steps: s.min_steps,
+        }
     }
 
     fn update(&mut self, window: &[f64], steps: usize) -> PlateauVerdict {
@@ -325,17 +341,21 @@ impl Plateau {
         let mean = vals.iter().sum::<f64>() / n;
         let var = vals.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
         let se = (var / n).sqrt();
-        if mean > self.best + se.max(1e-3) {
-            self.best = self.best.max(mean);
+        let improved = mean > self.best + se.max(1e-3);
+        self.best = self.best.max(mean);
+        if improved {
             self.strikes = 0;
             return PlateauVerdict::Improving;
         }
-        self.best = self.best.max(mean);
         self.strikes += 1;
-        if self.strikes > self.patience && steps >= self.min_steps {
-            PlateauVerdict::Stop
-        } else {
-            PlateauVerdict::Decay
+        if self.strikes < self.patience {
+            return PlateauVerdict::Improving;
         }
+        self.strikes = 0;
+        if self.decays >= self.num_decays && steps >= self.min_steps {
+            return PlateauVerdict::Stop;
+        }
+        self.decays += 1;
+        PlateauVerdict::Decay
     }
 }
