@@ -364,11 +364,15 @@ pub(crate) struct Counted<'a, D: ?Sized> {
 
 impl<'a, D: LogDensity + ?Sized> Counted<'a, D> {
     pub fn new(density: &'a D) -> Self {
-        Counted { density, count: std::sync::atomic::AtomicU64::new(0) }
+        Counted {
+            density,
+            count: std::sync::atomic::AtomicU64::new(0),
+        }
     }
 
     pub fn eval(&self, theta: &[f64], grad: &mut [f64]) -> Result<f64, DensityError> {
-        self.count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.count
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         guarded_log_density(self.density, theta, grad)
     }
 

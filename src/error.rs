@@ -72,6 +72,9 @@ pub enum Error {
 
 impl Error {
     pub(crate) fn settings(field: &str, reason: &str) -> Self {
-        Error::Settings { field: field.to_string(), reason: reason.to_string() }
+        Error::Settings {
+            field: field.to_string(),
+            reason: reason.to_string(),
+        }
     }
 }

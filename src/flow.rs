@@ -35,7 +35,7 @@ impl Default for FlowSettings {
             num_iaf_layers: 3,
             hidden: None,
             activation: Activation::Elu,
-            max_log_scale: ScaleClamp::default().max_log_scale,
+            max_log_scale: 8.0,
         }
     }
 }
@@ -53,11 +53,17 @@ impl FlowSettings {
     pub fn validate(&self) -> Result<(), crate::Error> {
         if let Some(h) = &self.hidden {
             if h.is_empty() || h.contains(&0) {
-                return Err(crate::Error::settings("flow.hidden", "widths must be non-empty and positive"));
+                return Err(crate::Error::settings(
+                    "flow.hidden",
+                    "widths must be non-empty and positive",
+                ));
             }
         }
         if !(self.max_log_scale > 0.0 && self.max_log_scale.is_finite()) {
-            return Err(crate::Error::settings("flow.max_log_scale", "must be positive and finite"));
+            return Err(crate::Error::settings(
+                "flow.max_log_scale",
+                "must be positive and finite",
+            ));
         }
         Ok(())
     }
@@ -85,7 +91,10 @@ pub enum GaussianFit {
 impl GaussianFit {
     /// The standard normal in `dim` dimensions.
     pub fn standard(dim: usize) -> Self {
-        GaussianFit::Diagonal { loc: vec![0.0; dim], scale: vec![1.0; dim] }
+        GaussianFit::Diagonal {
+            loc: vec![0.0; dim],
+            scale: vec![1.0; dim],
+        }
     }
 
     /// Dimension.
@@ -101,9 +110,10 @@ impl GaussianFit {
                 Box::new(LowerTriangularAffine::new(loc.len())),
                 LowerTriangularAffine::params_for(loc, chol).expect("a valid Cholesky factor"),
             ),
-            GaussianFit::Diagonal { loc, scale } => {
-                (Box::new(ElementwiseAffine::new(loc.len())), ElementwiseAffine::params_for(loc, scale))
-            }
+            GaussianFit::Diagonal { loc, scale } => (
+                Box::new(ElementwiseAffine::new(loc.len())),
+                ElementwiseAffine::params_for(loc, scale),
+            ),
         }
     }
 }
@@ -142,7 +152,10 @@ impl Flow {
             });
         }
         if let Some(i) = params.iter().position(|p| !p.is_finite()) {
-            return Err(crate::Error::settings("flow parameters", &format!("parameter {i} is {}", params[i])));
+            return Err(crate::Error::settings(
+                "flow parameters",
+                &format!("parameter {i} is {}", params[i]),
+            ));
         }
         Ok(Flow { chain, params })
     }
@@ -152,13 +165,20 @@ impl Flow {
     pub fn default_for(gaussian: &GaussianFit, settings: &FlowSettings, seed: u64) -> Self {
         let d = gaussian.dim();
         let hidden = settings.hidden_for(d);
-        let clamp = ScaleClamp { max_log_scale: settings.max_log_scale };
+        let clamp = ScaleClamp {
+            max_log_scale: settings.max_log_scale,
+        };
         let mut layers: Vec<Box<dyn Bijection>> = Vec::new();
         for k in 0..settings.num_iaf_layers {
             if k > 0 {
                 layers.push(Box::new(Permutation::reversal(d)));
             }
-            layers.push(Box::new(AffineIaf::with_clamp(d, &hidden, settings.activation, clamp)));
+            layers.push(Box::new(AffineIaf::with_clamp(
+                d,
+                &hidden,
+                settings.activation,
+                clamp,
+            )));
         }
         layers.push(Box::new(ElementwiseAffine::new(d)));
         let (gauss_layer, gauss_params) = gaussian.layer_and_params();
@@ -213,7 +233,13 @@ impl Flow {
     }
 
     /// Draws z ~ N(0, I) into `z`, θ = T(z) into `theta`; returns log q(θ).
-    pub fn sample(&self, rng: &mut dyn rand::Rng, z: &mut [f64], theta: &mut [f64], tape: &mut [f64]) -> f64 {
+    pub fn sample(
+        &self,
+        rng: &mut dyn rand::Rng,
+        z: &mut [f64],
+        theta: &mut [f64],
+        tape: &mut [f64],
+    ) -> f64 {
         fill_standard_normal(rng, z);
         let ld = self.forward(z, theta, tape);
         log_standard_normal(z) - ld

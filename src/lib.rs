@@ -13,15 +13,17 @@ pub use density::{
 };
 pub use draws::{ChainDraws, DrawStats, Draws, DrawsError};
 pub mod bijection;
-pub(crate) mod linalg;
-pub mod optim;
-pub mod rng;
 pub mod error;
 pub mod flow;
+pub(crate) mod linalg;
 pub mod nuts;
+pub mod optim;
 pub mod progress;
+pub mod rng;
 pub mod sample;
 pub mod vi;
 
 pub use error::Error;
-pub use sample::{CostReport, GradEvals, Method, Run, SampleSettings, Seconds, sample, sample_with};
+pub use sample::{
+    CostReport, GradEvals, Method, Run, SampleSettings, Seconds, sample, sample_with,
+};

@@ -15,7 +15,9 @@ use crate::density::{DensityError, LogDensity, guarded_log_density};
 use crate::draws::{ChainDraws, DrawStats};
 use crate::flow::Flow;
 use crate::progress::{Phase, Progress};
-use nuts_rs::{Chain as _, CpuLogpFunc, CpuMath, DiagNutsSettings, HasDims, Settings, Storable, Value};
+use nuts_rs::{
+    Chain as _, CpuLogpFunc, CpuMath, DiagNutsSettings, HasDims, Settings, Storable, Value,
+};
 use rand::RngExt;
 use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -40,7 +42,14 @@ pub struct NutsSettings {
 
 impl Default for NutsSettings {
     fn default() -> Self {
-        NutsSettings { num_chains: 4, num_tune: 1000, num_draws: 1000, max_depth: 10, target_accept: 0.8, seed: 0 }
+        NutsSettings {
+            num_chains: 4,
+            num_tune: 1000,
+            num_draws: 1000,
+            max_depth: 10,
+            target_accept: 0.8,
+            seed: 0,
+        }
     }
 }
 
@@ -68,8 +77,14 @@ struct LatentLogp<'a, D: ?Sized> {
 impl<D: LogDensity + ?Sized> HasDims for LatentLogp<'_, D> {
     fn dim_sizes(&self) -> HashMap<String, u64> {
         HashMap::from([
-            ("unconstrained_parameter".to_string(), self.theta.len() as u64),
-            ("expanded_parameter".to_string(), self.num_constrained as u64 + 1),
+            (
+                "unconstrained_parameter".to_string(),
+                self.theta.len() as u64,
+            ),
+            (
+                "expanded_parameter".to_string(),
+                self.num_constrained as u64 + 1,
+            ),
         ])
     }
 }
@@ -89,12 +104,23 @@ impl<D: LogDensity + ?Sized> CpuLogpFunc for LatentLogp<'_, D> {
             return guarded_log_density(self.density, z, grad).map_err(LogpErr);
         };
         let ld = flow.forward(z, &mut self.theta, &mut self.tape);
-        let lp = guarded_log_density(self.density, &self.theta, &mut self.grad_theta).map_err(LogpErr)?;
-        flow.chain().backward(flow.params(), z, &mut self.tape, &self.grad_theta, 1.0, grad, None);
+        let lp = guarded_log_density(self.density, &self.theta, &mut self.grad_theta)
+            .map_err(LogpErr)?;
+        flow.chain().backward(
+            flow.params(),
+            z,
+            &mut self.tape,
+            &self.grad_theta,
+            1.0,
+            grad,
+            None,
+        );
         use crate::bijection::Bijection as _;
         let total = lp + ld;
         if !total.is_finite() || grad.iter().any(|g| !g.is_finite()) {
-            return Err(LogpErr(DensityError::recoverable("non-finite latent density or gradient")));
+            return Err(LogpErr(DensityError::recoverable(
+                "non-finite latent density or gradient",
+            )));
         }
         Ok(total)
     }
@@ -116,8 +142,12 @@ impl<D: LogDensity + ?Sized> CpuLogpFunc for LatentLogp<'_, D> {
         let mut out = vec![0.0; self.num_constrained + 1];
         let density = self.density;
         let theta = &self.theta;
-        catch_unwind(AssertUnwindSafe(|| density.constrain(theta, &mut out[..self.num_constrained])))
-            .map_err(|_| nuts_rs::CpuMathError::ExpandError("the model's constrain() panicked".into()))?;
+        catch_unwind(AssertUnwindSafe(|| {
+            density.constrain(theta, &mut out[..self.num_constrained])
+        }))
+        .map_err(|_| {
+            nuts_rs::CpuMathError::ExpandError("the model's constrain() panicked".into())
+        })?;
         out[self.num_constrained] = ld;
         Ok(out)
     }
@@ -163,15 +193,24 @@ pub(crate) fn run_chain<D: LogDensity + ?Sized>(
         num_constrained,
         num_evals: &num_evals,
     };
-    let mut nuts = DiagNutsSettings { num_tune: settings.num_tune, num_draws: settings.num_draws, ..Default::default() };
+    let mut nuts = DiagNutsSettings {
+        num_tune: settings.num_tune,
+        num_draws: settings.num_draws,
+        ..Default::default()
+    };
     nuts.maxdepth = settings.max_depth;
     nuts.seed = settings.seed;
     nuts.num_chains = settings.num_chains;
     nuts.adapt_options.step_size_settings.target_accept = settings.target_accept;
     nuts.adapt_options.mass_matrix_options.store_mass_matrix = true;
     let mut rng = crate::rng::seeded(settings.seed, chain as u64 + 1);
-    let sampler_err = |e: &dyn std::fmt::Display| crate::Error::Sampler { chain: chain + 1, message: e.to_string() };
-    let mut sampler = nuts.new_chain(chain as u64, CpuMath::new(logp), &mut rng).map_err(|e| sampler_err(&e))?;
+    let sampler_err = |e: &dyn std::fmt::Display| crate::Error::Sampler {
+        chain: chain + 1,
+        message: e.to_string(),
+    };
+    let mut sampler = nuts
+        .new_chain(chain as u64, CpuMath::new(logp), &mut rng)
+        .map_err(|e| sampler_err(&e))?;
     init_position(&mut sampler, d, flow.is_some(), &mut rng, chain)?;
 
     let total = settings.num_tune + settings.num_draws;
@@ -183,10 +222,16 @@ pub(crate) fn run_chain<D: LogDensity + ?Sized>(
     let start = std::time::Instant::now();
     let mut seconds_warmup = 0.0;
     for i in 0..total {
-        let (_, mut expanded_wrapped, mut stats, _) = sampler.expanded_draw().map_err(|e| match density_error(&e) {
-            Some(source) => crate::Error::Density { context: format!("chain {}, draw {}", chain + 1, i + 1), source },
-            None => sampler_err(&format!("{e:#}")),
-        })?;
+        let (_, mut expanded_wrapped, mut stats, _) =
+            sampler
+                .expanded_draw()
+                .map_err(|e| match density_error(&e) {
+                    Some(source) => crate::Error::Density {
+                        context: format!("chain {}, draw {}", chain + 1, i + 1),
+                        source,
+                    },
+                    None => sampler_err(&format!("{e:#}")),
+                })?;
         let math = sampler.math();
         let expanded = expanded_values(&mut expanded_wrapped, &math, num_constrained + 1);
         let dims = From::from(&*math);
@@ -240,7 +285,11 @@ pub(crate) fn run_chain<D: LogDensity + ?Sized>(
 }
 
 /// The `Vec<f64>` our `expand_vector` produced, out of nuts-rs's wrapper.
-fn expanded_values<S: Storable<P>, P: HasDims>(wrapped: &mut S, parent: &P, len: usize) -> Vec<f64> {
+fn expanded_values<S: Storable<P>, P: HasDims>(
+    wrapped: &mut S,
+    parent: &P,
+    len: usize,
+) -> Vec<f64> {
     wrapped
         .get_all(parent)
         .into_iter()
@@ -284,11 +333,17 @@ fn init_position<C: nuts_rs::Chain<M>, M: nuts_rs::Math>(
             Ok(()) => return Ok(()),
             Err(e) => {
                 if let Some(source) = density_error(&e).filter(|s| !s.is_recoverable()) {
-                    return Err(crate::Error::Density { context: format!("chain {} initialization", chain + 1), source });
+                    return Err(crate::Error::Density {
+                        context: format!("chain {} initialization", chain + 1),
+                        source,
+                    });
                 }
                 last = format!("{e:#}");
             }
         }
     }
-    Err(crate::Error::NoValidInit { attempts: ATTEMPTS, last_error: last })
+    Err(crate::Error::NoValidInit {
+        attempts: ATTEMPTS,
+        last_error: last,
+    })
 }

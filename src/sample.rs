@@ -86,7 +86,10 @@ impl SampleSettings {
             return bad("num_chains", "must be at least 1");
         }
         if self.num_draws < 4 {
-            return bad("num_draws", "must be at least 4 (split R-hat needs two halves of 2)");
+            return bad(
+                "num_draws",
+                "must be at least 4 (split R-hat needs two halves of 2)",
+            );
         }
         if !(self.target_accept > 0.0 && self.target_accept < 1.0) {
             return bad("target_accept", "must be in (0, 1)");
@@ -165,7 +168,12 @@ pub struct Run {
 impl Run {
     /// Divergent warmup transitions over all chains.
     pub fn num_warmup_divergent(&self) -> usize {
-        self.draws.chains.iter().flat_map(|c| &c.warmup_stats).filter(|s| s.divergent).count()
+        self.draws
+            .chains
+            .iter()
+            .flat_map(|c| &c.warmup_stats)
+            .filter(|s| s.divergent)
+            .count()
     }
 }
 
@@ -189,7 +197,10 @@ impl Run {
 /// let mean: f64 = run.draws.param(1).iter().flatten().sum::<f64>() / 800.0;
 /// assert!((mean - 3.0).abs() < 0.3);
 /// ```
-pub fn sample<D: LogDensity + ?Sized>(density: &D, settings: &SampleSettings) -> Result<Run, crate::Error> {
+pub fn sample<D: LogDensity + ?Sized>(
+    density: &D,
+    settings: &SampleSettings,
+) -> Result<Run, crate::Error> {
     sample_with(density, settings, None, &NoProgress)
 }
 
@@ -204,18 +215,31 @@ pub fn sample_with<D: LogDensity + ?Sized>(
     settings.validate()?;
     let d = density.dim();
     if d == 0 {
-        return Err(crate::Error::settings("density.dim()", "must be at least 1"));
+        return Err(crate::Error::settings(
+            "density.dim()",
+            "must be at least 1",
+        ));
     }
     let names = density.param_names();
     if names.is_empty() {
-        return Err(crate::Error::settings("density.param_names()", "must name at least one value"));
+        return Err(crate::Error::settings(
+            "density.param_names()",
+            "must name at least one value",
+        ));
     }
     if let Some(f) = &flow {
         if settings.method != Method::NeuTra {
-            return Err(crate::Error::settings("flow", "a flow can only be used with method neutra"));
+            return Err(crate::Error::settings(
+                "flow",
+                "a flow can only be used with method neutra",
+            ));
         }
         if f.dim() != d {
-            return Err(crate::Error::DimensionMismatch { what: "flow dimension vs density dimension", expected: d, got: f.dim() });
+            return Err(crate::Error::DimensionMismatch {
+                what: "flow dimension vs density dimension",
+                expected: d,
+                got: f.dim(),
+            });
         }
     }
     let start = Instant::now();
@@ -224,7 +248,13 @@ pub fn sample_with<D: LogDensity + ?Sized>(
         (Method::Nuts, _) => (None, None),
         (Method::NeuTra, Some(f)) => (Some(f), None),
         (Method::NeuTra, None) => {
-            let (f, report) = fit_default(density, &settings.flow, &settings.vi, settings.seed, progress)?;
+            let (f, report) = fit_default(
+                density,
+                &settings.flow,
+                &settings.vi,
+                settings.seed,
+                progress,
+            )?;
             cost.grad_evals.vi = report.num_grad_evals();
             cost.seconds.vi = report.seconds;
             (Some(f), Some(report))
@@ -259,10 +289,25 @@ pub fn sample_with<D: LogDensity + ?Sized>(
         samp_time += o.seconds_sampling;
         chains.push(o.draws);
     }
-    let share = if warm_time + samp_time > 0.0 { warm_time / (warm_time + samp_time) } else { 0.5 };
+    let share = if warm_time + samp_time > 0.0 {
+        warm_time / (warm_time + samp_time)
+    } else {
+        0.5
+    };
     cost.seconds.warmup = nuts_wall * share;
     cost.seconds.sampling = nuts_wall * (1.0 - share);
     cost.seconds.total = start.elapsed().as_secs_f64();
-    let draws = Draws::new(names, chains).map_err(|e| crate::Error::Sampler { chain: 0, message: e.to_string() })?;
-    Ok(Run { method: settings.method, draws, vi, flow, cost, num_tune: nuts.num_tune, seed: settings.seed })
+    let draws = Draws::new(names, chains).map_err(|e| crate::Error::Sampler {
+        chain: 0,
+        message: e.to_string(),
+    })?;
+    Ok(Run {
+        method: settings.method,
+        draws,
+        vi,
+        flow,
+        cost,
+        num_tune: nuts.num_tune,
+        seed: settings.seed,
+    })
 }

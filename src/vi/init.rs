@@ -127,11 +127,17 @@ pub(crate) fn random_start<D: LogDensity + ?Sized>(
             Ok(_) => return Ok(x),
             Err(e) if e.is_recoverable() => last = e.to_string(),
             Err(e) => {
-                return Err(crate::Error::Density { context: "initialization".into(), source: e });
+                return Err(crate::Error::Density {
+                    context: "initialization".into(),
+                    source: e,
+                });
             }
         }
     }
-    Err(crate::Error::NoValidInit { attempts: ATTEMPTS, last_error: last })
+    Err(crate::Error::NoValidInit {
+        attempts: ATTEMPTS,
+        last_error: last,
+    })
 }
 
 /// The Gaussian fit described in the module docs.
@@ -147,7 +153,11 @@ pub fn gaussian_fit<D: LogDensity + ?Sized>(
 
     let path = Mutex::new(Vec::new());
     let fatal = Mutex::new(None);
-    let problem = Problem { density: &counted, path: &path, fatal: &fatal };
+    let problem = Problem {
+        density: &counted,
+        path: &path,
+        fatal: &fatal,
+    };
     let solver = LBFGS::new(MoreThuenteLineSearch::new(), 8.min(d.max(1)))
         .with_tolerance_grad(1e-10)
         .and_then(|s| s.with_tolerance_cost(1e-12))
@@ -158,7 +168,10 @@ pub fn gaussian_fit<D: LogDensity + ?Sized>(
         .configure(|state| state.param(x0.clone()).max_iters(settings.max_lbfgs_iters))
         .run();
     if let Some(e) = fatal.into_inner().unwrap() {
-        return Err(crate::Error::Density { context: "Gaussian initialization".into(), source: e });
+        return Err(crate::Error::Density {
+            context: "Gaussian initialization".into(),
+            source: e,
+        });
     }
     let path = path.into_inner().unwrap();
     select_candidate(&counted, &x0, &path, settings, seed)
@@ -173,8 +186,13 @@ fn select_candidate<D: LogDensity + ?Sized>(
 ) -> Result<(GaussianFit, InitReport), crate::Error> {
     let d = x0.len();
     let picks = pick_indices(path.len(), settings.num_candidates);
-    let mut candidates: Vec<(Option<usize>, GaussianFit)> =
-        vec![(None, GaussianFit::Diagonal { loc: x0.to_vec(), scale: vec![1.0; d] })];
+    let mut candidates: Vec<(Option<usize>, GaussianFit)> = vec![(
+        None,
+        GaussianFit::Diagonal {
+            loc: x0.to_vec(),
+            scale: vec![1.0; d],
+        },
+    )];
     for &k in &picks {
         if let Some(g) = hessian_gaussian(counted, &path[k].0, d <= settings.max_dense_dim)? {
             candidates.push((Some(k), g));
@@ -210,7 +228,9 @@ fn pick_indices(len: usize, n: usize) -> Vec<usize> {
         return Vec::new();
     }
     let n = n.min(len);
-    let mut v: Vec<usize> = (0..n).map(|i| (len - 1) - i * (len - 1) / n.max(1)).collect();
+    let mut v: Vec<usize> = (0..n)
+        .map(|i| (len - 1) - i * (len - 1) / n.max(1))
+        .collect();
     v.dedup();
     v
 }
@@ -234,9 +254,10 @@ fn hessian_gaussian<D: LogDensity + ?Sized>(
             let b = counted.eval(&xp, &mut gm);
             match (a, b) {
                 (Ok(_), Ok(_)) => Ok(Some((0..d).map(|i| -(gp[i] - gm[i]) / (2.0 * h)).collect())),
-                (Err(e), _) | (_, Err(e)) if !e.is_recoverable() => {
-                    Err(crate::Error::Density { context: "Hessian at initialization".into(), source: e })
-                }
+                (Err(e), _) | (_, Err(e)) if !e.is_recoverable() => Err(crate::Error::Density {
+                    context: "Hessian at initialization".into(),
+                    source: e,
+                }),
                 _ => Ok(None),
             }
         })
@@ -250,18 +271,36 @@ fn hessian_gaussian<D: LogDensity + ?Sized>(
     }
     let hess = (&hess + hess.transpose()) * 0.5;
     if !dense {
-        let scale = (0..d).map(|i| 1.0 / positive_curvature(hess[(i, i)], hess.diagonal().amax()).sqrt()).collect();
-        return Ok(Some(GaussianFit::Diagonal { loc: x.to_vec(), scale }));
+        let scale = (0..d)
+            .map(|i| 1.0 / positive_curvature(hess[(i, i)], hess.diagonal().amax()).sqrt())
+            .collect();
+        return Ok(Some(GaussianFit::Diagonal {
+            loc: x.to_vec(),
+            scale,
+        }));
     }
     let eig = SymmetricEigen::new(hess);
     let lmax = eig.eigenvalues.amax();
-    let inv: Vec<f64> = eig.eigenvalues.iter().map(|&l| 1.0 / positive_curvature(l, lmax)).collect();
-    let cov = &eig.eigenvectors * DMatrix::from_diagonal(&nalgebra::DVector::from_vec(inv)) * eig.eigenvectors.transpose();
+    let inv: Vec<f64> = eig
+        .eigenvalues
+        .iter()
+        .map(|&l| 1.0 / positive_curvature(l, lmax))
+        .collect();
+    let cov = &eig.eigenvectors
+        * DMatrix::from_diagonal(&nalgebra::DVector::from_vec(inv))
+        * eig.eigenvectors.transpose();
     let cov = (&cov + cov.transpose()) * 0.5;
-    let Some(chol) = cov.cholesky() else { return Ok(None) };
+    let Some(chol) = cov.cholesky() else {
+        return Ok(None);
+    };
     let l = chol.l();
-    let rows = (0..d).map(|i| (0..=i).map(|j| l[(i, j)]).collect()).collect();
-    Ok(Some(GaussianFit::Dense { loc: x.to_vec(), chol: rows }))
+    let rows = (0..d)
+        .map(|i| (0..=i).map(|j| l[(i, j)]).collect())
+        .collect();
+    Ok(Some(GaussianFit::Dense {
+        loc: x.to_vec(),
+        chol: rows,
+    }))
 }
 
 /// |λ| floored relative to the largest curvature (and absolutely), so flat or negatively
@@ -287,7 +326,10 @@ fn elbo_estimate<D: LogDensity + ?Sized>(
             match counted.eval(&theta, &mut grad) {
                 Ok(lp) => Ok(Some(lp + ld - log_standard_normal(zi))),
                 Err(e) if e.is_recoverable() => Ok(None),
-                Err(e) => Err(crate::Error::Density { context: "initialization ELBO".into(), source: e }),
+                Err(e) => Err(crate::Error::Density {
+                    context: "initialization ELBO".into(),
+                    source: e,
+                }),
             }
         })
         .collect();

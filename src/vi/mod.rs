@@ -32,6 +32,25 @@ pub enum GradientEstimator {
     Reparameterized,
     /// Sticking the landing: the path derivative only.
     StickingTheLanding,
+    /// Sticking the landing up to [`AUTO_STL_MAX_DIM`] dimensions, the plain gradient above
+    /// (the transposed solve costs d network passes per IAF layer and draw).
+    Auto,
+}
+
+/// Largest dimension for which [`GradientEstimator::Auto`] uses sticking the landing.
+pub const AUTO_STL_MAX_DIM: usize = 32;
+
+impl GradientEstimator {
+    /// The estimator actually used in dimension `dim`.
+    pub fn resolve(self, dim: usize) -> GradientEstimator {
+        match self {
+            GradientEstimator::Auto if dim <= AUTO_STL_MAX_DIM => {
+                GradientEstimator::StickingTheLanding
+            }
+            GradientEstimator::Auto => GradientEstimator::Reparameterized,
+            other => other,
+        }
+    }
 }
 
 /// Settings of the variational fit.
@@ -68,12 +87,19 @@ pub struct ViSettings {
 impl Default for ViSettings {
     fn default() -> Self {
         ViSettings {
-            batch_size: 16,
+            batch_size: 32,
             max_steps: 3000,
             min_steps: 300,
-            adam: AdamSettings { learning_rate: 1e-2, clip_norm: Some(100.0), ..Default::default() },
-            warmup: WarmupSchedule { warmup_steps: 50, warmup_start: 0.1 },
-            estimator: GradientEstimator::Reparameterized,
+            adam: AdamSettings {
+                learning_rate: 1e-2,
+                clip_norm: Some(100.0),
+                ..Default::default()
+            },
+            warmup: WarmupSchedule {
+                warmup_steps: 50,
+                warmup_start: 0.1,
+            },
+            estimator: GradientEstimator::Auto,
             window: 100,
             patience: 2,
             lr_decay: 0.5,
@@ -107,7 +133,9 @@ impl ViSettings {
         if self.num_psis_draws < 10 {
             return bad("vi.num_psis_draws", "must be at least 10");
         }
-        self.adam.validate().map_err(|e| crate::Error::settings(&format!("vi.adam.{}", e.field), &e.reason))
+        self.adam
+            .validate()
+            .map_err(|e| crate::Error::settings(&format!("vi.adam.{}", e.field), &e.reason))
     }
 }
 
@@ -223,28 +251,37 @@ pub fn fit<D: LogDensity + ?Sized>(
     let counted = Counted::new(density);
     let n_params = flow.params().len();
     let mut adam = Adam::new(n_params, settings.adam);
-    let mut works: Vec<Workspace> = (0..settings.batch_size).map(|_| Workspace::new(flow)).collect();
+    let mut works: Vec<Workspace> = (0..settings.batch_size)
+        .map(|_| Workspace::new(flow))
+        .collect();
     let mut grad = vec![0.0; n_params];
     let mut plateau = Plateau::new(settings);
     let mut elbo_trace = Vec::new();
     let (mut num_dropped, mut window_failures) = (0u64, 0usize);
     let mut lr_factor = 1.0;
+    let estimator = settings.estimator.resolve(flow.dim());
     let mut stop_reason = StopReason::MaxSteps;
     progress.begin(Phase::Vi, settings.max_steps as u64);
     for step in 0..settings.max_steps {
         let mut rng = crate::rng::seeded(seed, 0x7000_0000 + step as u64);
-        let outcome = run_batch(&counted, flow, &mut works, &mut rng, settings.estimator, &mut grad)?;
+        let outcome = run_batch(&counted, flow, &mut works, &mut rng, estimator, &mut grad)?;
         let BatchOutcome { num_ok, mean_elbo } = outcome;
         let failed = settings.batch_size - num_ok;
         num_dropped += failed as u64;
         window_failures += failed;
         if num_ok > 0 {
             grad.iter_mut().for_each(|g| *g = -*g);
-            adam.step(flow.params_mut(), &grad, lr_factor * settings.warmup.factor(step as u64));
+            adam.step(
+                flow.params_mut(),
+                &grad,
+                lr_factor * settings.warmup.factor(step as u64),
+            );
             if let Some(i) = flow.params().iter().position(|p| !p.is_finite()) {
                 return Err(crate::Error::ViDiverged {
                     step,
-                    reason: format!("flow parameter {i} became non-finite; lower the learning rate"),
+                    reason: format!(
+                        "flow parameter {i} became non-finite; lower the learning rate"
+                    ),
                 });
             }
             elbo_trace.push(mean_elbo);
@@ -298,7 +335,10 @@ pub fn fit<D: LogDensity + ?Sized>(
 }
 
 fn finite_mean(v: &[f64]) -> f64 {
-    let (s, n) = v.iter().filter(|x| x.is_finite()).fold((0.0, 0usize), |(s, n), x| (s + x, n + 1));
+    let (s, n) = v
+        .iter()
+        .filter(|x| x.is_finite())
+        .fold((0.0, 0usize), |(s, n), x| (s + x, n + 1));
     if n == 0 { f64::NAN } else { s / n as f64 }
 }
 

@@ -62,8 +62,16 @@ fn evaluate<D: LogDensity + ?Sized>(
     };
     w.gparams.fill(0.0);
     match estimator {
-        GradientEstimator::Reparameterized => {
-            chain.backward(params, &w.z, &mut w.tape, &w.grad_theta, 1.0, &mut w.gz, Some(&mut w.gparams));
+        GradientEstimator::Reparameterized | GradientEstimator::Auto => {
+            chain.backward(
+                params,
+                &w.z,
+                &mut w.tape,
+                &w.grad_theta,
+                1.0,
+                &mut w.gz,
+                Some(&mut w.gparams),
+            );
         }
         GradientEstimator::StickingTheLanding => {
             // score s = ∇_θ log q(θ) = J⁻ᵀ(−z − ∇_z log|det J|)
@@ -76,7 +84,15 @@ fn evaluate<D: LogDensity + ?Sized>(
             for i in 0..w.z.len() {
                 w.v[i] = w.grad_theta[i] - w.u[i];
             }
-            chain.backward(params, &w.z, &mut w.tape, &w.v, 0.0, &mut w.gz, Some(&mut w.gparams));
+            chain.backward(
+                params,
+                &w.z,
+                &mut w.tape,
+                &w.v,
+                0.0,
+                &mut w.gz,
+                Some(&mut w.gparams),
+            );
         }
     }
     let elbo = lp + ld - log_standard_normal(&w.z);
@@ -99,7 +115,9 @@ pub(super) fn run_batch<D: LogDensity + ?Sized>(
     for w in works.iter_mut() {
         fill_standard_normal(rng, &mut w.z);
     }
-    works.par_iter_mut().for_each(|w| evaluate(density, flow, w, estimator));
+    works
+        .par_iter_mut()
+        .for_each(|w| evaluate(density, flow, w, estimator));
     grad.fill(0.0);
     let (mut num_ok, mut elbo_sum) = (0usize, 0.0);
     for w in works.iter() {
@@ -113,7 +131,10 @@ pub(super) fn run_batch<D: LogDensity + ?Sized>(
             }
             Ok(None) => {}
             Err(e) => {
-                return Err(crate::Error::Density { context: "variational fit".into(), source: e.clone() });
+                return Err(crate::Error::Density {
+                    context: "variational fit".into(),
+                    source: e.clone(),
+                });
             }
         }
     }
@@ -121,7 +142,14 @@ pub(super) fn run_batch<D: LogDensity + ?Sized>(
         let inv = 1.0 / num_ok as f64;
         grad.iter_mut().for_each(|g| *g *= inv);
     }
-    Ok(BatchOutcome { num_ok, mean_elbo: if num_ok > 0 { elbo_sum / num_ok as f64 } else { f64::NAN } })
+    Ok(BatchOutcome {
+        num_ok,
+        mean_elbo: if num_ok > 0 {
+            elbo_sum / num_ok as f64
+        } else {
+            f64::NAN
+        },
+    })
 }
 
 pub(super) struct FinalEstimate {
@@ -161,19 +189,31 @@ pub(super) fn final_estimate<D: LogDensity + ?Sized>(
         match r {
             Ok(Some(v)) => ratios.push(v),
             Ok(None) => {}
-            Err(e) => return Err(crate::Error::Density { context: "final ELBO estimate".into(), source: e }),
+            Err(e) => {
+                return Err(crate::Error::Density {
+                    context: "final ELBO estimate".into(),
+                    source: e,
+                });
+            }
         }
     }
     let num_dropped = (n - ratios.len()) as u64;
     if ratios.len() < 10 {
         return Err(crate::Error::ViDiverged {
             step: 0,
-            reason: format!("{num_dropped} of {n} draws from the fitted flow fall where the log-density fails"),
+            reason: format!(
+                "{num_dropped} of {n} draws from the fitted flow fall where the log-density fails"
+            ),
         });
     }
     let m = ratios.len() as f64;
     let elbo = ratios.iter().sum::<f64>() / m;
     let var = ratios.iter().map(|r| (r - elbo).powi(2)).sum::<f64>() / (m - 1.0);
     let pareto_k = crate::diagnostics::psis(&ratios).k_hat;
-    Ok(FinalEstimate { elbo, elbo_mcse: (var / m).sqrt(), pareto_k, num_dropped })
+    Ok(FinalEstimate {
+        elbo,
+        elbo_mcse: (var / m).sqrt(),
+        pareto_k,
+        num_dropped,
+    })
 }
