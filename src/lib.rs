@@ -27,3 +27,4 @@ pub use error::Error;
 pub use sample::{
     CostReport, GradEvals, Method, Run, SampleSettings, Seconds, sample, sample_with,
 };
+pub mod io;
