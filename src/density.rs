@@ -36,12 +36,16 @@ pub enum DensityError {
 impl DensityError {
     /// A recoverable error with a message.
     pub fn recoverable(message: impl Into<String>) -> Self {
-        DensityError::Recoverable { message: message.into() }
+        DensityError::Recoverable {
+            message: message.into(),
+        }
     }
 
     /// A fatal error with a message.
     pub fn fatal(message: impl Into<String>) -> Self {
-        DensityError::Fatal { message: message.into() }
+        DensityError::Fatal {
+            message: message.into(),
+        }
     }
 
     /// Whether the sampler may treat this as a divergence and go on.
@@ -176,11 +180,15 @@ pub(crate) fn guarded_log_density<D: LogDensity + ?Sized>(
                 .map(|s| s.to_string())
                 .or_else(|| payload.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown panic payload".to_string());
-            return Err(DensityError::fatal(format!("the log-density panicked: {msg}")));
+            return Err(DensityError::fatal(format!(
+                "the log-density panicked: {msg}"
+            )));
         }
     };
     if !lp.is_finite() {
-        return Err(DensityError::recoverable(format!("the log-density is {lp}")));
+        return Err(DensityError::recoverable(format!(
+            "the log-density is {lp}"
+        )));
     }
     if let Some(i) = grad.iter().position(|g| !g.is_finite()) {
         return Err(DensityError::recoverable(format!(
@@ -244,7 +252,10 @@ pub fn check_gradient<D: LogDensity + ?Sized>(
 ) -> Result<GradientCheckReport, GradientCheckError> {
     let d = density.dim();
     if theta.len() != d {
-        return Err(GradientCheckError::WrongDimension { expected: d, got: theta.len() });
+        return Err(GradientCheckError::WrongDimension {
+            expected: d,
+            got: theta.len(),
+        });
     }
     let mut analytic = vec![0.0; d];
     guarded_log_density(density, theta, &mut analytic)?;
@@ -271,7 +282,12 @@ pub fn check_gradient<D: LogDensity + ?Sized>(
             worst_index = i;
         }
     }
-    Ok(GradientCheckReport { analytic, numeric, max_rel_error, worst_index })
+    Ok(GradientCheckReport {
+        analytic,
+        numeric,
+        max_rel_error,
+        worst_index,
+    })
 }
 
 #[cfg(test)]
@@ -323,7 +339,10 @@ mod tests {
     fn wrong_length_is_an_error() {
         assert!(matches!(
             check_gradient(&Quartic, &[0.0], 1e-4),
-            Err(GradientCheckError::WrongDimension { expected: 2, got: 1 })
+            Err(GradientCheckError::WrongDimension {
+                expected: 2,
+                got: 1
+            })
         ));
     }
 

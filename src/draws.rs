@@ -107,12 +107,19 @@ impl Draws {
             match expected {
                 None => expected = Some(n),
                 Some(e) if e != n => {
-                    return Err(DrawsError::UnequalChains { chain: i, got: n, expected: e });
+                    return Err(DrawsError::UnequalChains {
+                        chain: i,
+                        got: n,
+                        expected: e,
+                    });
                 }
                 _ => {}
             }
         }
-        Ok(Draws { param_names, chains })
+        Ok(Draws {
+            param_names,
+            chains,
+        })
     }
 
     /// Number of chains.
@@ -133,7 +140,10 @@ impl Draws {
     /// The draws of parameter `index` as `chains × draws`.
     #[track_caller]
     pub fn param(&self, index: usize) -> Vec<Vec<f64>> {
-        assert!(index < self.num_params(), "parameter index {index} out of range");
+        assert!(
+            index < self.num_params(),
+            "parameter index {index} out of range"
+        );
         let p = self.num_params();
         self.chains
             .iter()
@@ -143,16 +153,26 @@ impl Draws {
 
     /// The draws of the parameter called `name`, if there is one.
     pub fn param_by_name(&self, name: &str) -> Option<Vec<Vec<f64>>> {
-        self.param_names.iter().position(|n| n == name).map(|i| self.param(i))
+        self.param_names
+            .iter()
+            .position(|n| n == name)
+            .map(|i| self.param(i))
     }
 
     /// A per-draw statistic as `chains × draws`.
     pub fn stat(&self, f: impl Fn(&DrawStats) -> f64) -> Vec<Vec<f64>> {
-        self.chains.iter().map(|c| c.stats.iter().map(&f).collect()).collect()
+        self.chains
+            .iter()
+            .map(|c| c.stats.iter().map(&f).collect())
+            .collect()
     }
 
     /// Number of divergent post-warmup draws over all chains.
     pub fn num_divergent(&self) -> usize {
-        self.chains.iter().flat_map(|c| &c.stats).filter(|s| s.divergent).count()
+        self.chains
+            .iter()
+            .flat_map(|c| &c.stats)
+            .filter(|s| s.divergent)
+            .count()
     }
 }

@@ -4,8 +4,13 @@
 //! ([`LogDensity`]); flowpost fits an inverse autoregressive flow to it by reverse KL, uses the
 //! learned bijection to warp NUTS (NeuTra), and reports whether to trust the result.
 
+pub mod autodiff;
 pub mod density;
 pub mod draws;
+pub mod transforms;
 
-pub use density::{DensityError, GradientCheckError, GradientCheckReport, LogDensity, check_gradient};
+pub use autodiff::{AdScalar, ForwardAd, GenericLogDensity};
+pub use density::{
+    DensityError, GradientCheckError, GradientCheckReport, LogDensity, check_gradient,
+};
 pub use draws::{ChainDraws, DrawStats, Draws, DrawsError};
