@@ -18,7 +18,7 @@ pub struct Ordered {
 
 impl Ordered {
     /// An ordered vector of length `len`.
-    pub fn new(len: usize) -> Self {
+    pub const fn new(len: usize) -> Self {
         Ordered { len }
     }
 }
@@ -39,7 +39,7 @@ pub struct PositiveOrdered {
 
 impl PositiveOrdered {
     /// A positive ordered vector of length `len`.
-    pub fn new(len: usize) -> Self {
+    pub const fn new(len: usize) -> Self {
         PositiveOrdered { len }
     }
 }

@@ -28,7 +28,7 @@ pub struct Simplex {
 impl Simplex {
     /// A simplex with `k ≥ 1` coordinates (`k − 1` free).
     #[track_caller]
-    pub fn new(k: usize) -> Self {
+    pub const fn new(k: usize) -> Self {
         assert!(k >= 1, "a simplex needs at least one coordinate");
         Simplex { k }
     }
