@@ -1,6 +1,8 @@
 //! The Gaussian linear-regression likelihood `y ~ Normal(offset + X·coef, σ)` that most
 //! posteriordb regressions share, on a dense row-major design.
 
+use crate::math::{axpy, dot};
+
 /// A design matrix (row-major, `n × p`) with its response.
 #[derive(Debug, Clone)]
 pub(crate) struct Design {
@@ -65,17 +67,10 @@ impl Design {
         let mut ss = 0.0;
         let mut sum_r = 0.0;
         for (row, &y) in self.x.chunks_exact(self.p).zip(&self.y) {
-            let mut eta = offset;
-            for (xj, cj) in row.iter().zip(coef) {
-                eta += xj * cj;
-            }
-            let r = y - eta;
+            let r = y - offset - dot(row, coef);
             ss += r * r;
             sum_r += r;
-            let ri = r * inv_var;
-            for (g, xj) in grad_coef.iter_mut().zip(row) {
-                *g += ri * xj;
-            }
+            axpy(r * inv_var, row, grad_coef);
         }
         let n = self.n as f64;
         GaussianLik {

@@ -4,7 +4,7 @@ use flowpost::{DensityError, LogDensity};
 use serde::Deserialize;
 
 use crate::data::GAUSS100;
-use crate::math::{check_len, indexed};
+use crate::math::{check_len, dot, indexed};
 use crate::{BuiltinModel, ModelError};
 
 /// `x ~ Normal(m, S)`, `S = L Lᵀ` with the Cholesky factor from `data/peers/gauss100.json`
@@ -96,14 +96,14 @@ impl LogDensity for Gauss100 {
         // z = L⁻¹ (θ − m), in grad
         for i in 0..d {
             let row = &self.chol[i * d..i * d + i];
-            let s: f64 = row.iter().zip(&grad[..i]).map(|(l, z)| l * z).sum();
+            let s = dot(row, &grad[..i]);
             grad[i] = (theta[i] - self.mean[i] - s) / self.chol[i * d + i];
         }
-        let lp = -0.5 * grad.iter().map(|z| z * z).sum::<f64>();
+        let lp = -0.5 * dot(grad, grad);
         // w = L⁻ᵀ z in place (row i of Lᵀ holds column i of L)
         for i in (0..d).rev() {
             let row = &self.chol_t[i * d + i + 1..(i + 1) * d];
-            let s: f64 = row.iter().zip(&grad[i + 1..]).map(|(l, w)| l * w).sum();
+            let s = dot(row, &grad[i + 1..]);
             grad[i] = (grad[i] - s) / self.chol_t[i * d + i];
         }
         for g in grad.iter_mut() {

@@ -1,11 +1,10 @@
 //! Bayesian logistic regression of the peers' benchmark (n = 1000, d = 25).
 
-use flowpost::transforms::log1p_exp;
 use flowpost::{DensityError, LogDensity};
 use serde::Deserialize;
 
 use crate::data::LOGREG;
-use crate::math::{check_len, indexed};
+use crate::math::{axpy, check_len, dot, indexed, softplus_and_sigmoid};
 use crate::{BuiltinModel, ModelError};
 
 /// `beta_j ~ Normal(0, 1)`, `y_i ~ Bernoulli(logit⁻¹(X_i·beta))`, no intercept; data from
@@ -71,12 +70,10 @@ impl LogDensity for LogReg {
             *g = -b;
         }
         for (row, &y) in self.x.chunks_exact(self.d).zip(&self.y) {
-            let eta: f64 = row.iter().zip(beta).map(|(x, b)| x * b).sum();
-            lp += y * eta - log1p_exp(eta);
-            let resid = y - flowpost::transforms::inv_logit(eta);
-            for (g, x) in grad.iter_mut().zip(row) {
-                *g += resid * x;
-            }
+            let eta = dot(row, beta);
+            let (softplus, p) = softplus_and_sigmoid(eta);
+            lp += y * eta - softplus;
+            axpy(y - p, row, grad);
         }
         Ok(lp)
     }
