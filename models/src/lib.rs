@@ -23,6 +23,9 @@
 //! assert!(load("no-such-model", &ModelOptions::default()).is_err());
 //! ```
 
+// `!(x > 0.0)` is deliberate throughout: NaN must fail the check.
+#![allow(clippy::neg_cmp_op_on_partial_ord)]
+
 mod data;
 mod linreg;
 mod math;
@@ -45,9 +48,11 @@ pub use spine::{Banana, EightSchoolsCentered, EightSchoolsNoncentered, Funnel, G
 /// `log_density(θ) − log_jacobian(θ)` is the log-density of the reported parameters on the
 /// constrained space, which equals Stan's `log_prob(jacobian = false)` (propto) at the same
 /// constrained point up to an additive constant, whatever unconstrained parameterisation each
-/// side uses (Stan ≥ 2.37 parameterises simplexes differently). With the same transforms
-/// (everything here but `hmm_example`'s simplexes), `log_density` itself equals Stan's
-/// `log_prob(jacobian = true)` up to a constant.
+/// side uses. With the same transforms, `log_density` itself equals Stan's
+/// `log_prob(jacobian = true)` up to a constant: true for every model here with the Stan that
+/// made posteriordb's draws; with Stan 2.39 (Stan Math 5.3) `hmm_example`'s simplex coordinate
+/// is Stan's `y = u / √2` (inverse isometric log-ratio instead of stick-breaking), which changes
+/// the log-density only by a constant.
 pub trait BuiltinModel: LogDensity {
     /// The unconstrained point whose reported values ([`LogDensity::constrain`]) are
     /// `constrained` (in [`LogDensity::param_names`] order, transformed parameters included:

@@ -24,6 +24,25 @@ pub struct ModelInfo {
     pub has_reference: bool,
 }
 
+impl ModelInfo {
+    /// The folder of `shared/reference/posteriordb/` that holds this model's reference draws
+    /// (the spine's eight-schools models use their posteriordb namesakes').
+    ///
+    /// ```
+    /// let all = flowpost_models::list();
+    /// let es = all.iter().find(|m| m.name == "eight_schools_centered").unwrap();
+    /// assert_eq!(es.reference_folder(), Some("eight_schools-eight_schools_centered"));
+    /// ```
+    pub fn reference_folder(&self) -> Option<&'static str> {
+        match self.name {
+            _ if !self.has_reference => None,
+            "eight_schools_centered" => Some("eight_schools-eight_schools_centered"),
+            "eight_schools_noncentered" => Some("eight_schools-eight_schools_noncentered"),
+            name => Some(name),
+        }
+    }
+}
+
 /// Options for [`load`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ModelOptions {

@@ -10,8 +10,11 @@ use crate::autodiff::AdScalar;
 /// `log |det J| = Σ_k log s_k + log z_k + log(1 − z_k)`. The offset makes `u = 0` the
 /// simplex's centre. For `K = 2` it is `x₁ = logit⁻¹(u)`.
 ///
-/// (Stan 2.37 replaced the unconstrained parameterisation of simplexes; the posterior on the
-/// simplex is the same, only the sampler's coordinates differ.)
+/// This is the map of the Stan reference manual's older editions and of the Stan that produced
+/// posteriordb's reference draws (rstan 2.19–2.21). Newer Stan Math (5.3, in Stan 2.39) maps
+/// simplexes through the inverse isometric log-ratio transform instead; the posterior on the
+/// simplex is the same, only the unconstrained coordinates differ (for `K = 2` by a constant
+/// factor: Stan 2.39's `y` is `u / √2`).
 ///
 /// ```
 /// use flowpost::transforms::{Simplex, VectorTransform};

@@ -15,7 +15,8 @@ use crate::{BuiltinModel, ModelError};
 /// `y[t] ~ normal(mu[z_t], 1)` with the hidden states summed out by the forward algorithm
 /// (N = 100). Unconstrained (4): the two simplexes' stick-breaking coordinates
 /// (`logit theta1[1]`, `logit theta2[1]`) and `mu`'s positive-ordered coordinates.
-/// Reported: `theta1[1..2]`, `theta2[1..2]`, `mu[1..2]`.
+/// Reported: `theta1[1..2]`, `theta2[1..2]`, `mu[1..2]`. (Stan 2.39 parameterises a
+/// `simplex[2]` by `y = u / √2`; see [`flowpost::transforms::Simplex`].)
 ///
 /// ```
 /// use flowpost::LogDensity;

@@ -24,12 +24,12 @@ struct IndexEntry {
 }
 
 /// The posteriordb folder a built-in model's reference draws live in.
-pub fn reference_folder(model: &str) -> &str {
-    match model {
-        "eight_schools_centered" => "eight_schools-eight_schools_centered",
-        "eight_schools_noncentered" => "eight_schools-eight_schools_noncentered",
-        other => other,
-    }
+pub fn reference_folder(model: &str) -> &'static str {
+    flowpost_models::list()
+        .into_iter()
+        .find(|m| m.name == model)
+        .and_then(|m| m.reference_folder())
+        .unwrap_or_else(|| panic!("{model} has no reference draws"))
 }
 
 pub fn load_reference(model: &str) -> Reference {
@@ -46,9 +46,9 @@ pub fn load_reference(model: &str) -> Reference {
     let chains: Vec<HashMap<String, Vec<f64>>> = serde_json::from_str(&text).unwrap();
     let mut draws = Vec::new();
     for chain in &chains {
-        let len = chain[&names[0]].len();
-        for i in 0..len {
-            draws.push(names.iter().map(|n| chain[n][i]).collect());
+        let columns: Vec<&Vec<f64>> = names.iter().map(|n| &chain[n]).collect();
+        for i in 0..columns[0].len() {
+            draws.push(columns.iter().map(|c| c[i]).collect());
         }
     }
     Reference { names, draws }
