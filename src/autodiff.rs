@@ -78,6 +78,25 @@ pub trait GenericLogDensity: Send + Sync {
     }
 }
 
+impl<M: GenericLogDensity + ?Sized> GenericLogDensity for &M {
+    fn dim(&self) -> usize {
+        (**self).dim()
+    }
+    fn log_density<T: AdScalar>(
+        &self,
+        theta: &[T],
+        scratch: &mut Vec<T>,
+    ) -> Result<T, DensityError> {
+        (**self).log_density(theta, scratch)
+    }
+    fn param_names(&self) -> Vec<String> {
+        (**self).param_names()
+    }
+    fn constrain(&self, theta: &[f64], out: &mut [f64]) {
+        (**self).constrain(theta, out)
+    }
+}
+
 /// Buffers for one evaluation.
 struct Workspace<const N: usize> {
     theta: Vec<DualSVec64<N>>,
@@ -313,15 +332,6 @@ mod tests {
         run::<7>(&model, &b, want_lp, &want);
         run::<8>(&model, &b, want_lp, &want);
         assert!((ForwardAd::<&LogReg>::new(&model).value(&b).unwrap() - want_lp).abs() < 1e-12);
-    }
-
-    impl<M: GenericLogDensity> GenericLogDensity for &M {
-        fn dim(&self) -> usize {
-            (**self).dim()
-        }
-        fn log_density<T: AdScalar>(&self, t: &[T], s: &mut Vec<T>) -> Result<T, DensityError> {
-            (**self).log_density(t, s)
-        }
     }
 
     struct Failing;

@@ -36,8 +36,9 @@ mod spine;
 use flowpost::LogDensity;
 
 pub use posteriordb::{
-    ArK, Arma11, Diamonds, EarningsInteraction, Garch11, GpPoisRegr, HmmExample,
-    KidscoreInteraction, Kilpisjarvi, LogmesquiteLogvas, LowDimGaussMix, Sblrc,
+    ArK, Arma11, Diamonds, EarningsInteraction, GP_POIS_REGR_CHUNK, Garch11, GpPoisRegr,
+    HMM_EXAMPLE_CHUNK, HmmExample, KidscoreInteraction, Kilpisjarvi, LogmesquiteLogvas,
+    LowDimGaussMix, Sblrc,
 };
 pub use registry::{ModelInfo, ModelOptions, list, load, load_builtin};
 pub use spine::{Banana, EightSchoolsCentered, EightSchoolsNoncentered, Funnel, Gauss100, LogReg};
