@@ -1,7 +1,9 @@
 use flowpost::*;
 struct Funnel(usize);
 impl LogDensity for Funnel {
-    fn dim(&self) -> usize { self.0 }
+    fn dim(&self) -> usize {
+        self.0
+    }
     fn log_density(&self, x: &[f64], g: &mut [f64]) -> Result<f64, DensityError> {
         let v = x[0];
         let mut lp = -v * v / 18.0;
@@ -15,37 +17,101 @@ impl LogDensity for Funnel {
         Ok(lp)
     }
     fn param_names(&self) -> Vec<String> {
-        std::iter::once("v".to_string()).chain((1..self.0).map(|i| format!("x[{i}]"))).collect()
+        std::iter::once("v".to_string())
+            .chain((1..self.0).map(|i| format!("x[{i}]")))
+            .collect()
     }
 }
 fn main() {
     let method = std::env::args().nth(1).unwrap_or("neutra".into());
     let mut s = SampleSettings::default();
-    s.method = if method == "nuts" { Method::Nuts } else { Method::NeuTra };
-    s.seed = std::env::args().nth(2).map(|x| x.parse().unwrap()).unwrap_or(1);
+    s.method = if method == "nuts" {
+        Method::Nuts
+    } else {
+        Method::NeuTra
+    };
+    s.seed = std::env::args()
+        .nth(2)
+        .map(|x| x.parse().unwrap())
+        .unwrap_or(1);
     let env = |k: &str| std::env::var(k).ok();
-    if let Some(v) = env("STL") { if v == "1" { s.vi.estimator = flowpost::vi::GradientEstimator::StickingTheLanding; } }
-    if let Some(v) = env("STEPS") { s.vi.max_steps = v.parse().unwrap(); }
-    if let Some(v) = env("BATCH") { s.vi.batch_size = v.parse().unwrap(); }
-    if let Some(v) = env("LR") { s.vi.adam.learning_rate = v.parse().unwrap(); }
-    if let Some(v) = env("PATIENCE") { s.vi.patience = v.parse().unwrap(); }
-    if let Some(v) = env("LAYERS") { s.flow.num_iaf_layers = v.parse().unwrap(); }
-    if let Some(v) = env("HIDDEN") { s.flow.hidden = Some(vec![v.parse().unwrap(); 2]); }
-    if let Some(v) = env("ACCEPT") { s.target_accept = v.parse().unwrap(); }
-    if let Some(v) = env("CLAMP") { s.flow.max_log_scale = v.parse().unwrap(); }
-    if let Some(v) = env("ACT") { s.flow.activation = match v.as_str() { "tanh" => flowpost::bijection::Activation::Tanh, "relu" => flowpost::bijection::Activation::Relu, _ => flowpost::bijection::Activation::Elu }; }
+    if let Some(v) = env("STL") {
+        if v == "1" {
+            s.vi.estimator = flowpost::vi::GradientEstimator::StickingTheLanding;
+        }
+        if v == "0" {
+            s.vi.estimator = flowpost::vi::GradientEstimator::Reparameterized;
+        }
+    }
+    if let Some(v) = env("STEPS") {
+        s.vi.max_steps = v.parse().unwrap();
+    }
+    if let Some(v) = env("BATCH") {
+        s.vi.batch_size = v.parse().unwrap();
+    }
+    if let Some(v) = env("LR") {
+        s.vi.adam.learning_rate = v.parse().unwrap();
+    }
+    if let Some(v) = env("PATIENCE") {
+        s.vi.patience = v.parse().unwrap();
+    }
+    if let Some(v) = env("LAYERS") {
+        s.flow.num_iaf_layers = v.parse().unwrap();
+    }
+    if let Some(v) = env("HIDDEN") {
+        s.flow.hidden = Some(vec![v.parse().unwrap(); 2]);
+    }
+    if let Some(v) = env("ACCEPT") {
+        s.target_accept = v.parse().unwrap();
+    }
+    if let Some(v) = env("CLAMP") {
+        s.flow.max_log_scale = v.parse().unwrap();
+    }
+    if let Some(v) = env("ACT") {
+        s.flow.activation = match v.as_str() {
+            "tanh" => flowpost::bijection::Activation::Tanh,
+            "relu" => flowpost::bijection::Activation::Relu,
+            _ => flowpost::bijection::Activation::Elu,
+        };
+    }
     let t = std::time::Instant::now();
     let run = sample(&Funnel(10), &s).unwrap();
     println!("time {:?}", t.elapsed());
     if let Some(vi) = &run.vi {
-        println!("vi steps {} elbo {:.3}±{:.3} k {:.3} stop {:?} dropped {} init {:?}", vi.num_steps, vi.elbo, vi.elbo_mcse, vi.pareto_k, vi.stop_reason, vi.num_dropped, vi.init.as_ref().map(|i| (i.elbo, i.chosen, i.path_len, i.candidate_elbos.clone())));
+        println!(
+            "vi steps {} elbo {:.3}±{:.3} k {:.3} stop {:?} dropped {} init {:?}",
+            vi.num_steps,
+            vi.elbo,
+            vi.elbo_mcse,
+            vi.pareto_k,
+            vi.stop_reason,
+            vi.num_dropped,
+            vi.init
+                .as_ref()
+                .map(|i| (i.elbo, i.chosen, i.path_len, i.candidate_elbos.clone()))
+        );
     }
     println!("cost {:?}", run.cost);
-    println!("div {} warmup div {}", run.draws.num_divergent(), run.num_warmup_divergent());
+    println!(
+        "div {} warmup div {}",
+        run.draws.num_divergent(),
+        run.num_warmup_divergent()
+    );
     let mut dv: Vec<f64> = Vec::new();
-    for c in &run.draws.chains { for (i, st) in c.stats.iter().enumerate() { if st.divergent { dv.push(c.values[i * run.draws.num_params()]); } } }
+    for c in &run.draws.chains {
+        for (i, st) in c.stats.iter().enumerate() {
+            if st.divergent {
+                dv.push(c.values[i * run.draws.num_params()]);
+            }
+        }
+    }
     dv.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    println!("divergent v: {:?}", dv.iter().map(|x| (x * 10.0).round() / 10.0).collect::<Vec<_>>());
+    println!(
+        "divergent v: {:?}",
+        dv.iter()
+            .map(|x| (x * 10.0).round() / 10.0)
+            .collect::<Vec<_>>()
+    );
     if let Some(flow) = &run.flow {
         use rand::RngExt;
         let mut rng = flowpost::rng::seeded(5, 5);
@@ -62,12 +128,17 @@ fn main() {
                 let ld = flow.forward(&z, &mut th, &mut tape);
                 let mut g = vec![0.0; d];
                 let lp = Funnel(10).log_density(&th, &mut g).unwrap();
-                devs.push(lp + ld + r * r / 2.0 - 10.288 + 0.5 * 10.0 * (2.0 * std::f64::consts::PI).ln());
+                devs.push(
+                    lp + ld + r * r / 2.0 - 10.288 + 0.5 * 10.0 * (2.0 * std::f64::consts::PI).ln(),
+                );
             }
             devs.sort_by(|a, b| a.partial_cmp(b).unwrap());
             let _ = rng.random::<f64>();
             let _ = 0;
-            println!("r={r}: log w quantiles 1% {:.2} 50% {:.2} 99% {:.2}", devs[2], devs[100], devs[197]);
+            println!(
+                "r={r}: log w quantiles 1% {:.2} 50% {:.2} 99% {:.2}",
+                devs[2], devs[100], devs[197]
+            );
         }
     }
     if let Some(flow) = &run.flow {
@@ -83,14 +154,37 @@ fn main() {
                 let mut g = vec![0.0; d];
                 let lp = Funnel(10).log_density(&th, &mut g).unwrap();
                 let r2: f64 = z.iter().map(|x| x * x).sum();
-                line += &format!(" rx={rx} v={:.2} logw={:.2} |", th[0], lp + ld + r2 / 2.0 - 10.288 + 0.5 * 10.0 * (2.0 * std::f64::consts::PI).ln());
+                line += &format!(
+                    " rx={rx} v={:.2} logw={:.2} |",
+                    th[0],
+                    lp + ld + r2 / 2.0 - 10.288 + 0.5 * 10.0 * (2.0 * std::f64::consts::PI).ln()
+                );
             }
             println!("{line}");
         }
     }
+    {
+        let v: Vec<f64> = run.draws.param(0).into_iter().flatten().collect();
+        let n = v.len() as f64;
+        for t in [-7.5, -6.0, -4.5, 4.5, 6.0, 7.5] {
+            let frac = if t < 0.0 {
+                v.iter().filter(|x| **x < t).count()
+            } else {
+                v.iter().filter(|x| **x > t).count()
+            } as f64
+                / n;
+            print!(" P(|v|>{t})={frac:.4}");
+        }
+        println!("  (normal: 0.0062 0.0228 0.0668)");
+    }
     let summ = flowpost::diagnostics::summarize(&run.draws);
-    for p in summ.iter().take(3) { println!("{:?}", p); }
-    let min_ess = summ.iter().map(|p| p.ess_bulk).fold(f64::INFINITY, f64::min);
+    for p in summ.iter().take(3) {
+        println!("{:?}", p);
+    }
+    let min_ess = summ
+        .iter()
+        .map(|p| p.ess_bulk)
+        .fold(f64::INFINITY, f64::min);
     let max_rhat = summ.iter().map(|p| p.r_hat).fold(0.0, f64::max);
     println!("min ess bulk {min_ess:.0} max rhat {max_rhat:.4}");
 }

@@ -1,30 +1,39 @@
 //! # flowpost
 //!
 //! Bayesian inference with normalizing flows. Write a log-density with its gradient in Rust
-//! ([`LogDensity`]); flowpost fits an inverse autoregressive flow to it by reverse KL, uses the
-//! learned bijection to warp NUTS (NeuTra), and reports whether to trust the result.
+//! ([`LogDensity`]); flowpost fits an inverse autoregressive flow to it by reverse KL
+//! ([`vi`]), uses the learned bijection to warp NUTS ([`nuts`], NeuTra), and reports whether to
+//! trust the result ([`diagnostics`]).
+//!
+//! The modules read like the pipeline:
+//! [`density`] (the user's trait, the gradient checker) → [`transforms`] (Stan's constraining
+//! maps) and [`autodiff`] (gradients for free) → [`bijection`] (layers with hand-written VJPs) →
+//! [`flow`] → [`optim`] (Adam) → [`vi`] (reverse-KL fit) → [`nuts`] → [`sample`] (one call) →
+//! [`draws`], [`diagnostics`], [`io`].
 
+pub mod autodiff;
+pub mod bijection;
 pub mod density;
 pub mod diagnostics;
 pub mod draws;
-
-pub use density::{
-    DensityError, GradientCheckError, GradientCheckReport, LogDensity, check_gradient,
-};
-pub use draws::{ChainDraws, DrawStats, Draws, DrawsError};
-pub mod bijection;
 pub mod error;
 pub mod flow;
+pub mod io;
 pub(crate) mod linalg;
 pub mod nuts;
 pub mod optim;
 pub mod progress;
 pub mod rng;
 pub mod sample;
+pub mod transforms;
 pub mod vi;
 
+pub use autodiff::{AdScalar, ForwardAd, GenericLogDensity};
+pub use density::{
+    DensityError, GradientCheckError, GradientCheckReport, LogDensity, check_gradient,
+};
+pub use draws::{ChainDraws, DrawStats, Draws, DrawsError};
 pub use error::Error;
 pub use sample::{
     CostReport, GradEvals, Method, Run, SampleSettings, Seconds, sample, sample_with,
 };
-pub mod io;
