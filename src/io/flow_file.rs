@@ -88,20 +88,39 @@ pub fn save(
 }
 
 fn file_err(path: &Path, reason: impl Into<String>) -> Error {
-    Error::File { path: path.display().to_string(), reason: reason.into() }
+    Error::File {
+        path: path.display().to_string(),
+        reason: reason.into(),
+    }
 }
 
 /// Reads a flow file, checking format, version, structure and parameters.
 pub fn load(path: &Path) -> Result<LoadedFlow, Error> {
     let text = std::fs::read_to_string(path).map_err(|e| file_err(path, e.to_string()))?;
     let doc: FlowDocument = serde_json::from_str(&text).map_err(|e| {
-        file_err(path, format!("not a flowpost flow file (line {}, column {}): {e}", e.line(), e.column()))
+        file_err(
+            path,
+            format!(
+                "not a flowpost flow file (line {}, column {}): {e}",
+                e.line(),
+                e.column()
+            ),
+        )
     })?;
     if doc.format != FORMAT {
-        return Err(file_err(path, format!("format is {:?}, expected {FORMAT:?}", doc.format)));
+        return Err(file_err(
+            path,
+            format!("format is {:?}, expected {FORMAT:?}", doc.format),
+        ));
     }
     if doc.version != VERSION {
-        return Err(file_err(path, format!("version {} is not supported (this build reads {VERSION})", doc.version)));
+        return Err(file_err(
+            path,
+            format!(
+                "version {} is not supported (this build reads {VERSION})",
+                doc.version
+            ),
+        ));
     }
     let chain = doc
         .spec
@@ -110,11 +129,23 @@ pub fn load(path: &Path) -> Result<LoadedFlow, Error> {
         .into_chain()
         .ok_or_else(|| file_err(path, "the top-level layer is not a chain"))?;
     if chain.dim() != doc.dim {
-        return Err(file_err(path, format!("the layers have dimension {}, the file says {}", chain.dim(), doc.dim)));
+        return Err(file_err(
+            path,
+            format!(
+                "the layers have dimension {}, the file says {}",
+                chain.dim(),
+                doc.dim
+            ),
+        ));
     }
     if doc.param_names.is_empty() {
         return Err(file_err(path, "no parameter names"));
     }
     let flow = Flow::new(*chain, doc.params).map_err(|e| file_err(path, e.to_string()))?;
-    Ok(LoadedFlow { flow, model: doc.model, param_names: doc.param_names, vi: doc.vi })
+    Ok(LoadedFlow {
+        flow,
+        model: doc.model,
+        param_names: doc.param_names,
+        vi: doc.vi,
+    })
 }

@@ -1,3 +1,4 @@
-//! Files in and out: the trained-flow file (and CmdStan CSV, summary JSON).
+//! Files in and out: the trained-flow file, `summary.json` and CmdStan CSV.
 
 pub mod flow_file;
+pub mod summary;

@@ -1,0 +1,196 @@
+//! `flowpost sample MODEL`: fit (NeuTra) and sample a built-in model; write CmdStan CSVs,
+//! summary.json, the trained flow and report.html into the output folder.
+
+use crate::progress::Bars;
+use anyhow::{Context, bail};
+use flowpost::diagnostics::{ParamSummary, summarize};
+use flowpost::io::flow_file::{self, StoredFit};
+use flowpost::io::summary::SummaryDocument;
+use flowpost::{Method, Run, SampleSettings};
+use std::path::{Path, PathBuf};
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum MethodArg {
+    Neutra,
+    Nuts,
+}
+
+/// Arguments of `flowpost sample`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// A built-in model (see `flowpost models`).
+    model: String,
+    /// NeuTra (fit an IAF, then NUTS in its latent space) or plain NUTS.
+    #[arg(long, value_enum, default_value = "neutra")]
+    method: MethodArg,
+    /// Number of chains (run in parallel).
+    #[arg(long, default_value_t = 4)]
+    chains: usize,
+    /// Warmup draws per chain [default: 500 for neutra, 1000 for nuts].
+    #[arg(long)]
+    tune: Option<u64>,
+    /// Post-warmup draws per chain.
+    #[arg(long, default_value_t = 1000)]
+    draws: u64,
+    /// Random seed.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Output folder [default: out/MODEL-METHOD].
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// A trained flow file (flow.json from an earlier run): skip the variational fit.
+    #[arg(long)]
+    flow: Option<PathBuf>,
+    /// Dimension, for models that have one (funnel).
+    #[arg(long)]
+    dim: Option<usize>,
+    /// NUTS target acceptance statistic.
+    #[arg(long)]
+    target_accept: Option<f64>,
+    /// NUTS maximum tree depth.
+    #[arg(long)]
+    max_depth: Option<u64>,
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let options = flowpost_models::ModelOptions { dim: args.dim };
+    let model = flowpost_models::load(&args.model, &options)?;
+    let method = match args.method {
+        MethodArg::Neutra => Method::NeuTra,
+        MethodArg::Nuts => Method::Nuts,
+    };
+    let mut settings = SampleSettings {
+        method,
+        num_chains: args.chains,
+        num_tune: args.tune,
+        num_draws: args.draws,
+        seed: args.seed,
+        ..Default::default()
+    };
+    if let Some(t) = args.target_accept {
+        settings.target_accept = t;
+    }
+    if let Some(m) = args.max_depth {
+        settings.max_depth = m;
+    }
+    let flow = match &args.flow {
+        None => None,
+        Some(path) => {
+            if method != Method::NeuTra {
+                bail!("--flow needs --method neutra");
+            }
+            let loaded = flow_file::load(path)?;
+            let names = model.param_names();
+            if loaded.flow.dim() != model.dim() || loaded.param_names != names {
+                bail!(
+                    "{}: this flow was trained for {} (dimension {}, parameters {}), not for {} (dimension {})",
+                    path.display(),
+                    loaded.model.as_deref().unwrap_or("another model"),
+                    loaded.flow.dim(),
+                    loaded.param_names.len(),
+                    args.model,
+                    model.dim()
+                );
+            }
+            Some(loaded.flow)
+        }
+    };
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(format!("out/{}-{}", args.model, method.name())));
+    std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
+
+    let bars = Bars::new();
+    let run = flowpost::sample_with(&*model, &settings, flow, &bars)?;
+    drop(bars);
+    let summary = summarize(&run.draws);
+    write_outputs(&out, &args.model, &run, &summary, &model.param_names())?;
+    print_summary(&args.model, &run, &summary, &out);
+    Ok(())
+}
+
+fn write_outputs(
+    out: &Path,
+    model: &str,
+    run: &Run,
+    summary: &[ParamSummary],
+    names: &[String],
+) -> anyhow::Result<()> {
+    let doc = SummaryDocument::new(run, summary.to_vec());
+    let path = out.join("summary.json");
+    std::fs::write(&path, doc.to_json())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    if let Some(flow) = &run.flow {
+        let fit = run.vi.as_ref().map(|v| StoredFit {
+            elbo: v.elbo,
+            pareto_k: v.pareto_k,
+            num_steps: v.num_steps,
+        });
+        flow_file::save(&out.join("flow.json"), flow, Some(model), names, fit)?;
+    }
+    Ok(())
+}
+
+fn print_summary(model: &str, run: &Run, summary: &[ParamSummary], out: &Path) {
+    let c = &run.cost;
+    let min_bulk = summary
+        .iter()
+        .map(|p| p.ess_bulk)
+        .fold(f64::INFINITY, f64::min);
+    let min_tail = summary
+        .iter()
+        .map(|p| p.ess_tail)
+        .fold(f64::INFINITY, f64::min);
+    let max_rhat = summary
+        .iter()
+        .map(|p| p.r_hat)
+        .fold(f64::NEG_INFINITY, f64::max);
+    println!(
+        "{model}: {} · {} chains × {} draws · {} divergences · max R-hat {max_rhat:.3} · min ESS bulk {min_bulk:.0} / tail {min_tail:.0}",
+        run.method.name(),
+        run.draws.num_chains(),
+        run.draws.num_draws(),
+        run.draws.num_divergent(),
+    );
+    if let Some(vi) = &run.vi {
+        let verdict = if vi.pareto_k_ok() {
+            "good"
+        } else {
+            "poor: rely on NUTS, not on the flow alone"
+        };
+        println!(
+            "VI: {} steps, ELBO {:.3} ± {:.3}, Pareto k̂ {:.2} ({verdict})",
+            vi.num_steps, vi.elbo, vi.elbo_mcse, vi.pareto_k
+        );
+    }
+    println!(
+        "cost: gradients vi {} + warmup {} + sampling {}; seconds vi {:.2} + warmup {:.2} + sampling {:.2} = {:.2} total",
+        c.grad_evals.vi,
+        c.grad_evals.warmup,
+        c.grad_evals.sampling,
+        c.seconds.vi,
+        c.seconds.warmup,
+        c.seconds.sampling,
+        c.seconds.total
+    );
+    println!(
+        "{:>14} {:>10} {:>9} {:>9} {:>9} {:>9} {:>8} {:>8} {:>7}",
+        "parameter", "mean", "sd", "q5", "q50", "q95", "ess_bulk", "ess_tail", "r_hat"
+    );
+    const SHOWN: usize = 12;
+    for p in summary.iter().take(SHOWN) {
+        println!(
+            "{:>14} {:>10.4} {:>9.4} {:>9.4} {:>9.4} {:>9.4} {:>8.0} {:>8.0} {:>7.4}",
+            p.name, p.mean, p.sd, p.q5, p.q50, p.q95, p.ess_bulk, p.ess_tail, p.r_hat
+        );
+    }
+    if summary.len() > SHOWN {
+        println!(
+            "{:>14} … {} more in summary.json",
+            "",
+            summary.len() - SHOWN
+        );
+    }
+    println!("wrote {}", out.display());
+}
