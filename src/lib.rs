@@ -7,6 +7,7 @@
 pub mod density;
 pub mod diagnostics;
 pub mod draws;
+pub mod io;
 
 pub use density::{
     DensityError, GradientCheckError, GradientCheckReport, LogDensity, check_gradient,
