@@ -8,6 +8,7 @@ pub mod density;
 pub mod diagnostics;
 pub mod draws;
 pub mod io;
+pub mod report;
 
 pub use density::{
     DensityError, GradientCheckError, GradientCheckReport, LogDensity, check_gradient,

@@ -51,6 +51,7 @@ mod psis;
 mod rank;
 mod rhat;
 mod summary;
+mod warnings;
 
 pub use bfmi::e_bfmi;
 pub use ess::{ess_bulk, ess_mean, ess_quantile, ess_sd, ess_tail};
@@ -59,3 +60,4 @@ pub use psis::{PsisResult, pareto_k_threshold, psis, psis_with_reff};
 pub use rank::quantile;
 pub use rhat::{rhat_rank, rhat_split};
 pub use summary::{ParamSummary, summarize, summarize_param};
+pub use warnings::{DiagnosticWarning, WarningSettings, check_run};
