@@ -50,7 +50,7 @@ mod mcse;
 mod psis;
 mod rank;
 mod rhat;
-mod summary;
+pub(crate) mod summary;
 mod warnings;
 
 pub use bfmi::e_bfmi;

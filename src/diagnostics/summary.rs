@@ -106,7 +106,7 @@ pub fn summarize(draws: &Draws) -> Vec<ParamSummary> {
 }
 
 /// `NaN` ↔ `null` (serde_json writes non-finite floats as `null` but cannot read them back).
-mod nan_as_null {
+pub(crate) mod nan_as_null {
     use serde::{Deserialize, Deserializer, Serializer};
 
     pub fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {

@@ -132,9 +132,11 @@ impl ReportVi {
 /// `summary.json` `vi`.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ViSummary {
-    /// Final (smoothed) ELBO.
+    /// Final (smoothed) ELBO (`null` in JSON when undefined).
+    #[serde(with = "crate::diagnostics::summary::nan_as_null")]
     pub elbo: f64,
-    /// Pareto k-hat of the fit.
+    /// Pareto k-hat of the fit (`null` in JSON when not finite).
+    #[serde(with = "crate::diagnostics::summary::nan_as_null")]
     pub pareto_k: f64,
     /// Optimizer steps.
     pub steps: usize,

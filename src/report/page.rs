@@ -15,7 +15,8 @@ struct Row {
     name: String,
     cells: Vec<String>,
     bad_rhat: bool,
-    bad_ess: bool,
+    bad_bulk: bool,
+    bad_tail: bool,
 }
 
 #[derive(Serialize)]
@@ -52,7 +53,8 @@ pub fn render_html(
             name: p.name.clone(),
             cells: table_cells(p).to_vec(),
             bad_rhat: p.r_hat > s.warnings.max_r_hat,
-            bad_ess: p.ess_bulk.min(p.ess_tail) < ess_threshold,
+            bad_bulk: !(p.ess_bulk >= ess_threshold),
+            bad_tail: !(p.ess_tail >= ess_threshold),
         })
         .collect();
 
@@ -226,6 +228,7 @@ pub fn render_html(
         front => front_plots,
         rest => rest_plots,
         num_not_plotted => num_not_plotted,
+        chain_colors => (0..draws.num_chains()).map(plots::chain_hex).collect::<Vec<_>>(),
     })
     .map_err(|e| ReportError::Template(e.to_string()))
 }

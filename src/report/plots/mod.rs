@@ -35,6 +35,12 @@ pub(crate) const DIVERGENT: RGBColor = RGBColor(214, 39, 40);
 
 pub(crate) const FONT: &str = "sans-serif";
 
+/// CSS hex of a chain's color, for HTML legends.
+pub(crate) fn chain_hex(chain: usize) -> String {
+    let RGBColor(r, g, b) = chain_color(chain);
+    format!("#{r:02x}{g:02x}{b:02x}")
+}
+
 pub(crate) fn chain_color(chain: usize) -> RGBColor {
     PALETTE[chain % PALETTE.len()]
 }
@@ -74,6 +80,26 @@ pub(crate) fn padded_range(values: impl IntoIterator<Item = f64>) -> Option<(f64
     let pad = 0.05 * (hi - lo);
     Some((lo - pad, hi + pad))
 }
+
+/// Axis tick label: about 3 significant digits, trailing zeros dropped (`20`, `0.15`, `1.2e6`).
+pub(crate) fn tick(v: &f64) -> String {
+    let s = crate::report::format_sig(*v, 3);
+    if s.contains('.') && !s.contains('e') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
+/// Axis tick label for counts and iterations.
+pub(crate) fn int_tick(v: &f64) -> String {
+    format!("{v:.0}")
+}
+
+/// Label font size (px) of axes; captions use [`CAPTION`].
+pub(crate) const LABEL: u32 = 12;
+/// Caption font size (px).
+pub(crate) const CAPTION: u32 = 14;
 
 /// Step that keeps at most `max` of `n` points.
 pub(crate) fn thin_step(n: usize, max: usize) -> usize {

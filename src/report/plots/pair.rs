@@ -3,7 +3,8 @@
 use plotters::prelude::*;
 
 use super::{
-    Area, DIVERGENT, DrawResult, FONT, chain_color, histogram, padded_range, svg, thin_step,
+    Area, CAPTION, DIVERGENT, DrawResult, FONT, LABEL, chain_color, histogram, padded_range, svg,
+    thin_step, tick,
 };
 use crate::report::ReportError;
 
@@ -48,14 +49,15 @@ fn draw_pairs(
                 .margin(3)
                 .x_label_area_size(label_x)
                 .y_label_area_size(label_y)
-                .caption(name, (FONT, 12))
+                .caption(name, (FONT, CAPTION - 1))
                 .build_cartesian_2d(lo..hi, 0f64..ymax * 1.05)?;
             chart
                 .configure_mesh()
+                .x_label_formatter(&tick)
                 .disable_mesh()
                 .x_labels(3)
                 .y_labels(0)
-                .label_style((FONT, 9))
+                .label_style((FONT, LABEL - 1))
                 .draw()?;
             let w = (hi - lo) / 30.0;
             chart.draw_series(counts.iter().enumerate().map(|(b, &c)| {
@@ -74,10 +76,12 @@ fn draw_pairs(
                 .build_cartesian_2d(ranges[col].0..ranges[col].1, ranges[row].0..ranges[row].1)?;
             chart
                 .configure_mesh()
+                .x_label_formatter(&tick)
+                .y_label_formatter(&tick)
                 .disable_mesh()
                 .x_labels(3)
                 .y_labels(3)
-                .label_style((FONT, 9))
+                .label_style((FONT, LABEL - 1))
                 .draw()?;
             let step = thin_step(x.len(), max_points);
             let ok = |i: usize| x[i].is_finite() && y[i].is_finite();

@@ -3,7 +3,8 @@
 use plotters::prelude::*;
 
 use super::{
-    Area, DrawResult, FONT, chain_color, empty_panel, histogram, padded_range, svg, thin_step,
+    Area, CAPTION, DrawResult, FONT, LABEL, chain_color, empty_panel, histogram, int_tick,
+    padded_range, svg, thin_step, tick,
 };
 use crate::report::ReportError;
 
@@ -48,15 +49,17 @@ fn draw_energy(root: &Area, energy: &[Vec<f64>], bfmi: &[f64]) -> DrawResult {
             (FONT, 13),
         )
         .margin(6)
-        .x_label_area_size(24)
+        .x_label_area_size(38)
         .y_label_area_size(48)
         .build_cartesian_2d(lo..hi, 0f64..ymax * 1.1)?;
     chart
         .configure_mesh()
+        .x_label_formatter(&tick)
+        .y_label_formatter(&tick)
         .light_line_style(WHITE)
         .x_labels(6)
         .y_labels(4)
-        .label_style((FONT, 10))
+        .label_style((FONT, LABEL))
         .draw()?;
     let w = (hi - lo) / bins as f64;
     for (d, color, label) in [
@@ -77,7 +80,7 @@ fn draw_energy(root: &Area, energy: &[Vec<f64>], bfmi: &[f64]) -> DrawResult {
         .configure_series_labels()
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK.mix(0.3))
-        .label_font((FONT, 10))
+        .label_font((FONT, LABEL))
         .draw()?;
     Ok(())
 }
@@ -104,18 +107,20 @@ fn draw_step(root: &Area, warmup: &[Vec<f64>], sampling: &[Vec<f64>]) -> DrawRes
     };
     let lo = lo.max(0.0);
     let mut chart = ChartBuilder::on(root)
-        .caption("step size by chain", (FONT, 13))
+        .caption("step size by chain", (FONT, CAPTION))
         .margin(6)
-        .x_label_area_size(24)
+        .x_label_area_size(38)
         .y_label_area_size(48)
         .build_cartesian_2d(0f64..((nw + ns).max(2) - 1) as f64, lo..hi)?;
     chart
         .configure_mesh()
+        .x_label_formatter(&int_tick)
+        .y_label_formatter(&tick)
         .light_line_style(WHITE)
         .x_labels(6)
         .y_labels(4)
         .x_desc("iteration")
-        .label_style((FONT, 10))
+        .label_style((FONT, LABEL))
         .draw()?;
     if nw > 0 {
         chart.draw_series(std::iter::once(Rectangle::new(
@@ -148,7 +153,7 @@ fn draw_step(root: &Area, warmup: &[Vec<f64>], sampling: &[Vec<f64>]) -> DrawRes
         .configure_series_labels()
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK.mix(0.3))
-        .label_font((FONT, 10))
+        .label_font((FONT, LABEL))
         .draw()?;
     Ok(())
 }
@@ -183,17 +188,18 @@ fn draw_depth(root: &Area, depths: &[Vec<u64>], max_depth: u64) -> DrawResult {
             (FONT, 13),
         )
         .margin(6)
-        .x_label_area_size(24)
+        .x_label_area_size(38)
         .y_label_area_size(48)
         .build_cartesian_2d(-0.5f64..top as f64 + 0.5, 0f64..ymax * 1.1)?;
     chart
         .configure_mesh()
+        .x_label_formatter(&int_tick)
+        .y_label_formatter(&int_tick)
         .light_line_style(WHITE)
         .x_labels(top as usize + 2)
-        .x_label_formatter(&|x| format!("{x:.0}"))
         .y_labels(4)
         .x_desc("tree depth")
-        .label_style((FONT, 10))
+        .label_style((FONT, LABEL))
         .draw()?;
     let bar = 0.8 / k as f64;
     for (c, cnt) in counts.iter().enumerate() {

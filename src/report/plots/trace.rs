@@ -3,7 +3,8 @@
 use plotters::prelude::*;
 
 use super::{
-    Area, DIVERGENT, DrawResult, FONT, chain_color, empty_panel, padded_range, svg, thin_step,
+    Area, CAPTION, DIVERGENT, DrawResult, FONT, LABEL, chain_color, empty_panel, int_tick,
+    padded_range, svg, thin_step, tick,
 };
 use crate::report::ReportError;
 
@@ -14,7 +15,7 @@ pub(crate) fn trace_plot(
     divergent: &[Vec<bool>],
     max_points: usize,
 ) -> Result<String, ReportError> {
-    svg(480, 190, |root| {
+    svg(600, 210, |root| {
         draw_trace(root, name, chains, divergent, max_points)
     })
 }
@@ -31,17 +32,19 @@ fn draw_trace(
         return empty_panel(root, name, "no finite draws");
     };
     let mut chart = ChartBuilder::on(root)
-        .caption(format!("{name}: trace"), (FONT, 13))
+        .caption(format!("{name}: trace"), (FONT, CAPTION))
         .margin(6)
         .x_label_area_size(22)
         .y_label_area_size(48)
         .build_cartesian_2d(0f64..(n.max(2) - 1) as f64, lo..hi)?;
     chart
         .configure_mesh()
+        .x_label_formatter(&int_tick)
+        .y_label_formatter(&tick)
         .light_line_style(WHITE)
         .x_labels(6)
         .y_labels(5)
-        .label_style((FONT, 10))
+        .label_style((FONT, LABEL))
         .draw()?;
     let step = thin_step(n, max_points);
     for (c, x) in chains.iter().enumerate() {
@@ -67,7 +70,7 @@ fn draw_trace(
 /// Rank plot (Vehtari et al. 2021, §4.4): histogram of the ranks of every chain's draws among all
 /// draws, one step line per chain; for mixing chains all lie near the dashed uniform level.
 pub(crate) fn rank_plot(name: &str, chains: &[Vec<f64>]) -> Result<String, ReportError> {
-    svg(300, 190, |root| draw_rank(root, name, chains))
+    svg(370, 210, |root| draw_rank(root, name, chains))
 }
 
 fn draw_rank(root: &Area, name: &str, chains: &[Vec<f64>]) -> DrawResult {
@@ -89,18 +92,19 @@ fn draw_rank(root: &Area, name: &str, chains: &[Vec<f64>]) -> DrawResult {
     let expected = n as f64 / bins as f64;
     let ymax = counts.iter().flatten().copied().max().unwrap_or(1) as f64;
     let mut chart = ChartBuilder::on(root)
-        .caption(format!("{name}: ranks"), (FONT, 13))
+        .caption(format!("{name}: rank histogram by chain"), (FONT, CAPTION))
         .margin(6)
         .x_label_area_size(22)
         .y_label_area_size(36)
         .build_cartesian_2d(0f64..bins as f64, 0f64..(ymax.max(expected) * 1.1))?;
     chart
         .configure_mesh()
+        .x_label_formatter(&int_tick)
+        .y_label_formatter(&int_tick)
         .light_line_style(WHITE)
         .x_labels(5)
         .y_labels(4)
-        .x_desc("rank bin")
-        .label_style((FONT, 10))
+        .label_style((FONT, LABEL))
         .draw()?;
     chart.draw_series(DashedLineSeries::new(
         vec![(0.0, expected), (bins as f64, expected)],

@@ -2,7 +2,10 @@
 
 use plotters::prelude::*;
 
-use super::{Area, DrawResult, FONT, chain_color, empty_panel, svg, thin_step};
+use super::{
+    Area, CAPTION, DrawResult, FONT, LABEL, chain_color, empty_panel, int_tick, svg, thin_step,
+    tick,
+};
 use crate::report::ReportError;
 
 /// ELBO per optimizer step; the y range starts at the 5% quantile so the first steps (often far
@@ -21,18 +24,20 @@ fn draw_elbo(root: &Area, elbo: &[f64]) -> DrawResult {
     let hi = finite[finite.len() - 1];
     let pad = 0.05 * (hi - lo).max(1e-9);
     let mut chart = ChartBuilder::on(root)
-        .caption("ELBO by optimizer step", (FONT, 13))
+        .caption("ELBO by optimizer step", (FONT, CAPTION))
         .margin(6)
-        .x_label_area_size(24)
+        .x_label_area_size(38)
         .y_label_area_size(56)
         .build_cartesian_2d(0f64..(elbo.len().max(2) - 1) as f64, (lo - pad)..(hi + pad))?;
     chart
         .configure_mesh()
+        .x_label_formatter(&int_tick)
+        .y_label_formatter(&tick)
         .light_line_style(WHITE)
         .x_labels(6)
         .y_labels(5)
         .x_desc("step")
-        .label_style((FONT, 10))
+        .label_style((FONT, LABEL))
         .draw()?;
     let step = thin_step(elbo.len(), 1500);
     let pts = (0..elbo.len())
@@ -66,10 +71,11 @@ fn draw_k(root: &Area, k: f64) -> DrawResult {
         .build_cartesian_2d(0f64..1.2, 0f64..1.0)?;
     chart
         .configure_mesh()
+        .x_label_formatter(&tick)
         .disable_mesh()
         .x_labels(7)
         .y_labels(0)
-        .label_style((FONT, 10))
+        .label_style((FONT, LABEL))
         .draw()?;
     for (a, b, color) in [
         (0.0, 0.5, RGBColor(161, 217, 155)),
