@@ -53,8 +53,8 @@ pub fn render_html(
             name: p.name.clone(),
             cells: table_cells(p).to_vec(),
             bad_rhat: p.r_hat > s.warnings.max_r_hat,
-            bad_bulk: !(p.ess_bulk >= ess_threshold),
-            bad_tail: !(p.ess_tail >= ess_threshold),
+            bad_bulk: p.ess_bulk.is_nan() || p.ess_bulk < ess_threshold,
+            bad_tail: p.ess_tail.is_nan() || p.ess_tail < ess_threshold,
         })
         .collect();
 
