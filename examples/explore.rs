@@ -75,7 +75,9 @@ fn main() {
         };
     }
     let t = std::time::Instant::now();
-    let run = sample(&Funnel(10), &s).unwrap();
+    let model_name = std::env::var("MODEL").unwrap_or("funnel".into());
+    let model = flowpost_models::load(&model_name, &Default::default()).unwrap();
+    let run = sample(&*model, &s).unwrap();
     println!("time {:?}", t.elapsed());
     if let Some(vi) = &run.vi {
         println!(
@@ -112,6 +114,25 @@ fn main() {
             .map(|x| (x * 10.0).round() / 10.0)
             .collect::<Vec<_>>()
     );
+    if let Some(flow) = &run.flow {
+        let d = model.dim();
+        let mut rng = flowpost::rng::seeded(77, 1);
+        let mut tape = flow.new_tape();
+        let (mut z, mut th, mut g) = (vec![0.0; d], vec![0.0; d], vec![0.0; d]);
+        let mut lw = vec![];
+        for _ in 0..100000 {
+            let lq = flow.sample(&mut rng, &mut z, &mut th, &mut tape);
+            if let Ok(lp) = model.log_density(&th, &mut g) { lw.push(lp - lq); }
+        }
+        let m = lw.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        let lz = m + (lw.iter().map(|x| (x - m).exp()).sum::<f64>() / lw.len() as f64).ln();
+        let elbo = lw.iter().sum::<f64>() / lw.len() as f64;
+        let k = flowpost::diagnostics::psis(&lw).k_hat;
+        println!("IS: log Z {lz:.4} ELBO {elbo:.4} KL~{:.4} k(100k)={k:.3}", lz - elbo);
+    }
+    let summ0 = flowpost::diagnostics::summarize(&run.draws);
+    for p in summ0.iter() { println!("{:>10} mean {:8.3} sd {:8.3} ess {:6.0} rhat {:.3}", p.name, p.mean, p.sd, p.ess_bulk, p.r_hat); }
+    if model_name != "funnel" { return; }
     if let Some(flow) = &run.flow {
         use rand::RngExt;
         let mut rng = flowpost::rng::seeded(5, 5);
@@ -163,6 +184,8 @@ fn main() {
             println!("{line}");
         }
     }
+    let summ = flowpost::diagnostics::summarize(&run.draws);
+    for p in summ.iter() { println!("{:>10} mean {:8.3} sd {:8.3} ess {:6.0} rhat {:.3}", p.name, p.mean, p.sd, p.ess_bulk, p.r_hat); }
     {
         let v: Vec<f64> = run.draws.param(0).into_iter().flatten().collect();
         let n = v.len() as f64;

@@ -9,7 +9,7 @@
 //! [`density`] (the user's trait, the gradient checker) → [`transforms`] (Stan's constraining
 //! maps) and [`autodiff`] (gradients for free) → [`bijection`] (layers with hand-written VJPs) →
 //! [`flow`] → [`optim`] (Adam) → [`vi`] (reverse-KL fit) → [`nuts`] → [`sample`] (one call) →
-//! [`draws`], [`diagnostics`], [`io`].
+//! [`draws`], [`diagnostics`], [`io`], [`report`].
 
 pub mod autodiff;
 pub mod bijection;
@@ -25,6 +25,7 @@ pub mod optim;
 pub mod progress;
 pub mod rng;
 pub mod sample;
+pub mod report;
 pub mod transforms;
 pub mod vi;
 

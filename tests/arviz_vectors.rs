@@ -72,7 +72,8 @@ fn check(errors: &mut Vec<String>, case: &str, what: &str, got: f64, want: &Valu
                 ((got - w) / w).abs()
             };
             MAX_REL.with(|m| m.set(m.get().max(if rel.is_nan() { f64::INFINITY } else { rel })));
-            if !((got - w).abs() <= REL_TOL * w.abs()) {
+            let within = (got - w).abs() <= REL_TOL * w.abs();
+            if !within {
                 errors.push(format!(
                     "{case}/{what}: ArviZ {w:e}, we {got:e}, rel {:e}",
                     ((got - w) / w).abs()

@@ -1,10 +1,13 @@
-//! The `flowpost` command line: a thin dispatcher; each subcommand lives in its own file.
+//! The `flowpost` command line: `flowpost <subcommand>`. Each subcommand lives in its own file;
+//! this file only parses and dispatches.
 
+mod diagnose;
 mod models;
 mod progress;
 mod sample;
 
 use clap::{Parser, Subcommand};
+use std::process::ExitCode;
 
 /// Bayesian inference with normalizing flows: IAF variational fits, NeuTra-warped NUTS and
 /// diagnostics you can trust.
@@ -21,16 +24,22 @@ enum Command {
     Models(models::Args),
     /// Fit a flow and sample a model with NeuTra (or plain NUTS).
     Sample(sample::Args),
+    /// Diagnose CmdStan-format CSV files (one per chain): summary table, warnings, report.
+    Diagnose(diagnose::DiagnoseArgs),
 }
 
-fn main() {
+fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Models(args) => models::run(args),
         Command::Sample(args) => sample::run(args),
+        Command::Diagnose(args) => diagnose::run(args).map_err(|e| anyhow::anyhow!("{e}")),
     };
-    if let Err(e) = result {
-        eprintln!("error: {e:#}");
-        std::process::exit(1);
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
     }
 }

@@ -7,6 +7,11 @@ use rustfft::{FftPlanner, num_complex::Complex};
 
 use super::matrix::Matrix;
 
+thread_local! {
+    /// rustfft caches plans per planner; one planner per thread keeps them across calls.
+    static PLANNER: std::cell::RefCell<FftPlanner<f64>> = std::cell::RefCell::new(FftPlanner::new());
+}
+
 /// Autocovariances, `rows × cols`, lag `t` of row `r` at `[r * cols + t]`.
 pub(crate) fn autocov(m: &Matrix) -> Vec<f64> {
     let n = m.cols;
@@ -15,9 +20,10 @@ pub(crate) fn autocov(m: &Matrix) -> Vec<f64> {
         return out;
     }
     let size = (2 * n).next_power_of_two();
-    let mut planner = FftPlanner::<f64>::new();
-    let fwd = planner.plan_fft_forward(size);
-    let inv = planner.plan_fft_inverse(size);
+    let (fwd, inv) = PLANNER.with(|p| {
+        let mut p = p.borrow_mut();
+        (p.plan_fft_forward(size), p.plan_fft_inverse(size))
+    });
     let mut scratch = vec![
         Complex::new(0.0, 0.0);
         fwd.get_inplace_scratch_len()

@@ -22,7 +22,7 @@
 //! | fewer than 4 draws per chain | `NaN` | `NaN` | `NaN` |
 //! | one chain | `NaN` (R-hat needs ≥ 2 chains) | defined (the chain is split in halves) | defined |
 //! | no chain at all | `NaN` | `NaN` | `NaN` |
-//! | all draws equal (constant) | `NaN` (0/0 variance ratio) | total number of split draws (`chains × 2⌊n/2⌋`) | `0` for the mean; quantile MCSE `0` |
+//! | all draws equal (constant) | `NaN` (0/0 variance ratio) | total number of split draws (`chains × 2⌊n/2⌋`) | mean and quantile MCSE `0`; sd MCSE `NaN` (0/0) |
 //! | one chain constant, others not | defined (within-chain variance is averaged) | defined | defined |
 //! | odd number of draws | the middle draw of each chain is dropped when splitting | same | quantile MCSE uses all draws |
 //! | `±inf` draws | rank R-hat defined, split R-hat `NaN` | bulk/tail/quantile ESS defined, mean/sd ESS `NaN` | mean MCSE `NaN` |
@@ -50,7 +50,8 @@ mod mcse;
 mod psis;
 mod rank;
 mod rhat;
-mod summary;
+pub(crate) mod summary;
+mod warnings;
 
 pub use bfmi::e_bfmi;
 pub use ess::{ess_bulk, ess_mean, ess_quantile, ess_sd, ess_tail};
@@ -59,3 +60,4 @@ pub use psis::{PsisResult, pareto_k_threshold, psis, psis_with_reff};
 pub use rank::quantile;
 pub use rhat::{rhat_rank, rhat_split};
 pub use summary::{ParamSummary, summarize, summarize_param};
+pub use warnings::{DiagnosticWarning, WarningSettings, check_run};

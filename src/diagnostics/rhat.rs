@@ -20,7 +20,13 @@ pub(crate) fn rhat_rank_m(m: &Matrix) -> f64 {
         return f64::NAN;
     }
     let split = m.split();
-    let bulk = rhat_core(&z_scale(&split));
+    rhat_rank_split(&split, &z_scale(&split))
+}
+
+/// [`rhat_rank_m`] given the split draws and their rank-normalized values (shared with the bulk
+/// ESS by the summary).
+pub(crate) fn rhat_rank_split(split: &Matrix, z_split: &Matrix) -> f64 {
+    let bulk = rhat_core(z_split);
     // Folding uses the median of the split draws (ArviZ's `_rhat_rank`).
     let med = median(&split.data);
     let tail = rhat_core(&z_scale(&split.map(|v| (v - med).abs())));

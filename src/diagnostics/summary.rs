@@ -2,11 +2,11 @@
 
 use rayon::prelude::*;
 
-use super::ess::{ess_bulk_m, ess_tail_sorted, sorted};
+use super::ess::{ess_core, ess_tail_sorted, sorted};
 use super::matrix::{Matrix, var};
 use super::mcse::mcse_mean_m;
-use super::rank::quantile_sorted;
-use super::rhat::rhat_rank_m;
+use super::rank::{quantile_sorted, z_scale};
+use super::rhat::rhat_rank_split;
 use crate::Draws;
 
 /// Summary of one parameter's posterior draws. Serializes with exactly these field names; `NaN`
@@ -68,6 +68,19 @@ fn summarize_matrix(name: &str, m: &Matrix) -> ParamSummary {
             quantile_sorted(&s, p)
         }
     };
+    // The rank-normalized split draws serve both the bulk ESS and R-hat.
+    let (ess_bulk, r_hat) = if m.valid(1, 4) {
+        let split = m.split();
+        let z = z_scale(&split);
+        let r_hat = if m.valid(2, 4) {
+            rhat_rank_split(&split, &z)
+        } else {
+            f64::NAN
+        };
+        (ess_core(&z), r_hat)
+    } else {
+        (f64::NAN, f64::NAN)
+    };
     ParamSummary {
         name: name.to_string(),
         mean: m.mean(),
@@ -76,9 +89,9 @@ fn summarize_matrix(name: &str, m: &Matrix) -> ParamSummary {
         q50: q(0.5),
         q95: q(0.95),
         mcse_mean: mcse_mean_m(m),
-        ess_bulk: ess_bulk_m(m),
+        ess_bulk,
         ess_tail: ess_tail_sorted(m, &s),
-        r_hat: rhat_rank_m(m),
+        r_hat,
     }
 }
 
@@ -106,7 +119,7 @@ pub fn summarize(draws: &Draws) -> Vec<ParamSummary> {
 }
 
 /// `NaN` ↔ `null` (serde_json writes non-finite floats as `null` but cannot read them back).
-mod nan_as_null {
+pub(crate) mod nan_as_null {
     use serde::{Deserialize, Deserializer, Serializer};
 
     pub fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {

@@ -1,4 +1,7 @@
-//! Files in and out: the trained-flow file, `summary.json` and CmdStan CSV.
+//! Files in and out: the trained-flow file, `summary.json`, and CmdStan's CSV (one file per
+//! chain), read by ArviZ's `from_cmdstan`, R's `posterior`/`cmdstanr` and CmdStan's
+//! `stansummary`; the reader takes real CmdStan output too.
 
+pub mod cmdstan;
 pub mod flow_file;
 pub mod summary;

@@ -1,0 +1,271 @@
+//! Turning diagnostics into warnings a person can act on: divergences, tree-depth saturation,
+//! low E-BFMI, high R-hat, low ESS — each with one line of plain advice.
+
+use super::{ParamSummary, e_bfmi};
+use crate::Draws;
+
+/// Thresholds of [`check_run`]. Defaults follow Vehtari et al. (2021) and Stan's diagnostics.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WarningSettings {
+    /// Largest acceptable rank-normalized R-hat (default 1.01).
+    pub max_r_hat: f64,
+    /// Smallest acceptable bulk and tail ESS per chain (default 100, i.e. 400 for 4 chains).
+    pub min_ess_per_chain: f64,
+    /// Smallest acceptable E-BFMI (default 0.3).
+    pub min_e_bfmi: f64,
+    /// The sampler's maximum tree depth; draws at this depth count as saturated (default 10).
+    pub max_tree_depth: u64,
+}
+
+impl Default for WarningSettings {
+    fn default() -> Self {
+        WarningSettings {
+            max_r_hat: 1.01,
+            min_ess_per_chain: 100.0,
+            min_e_bfmi: 0.3,
+            max_tree_depth: 10,
+        }
+    }
+}
+
+/// One problem found in a run.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum DiagnosticWarning {
+    /// Post-warmup draws whose trajectory diverged.
+    Divergences {
+        /// Divergent draws.
+        count: usize,
+        /// All post-warmup draws.
+        total: usize,
+    },
+    /// Draws whose tree reached the maximum depth.
+    TreeDepth {
+        /// Saturated draws.
+        count: usize,
+        /// All post-warmup draws.
+        total: usize,
+        /// The maximum depth.
+        max_depth: u64,
+    },
+    /// Chains whose E-BFMI is below the threshold: `(chain index (0-based), E-BFMI)`.
+    LowEBfmi {
+        /// The chains concerned.
+        chains: Vec<(usize, f64)>,
+        /// The threshold.
+        threshold: f64,
+    },
+    /// Parameters with R-hat above the threshold, worst first.
+    HighRHat {
+        /// `(name, R-hat)`.
+        params: Vec<(String, f64)>,
+        /// The threshold.
+        threshold: f64,
+    },
+    /// Parameters whose bulk or tail ESS is below the threshold, worst first.
+    LowEss {
+        /// `(name, min(bulk, tail) ESS)`.
+        params: Vec<(String, f64)>,
+        /// The total threshold (`min_ess_per_chain × chains`).
+        threshold: f64,
+    },
+    /// Parameters whose diagnostics are undefined (`NaN` draws, or fewer than 4 draws).
+    Undefined {
+        /// Parameter names.
+        params: Vec<String>,
+    },
+    /// Only one chain: R-hat cannot be computed.
+    SingleChain,
+}
+
+impl DiagnosticWarning {
+    /// What was found, one line.
+    pub fn message(&self) -> String {
+        let pct = |c: usize, t: usize| 100.0 * c as f64 / t.max(1) as f64;
+        match self {
+            Self::Divergences { count, total } => {
+                format!(
+                    "{count} of {total} post-warmup draws ({:.2}%) ended in a divergence.",
+                    pct(*count, *total)
+                )
+            }
+            Self::TreeDepth {
+                count,
+                total,
+                max_depth,
+            } => format!(
+                "{count} of {total} draws ({:.1}%) hit the maximum tree depth of {max_depth}.",
+                pct(*count, *total)
+            ),
+            Self::LowEBfmi { chains, threshold } => {
+                let list: Vec<String> = chains
+                    .iter()
+                    .map(|(c, b)| format!("chain {} ({b:.2})", c + 1))
+                    .collect();
+                format!("E-BFMI below {threshold} in {}.", list.join(", "))
+            }
+            Self::HighRHat { params, threshold } => format!(
+                "{} parameter{} with R-hat above {threshold} (worst: {} = {:.3}).",
+                params.len(),
+                plural(params.len()),
+                params[0].0,
+                params[0].1
+            ),
+            Self::LowEss { params, threshold } => format!(
+                "{} parameter{} with bulk or tail ESS below {threshold:.0} (worst: {} = {:.0}).",
+                params.len(),
+                plural(params.len()),
+                params[0].0,
+                params[0].1
+            ),
+            Self::Undefined { params } => {
+                format!(
+                    "Diagnostics undefined for {} (NaN draws or fewer than 4 draws).",
+                    short_list(params)
+                )
+            }
+            Self::SingleChain => "Only one chain: R-hat cannot be computed.".into(),
+        }
+    }
+
+    /// One line of plain advice.
+    pub fn advice(&self) -> &'static str {
+        match self {
+            Self::Divergences { .. } => {
+                "The sampler skipped regions of high curvature, so the draws may be biased: reparameterize (e.g. non-centered), use --method neutra, or raise the target acceptance rate."
+            }
+            Self::TreeDepth { .. } => {
+                "Trajectories were cut short (an efficiency problem, not bias): raise the maximum tree depth or reparameterize so the posterior is less elongated."
+            }
+            Self::LowEBfmi { .. } => {
+                "Momentum resampling explores the energy distribution poorly (typical of funnels and heavy tails): reparameterize or use --method neutra."
+            }
+            Self::HighRHat { .. } => {
+                "The chains disagree: do not use these draws yet; run longer chains and look at the trace plots for multimodality or stuck chains."
+            }
+            Self::LowEss { .. } => {
+                "Too few effective draws for reliable estimates: run more draws or improve mixing (reparameterize, --method neutra)."
+            }
+            Self::Undefined { .. } => "Check the model for NaN outputs and run more draws.",
+            Self::SingleChain => "Run at least 4 chains so that convergence can be checked.",
+        }
+    }
+
+    /// Short label for tables and the report (`"divergences"`, `"r-hat"`, …).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Divergences { .. } => "divergences",
+            Self::TreeDepth { .. } => "tree depth",
+            Self::LowEBfmi { .. } => "E-BFMI",
+            Self::HighRHat { .. } => "R-hat",
+            Self::LowEss { .. } => "ESS",
+            Self::Undefined { .. } => "undefined",
+            Self::SingleChain => "one chain",
+        }
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+fn short_list(names: &[String]) -> String {
+    if names.len() <= 5 {
+        names.join(", ")
+    } else {
+        format!("{} and {} more", names[..5].join(", "), names.len() - 5)
+    }
+}
+
+/// Checks a run: sampler statistics of `draws` and the per-parameter `summary` (from
+/// [`summarize`](super::summarize)). Returns the problems, most serious first; empty when all
+/// is well.
+///
+/// ```
+/// use flowpost::diagnostics::{WarningSettings, check_run, summarize};
+/// use flowpost::{ChainDraws, DrawStats, Draws};
+/// let chain = |k: u64| ChainDraws {
+///     values: (0..200).map(|i| ((i * 37 + k * 11) % 101) as f64).collect(),
+///     stats: (0..200).map(|i| DrawStats { divergent: i == 7, energy: ((i * 13) % 7) as f64, ..Default::default() }).collect(),
+///     ..Default::default()
+/// };
+/// let draws = Draws::new(vec!["x".into()], vec![chain(0), chain(1)]).unwrap();
+/// let warnings = check_run(&draws, &summarize(&draws), &WarningSettings::default());
+/// assert_eq!(warnings[0].kind(), "divergences");
+/// ```
+pub fn check_run(
+    draws: &Draws,
+    summary: &[ParamSummary],
+    settings: &WarningSettings,
+) -> Vec<DiagnosticWarning> {
+    let mut out = vec![];
+    let total = draws.num_chains() * draws.num_draws();
+    let divergent = draws.num_divergent();
+    if divergent > 0 {
+        out.push(DiagnosticWarning::Divergences {
+            count: divergent,
+            total,
+        });
+    }
+    let saturated = draws
+        .chains
+        .iter()
+        .flat_map(|c| &c.stats)
+        .filter(|s| s.tree_depth >= settings.max_tree_depth)
+        .count();
+    if saturated > 0 {
+        out.push(DiagnosticWarning::TreeDepth {
+            count: saturated,
+            total,
+            max_depth: settings.max_tree_depth,
+        });
+    }
+    let low: Vec<(usize, f64)> = e_bfmi(&draws.stat(|s| s.energy))
+        .into_iter()
+        .enumerate()
+        .filter(|(_, b)| *b < settings.min_e_bfmi)
+        .collect();
+    if !low.is_empty() {
+        out.push(DiagnosticWarning::LowEBfmi {
+            chains: low,
+            threshold: settings.min_e_bfmi,
+        });
+    }
+    let mut high: Vec<(String, f64)> = summary
+        .iter()
+        .filter(|p| p.r_hat > settings.max_r_hat)
+        .map(|p| (p.name.clone(), p.r_hat))
+        .collect();
+    high.sort_by(|a, b| b.1.total_cmp(&a.1));
+    if !high.is_empty() {
+        out.push(DiagnosticWarning::HighRHat {
+            params: high,
+            threshold: settings.max_r_hat,
+        });
+    }
+    let threshold = settings.min_ess_per_chain * draws.num_chains() as f64;
+    let mut low_ess: Vec<(String, f64)> = summary
+        .iter()
+        .map(|p| (p.name.clone(), p.ess_bulk.min(p.ess_tail)))
+        .filter(|(_, e)| *e < threshold)
+        .collect();
+    low_ess.sort_by(|a, b| a.1.total_cmp(&b.1));
+    if !low_ess.is_empty() {
+        out.push(DiagnosticWarning::LowEss {
+            params: low_ess,
+            threshold,
+        });
+    }
+    let undefined: Vec<String> = summary
+        .iter()
+        .filter(|p| p.ess_bulk.is_nan() || p.mean.is_nan())
+        .map(|p| p.name.clone())
+        .collect();
+    if !undefined.is_empty() {
+        out.push(DiagnosticWarning::Undefined { params: undefined });
+    }
+    if draws.num_chains() == 1 {
+        out.push(DiagnosticWarning::SingleChain);
+    }
+    out
+}

@@ -1,0 +1,154 @@
+//! Run facts and the `summary.json` file layout.
+
+use crate::Draws;
+use crate::diagnostics::ParamSummary;
+
+/// Gradient evaluations per phase (`summary.json` `run.grad_evals`); `None` when unknown (e.g.
+/// warmup of a CSV saved without warmup draws).
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+pub struct GradEvals {
+    /// Variational fit.
+    pub vi: Option<u64>,
+    /// NUTS warmup.
+    pub warmup: Option<u64>,
+    /// NUTS sampling.
+    pub sampling: Option<u64>,
+}
+
+/// Wall-clock seconds per phase (`summary.json` `run.seconds`); `None` when unknown.
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+pub struct Seconds {
+    /// Variational fit.
+    pub vi: Option<f64>,
+    /// NUTS warmup.
+    pub warmup: Option<f64>,
+    /// NUTS sampling.
+    pub sampling: Option<f64>,
+    /// Whole run.
+    pub total: Option<f64>,
+}
+
+/// Facts about a run (`summary.json` `run`).
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+pub struct RunFacts {
+    /// `"neutra"`, `"nuts"`, or what a CSV says (`"cmdstan"`).
+    pub method: String,
+    /// Number of chains.
+    pub chains: usize,
+    /// Post-warmup draws per chain.
+    pub draws_per_chain: usize,
+    /// Divergent post-warmup draws over all chains.
+    pub divergences: usize,
+    /// Gradient evaluations per phase.
+    pub grad_evals: GradEvals,
+    /// Seconds per phase.
+    pub seconds: Seconds,
+}
+
+impl RunFacts {
+    /// Facts derivable from the draws alone: chains, draws, divergences, and gradient evaluations
+    /// as the sum of `n_leapfrog` (sampling; warmup too when warmup statistics are present).
+    /// Seconds and VI are left unknown.
+    ///
+    /// ```
+    /// use flowpost::report::RunFacts;
+    /// use flowpost::{ChainDraws, DrawStats, Draws};
+    /// let chain = ChainDraws { values: vec![0.0; 3], stats: vec![DrawStats { n_leapfrog: 7, ..Default::default() }; 3], ..Default::default() };
+    /// let facts = RunFacts::from_draws("nuts", &Draws::new(vec!["x".into()], vec![chain]).unwrap());
+    /// assert_eq!(facts.grad_evals.sampling, Some(21));
+    /// assert_eq!(facts.grad_evals.warmup, None);
+    /// ```
+    pub fn from_draws(method: &str, draws: &Draws) -> RunFacts {
+        let sampling: u64 = draws
+            .chains
+            .iter()
+            .flat_map(|c| &c.stats)
+            .map(|s| s.n_leapfrog)
+            .sum();
+        let has_warmup = draws.chains.iter().any(|c| !c.warmup_stats.is_empty());
+        let warmup: u64 = draws
+            .chains
+            .iter()
+            .flat_map(|c| &c.warmup_stats)
+            .map(|s| s.n_leapfrog)
+            .sum();
+        RunFacts {
+            method: method.to_string(),
+            chains: draws.num_chains(),
+            draws_per_chain: draws.num_draws(),
+            divergences: draws.num_divergent(),
+            grad_evals: GradEvals {
+                vi: None,
+                warmup: has_warmup.then_some(warmup),
+                sampling: Some(sampling),
+            },
+            seconds: Seconds::default(),
+        }
+    }
+
+    /// Total gradient evaluations over the known phases.
+    pub fn total_grad_evals(&self) -> u64 {
+        let g = &self.grad_evals;
+        g.vi.unwrap_or(0) + g.warmup.unwrap_or(0) + g.sampling.unwrap_or(0)
+    }
+}
+
+/// The variational fit of a NeuTra run, for the report.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ReportVi {
+    /// ELBO estimate per optimizer step.
+    pub elbo_trace: Vec<f64>,
+    /// Pareto k-hat of the importance ratios p/q on fresh draws (see
+    /// [`psis`](crate::diagnostics::psis)).
+    pub pareto_k: f64,
+    /// Optimizer steps taken.
+    pub num_steps: usize,
+}
+
+impl ReportVi {
+    /// The `summary.json` `vi` entry; `elbo` is the mean of the last `min(50, n)` finite ELBO
+    /// values (a smoothed final ELBO).
+    pub fn summary(&self) -> ViSummary {
+        let finite: Vec<f64> = self
+            .elbo_trace
+            .iter()
+            .copied()
+            .filter(|v| v.is_finite())
+            .collect();
+        let tail = &finite[finite.len().saturating_sub(50)..];
+        let elbo = if tail.is_empty() {
+            f64::NAN
+        } else {
+            tail.iter().sum::<f64>() / tail.len() as f64
+        };
+        ViSummary {
+            elbo,
+            pareto_k: self.pareto_k,
+            steps: self.num_steps,
+        }
+    }
+}
+
+/// `summary.json` `vi`.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ViSummary {
+    /// Final (smoothed) ELBO (`null` in JSON when undefined).
+    #[serde(with = "crate::diagnostics::summary::nan_as_null")]
+    pub elbo: f64,
+    /// Pareto k-hat of the fit (`null` in JSON when not finite).
+    #[serde(with = "crate::diagnostics::summary::nan_as_null")]
+    pub pareto_k: f64,
+    /// Optimizer steps.
+    pub steps: usize,
+}
+
+/// The whole `summary.json`: `{"parameters": [...], "run": {...}, "vi": {...} | null}`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SummaryFile {
+    /// Per-parameter summaries.
+    pub parameters: Vec<ParamSummary>,
+    /// Run facts.
+    pub run: RunFacts,
+    /// The variational fit, for NeuTra runs.
+    pub vi: Option<ViSummary>,
+}

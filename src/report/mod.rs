@@ -1,0 +1,150 @@
+//! The run report: `summary.json`, the plain-text summary table with its warnings, and
+//! `report.html` — one self-contained page (inline SVG, no scripts, no network) with the warnings
+//! and summary table on top, then the NeuTra fit (ELBO, Pareto k-hat), the sampler (energy with
+//! E-BFMI, step size, tree depth), a pair plot of the hardest parameters with divergent draws in
+//! red, and trace and rank plots per parameter.
+//!
+//! ```
+//! use flowpost::report::{ReportInput, RunFacts, render_report};
+//! use flowpost::{ChainDraws, DrawStats, Draws};
+//! let chain = |k: u64| ChainDraws {
+//!     values: (0..200).map(|i| (((i * 37 + k * 11) % 101) as f64).sin()).collect(),
+//!     stats: (0..200).map(|i| DrawStats { energy: ((i * 13) % 7) as f64, step_size: 0.5, tree_depth: 2, ..Default::default() }).collect(),
+//!     ..Default::default()
+//! };
+//! let draws = Draws::new(vec!["x".into()], vec![chain(0), chain(1)]).unwrap();
+//! let input = ReportInput::new("demo", &draws, RunFacts::from_draws("nuts", &draws));
+//! let (html, summary) = render_report(&input).unwrap();
+//! assert!(html.contains("<svg") && summary.parameters[0].name == "x");
+//! ```
+
+mod facts;
+mod page;
+mod plots;
+mod text;
+
+use std::path::{Path, PathBuf};
+
+pub use facts::{GradEvals, ReportVi, RunFacts, Seconds, SummaryFile, ViSummary};
+pub use page::render_html;
+pub use text::{TABLE_COLUMNS, format_ess, format_sig, summary_table, table_cells, warnings_block};
+
+use crate::Draws;
+use crate::diagnostics::{DiagnosticWarning, WarningSettings, check_run, summarize};
+
+/// How much the report shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportSettings {
+    /// Warning thresholds (also used to color the summary table).
+    pub warnings: WarningSettings,
+    /// Parameters with trace and rank plots shown up front: all when the model has at most this
+    /// many, else the worst-mixing ones by min(bulk, tail) ESS; the rest go in a collapsed
+    /// section (default 12).
+    pub num_params_shown: usize,
+    /// Most parameters in the collapsed section (default 300); beyond, only the table lists them.
+    pub max_params_collapsed: usize,
+    /// Parameters in the pair plot, the hardest by ESS (default 4).
+    pub num_pair_params: usize,
+    /// Points per chain in the trace plots up front (default 1000; 250 in the collapsed section).
+    pub max_trace_points: usize,
+}
+
+impl Default for ReportSettings {
+    fn default() -> Self {
+        ReportSettings {
+            warnings: WarningSettings::default(),
+            num_params_shown: 12,
+            max_params_collapsed: 300,
+            num_pair_params: 4,
+            max_trace_points: 1000,
+        }
+    }
+}
+
+/// Everything the report needs. The lead's `sample` fills it after a run; `diagnose` from CSV
+/// files.
+#[derive(Debug, Clone)]
+pub struct ReportInput<'a> {
+    /// Page title, e.g. the model name.
+    pub title: String,
+    /// The draws and sampler statistics.
+    pub draws: &'a Draws,
+    /// Run facts (method, seconds, gradient evaluations).
+    pub run: RunFacts,
+    /// The variational fit, for NeuTra runs.
+    pub vi: Option<ReportVi>,
+    /// What to show.
+    pub settings: ReportSettings,
+}
+
+impl<'a> ReportInput<'a> {
+    /// Input with default settings and no VI section.
+    pub fn new(title: &str, draws: &'a Draws, run: RunFacts) -> Self {
+        ReportInput {
+            title: title.to_string(),
+            draws,
+            run,
+            vi: None,
+            settings: ReportSettings::default(),
+        }
+    }
+}
+
+/// What went wrong producing the report.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReportError {
+    /// A plot could not be drawn.
+    #[error("drawing a plot failed: {0}")]
+    Plot(String),
+    /// The page template failed.
+    #[error("rendering report.html failed: {0}")]
+    Template(String),
+    /// Writing a file failed.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+}
+
+/// Computes the summary and warnings and renders the page: `(html, summary.json contents)`.
+pub fn render_report(input: &ReportInput) -> Result<(String, SummaryFile), ReportError> {
+    build(input).map(|(html, file, _)| (html, file))
+}
+
+fn build(
+    input: &ReportInput,
+) -> Result<(String, SummaryFile, Vec<DiagnosticWarning>), ReportError> {
+    let parameters = summarize(input.draws);
+    let warnings = check_run(input.draws, &parameters, &input.settings.warnings);
+    let html = render_html(input, &parameters, &warnings)?;
+    let file = SummaryFile {
+        parameters,
+        run: input.run.clone(),
+        vi: input.vi.as_ref().map(ReportVi::summary),
+    };
+    Ok((html, file, warnings))
+}
+
+/// Writes `summary.json` and `report.html` into `dir` (created if missing); returns the summary
+/// and the warnings, e.g. to print them.
+pub fn write_report(
+    dir: &Path,
+    input: &ReportInput,
+) -> Result<(SummaryFile, Vec<DiagnosticWarning>), ReportError> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| ReportError::Io { path, source }
+    };
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    let (html, file, warnings) = build(input)?;
+    let json = serde_json::to_string_pretty(&file).expect("summary serializes");
+    let p = dir.join("summary.json");
+    std::fs::write(&p, json + "\n").map_err(io(&p))?;
+    let p = dir.join("report.html");
+    std::fs::write(&p, html).map_err(io(&p))?;
+    Ok((file, warnings))
+}

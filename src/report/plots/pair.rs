@@ -1,0 +1,128 @@
+//! Pair plot of a few parameters, divergent draws highlighted.
+
+use plotters::prelude::*;
+
+use super::{
+    Area, CAPTION, DIVERGENT, DrawResult, FONT, LABEL, chain_color, histogram, padded_range, svg,
+    thin_step, tick,
+};
+use crate::report::ReportError;
+
+/// Pair plot: histograms on the diagonal, scatter plots of all draws (thinned to `max_points`;
+/// divergent draws all shown, in red, on top) below it, correlations above it.
+/// `params` holds `(name, draws of all chains concatenated)`; `divergent` the flags in the same
+/// order.
+pub(crate) fn pair_plot(
+    params: &[(String, Vec<f64>)],
+    divergent: &[bool],
+    max_points: usize,
+) -> Result<String, ReportError> {
+    let k = params.len();
+    let cell = if k <= 2 { 230 } else { 190 };
+    svg(cell * k as u32 + 10, cell * k as u32 + 10, |root| {
+        draw_pairs(root, params, divergent, max_points)
+    })
+}
+
+fn draw_pairs(
+    root: &Area,
+    params: &[(String, Vec<f64>)],
+    divergent: &[bool],
+    max_points: usize,
+) -> DrawResult {
+    let k = params.len();
+    let ranges: Vec<(f64, f64)> = params
+        .iter()
+        .map(|(_, v)| padded_range(v.iter().copied()).unwrap_or((-1.0, 1.0)))
+        .collect();
+    let cells = root.margin(5, 5, 5, 5).split_evenly((k, k));
+    for (idx, area) in cells.iter().enumerate() {
+        let (row, col) = (idx / k, idx % k);
+        let label_x = if row == k - 1 { 20 } else { 0 };
+        let label_y = if col == 0 { 40 } else { 0 };
+        if row == col {
+            let (name, v) = &params[row];
+            let (lo, hi) = ranges[row];
+            let counts = histogram(v, lo, hi, 30);
+            let ymax = *counts.iter().max().unwrap_or(&1) as f64;
+            let mut chart = ChartBuilder::on(area)
+                .margin(3)
+                .x_label_area_size(label_x)
+                .y_label_area_size(label_y)
+                .caption(name, (FONT, CAPTION - 1))
+                .build_cartesian_2d(lo..hi, 0f64..ymax * 1.05)?;
+            chart
+                .configure_mesh()
+                .x_label_formatter(&tick)
+                .disable_mesh()
+                .x_labels(3)
+                .y_labels(0)
+                .label_style((FONT, LABEL - 1))
+                .draw()?;
+            let w = (hi - lo) / 30.0;
+            chart.draw_series(counts.iter().enumerate().map(|(b, &c)| {
+                let x0 = lo + b as f64 * w;
+                Rectangle::new(
+                    [(x0, 0.0), (x0 + w, c as f64)],
+                    chain_color(0).mix(0.6).filled(),
+                )
+            }))?;
+        } else if row > col {
+            let (x, y) = (&params[col].1, &params[row].1);
+            let mut chart = ChartBuilder::on(area)
+                .margin(3)
+                .x_label_area_size(label_x)
+                .y_label_area_size(label_y)
+                .build_cartesian_2d(ranges[col].0..ranges[col].1, ranges[row].0..ranges[row].1)?;
+            chart
+                .configure_mesh()
+                .x_label_formatter(&tick)
+                .y_label_formatter(&tick)
+                .disable_mesh()
+                .x_labels(3)
+                .y_labels(3)
+                .label_style((FONT, LABEL - 1))
+                .draw()?;
+            let step = thin_step(x.len(), max_points);
+            let ok = |i: usize| x[i].is_finite() && y[i].is_finite();
+            chart.draw_series(
+                (0..x.len())
+                    .step_by(step)
+                    .filter(|&i| ok(i) && !divergent.get(i).copied().unwrap_or(false))
+                    .map(|i| Circle::new((x[i], y[i]), 1, chain_color(0).mix(0.35).filled())),
+            )?;
+            chart.draw_series(
+                (0..x.len())
+                    .filter(|&i| ok(i) && divergent.get(i).copied().unwrap_or(false))
+                    .map(|i| Circle::new((x[i], y[i]), 2, DIVERGENT.filled())),
+            )?;
+        } else {
+            let r = correlation(&params[col].1, &params[row].1);
+            let (w, h) = area.dim_in_pixel();
+            let text = if r.is_finite() {
+                format!("corr {r:.2}")
+            } else {
+                "corr n/a".into()
+            };
+            area.draw(&Text::new(
+                text,
+                (w as i32 / 2 - 30, h as i32 / 2),
+                (FONT, 13).into_font(),
+            ))?;
+        }
+    }
+    Ok(())
+}
+
+fn correlation(x: &[f64], y: &[f64]) -> f64 {
+    let n = x.len() as f64;
+    let mx = x.iter().sum::<f64>() / n;
+    let my = y.iter().sum::<f64>() / n;
+    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
+    for (a, b) in x.iter().zip(y) {
+        sxy += (a - mx) * (b - my);
+        sxx += (a - mx) * (a - mx);
+        syy += (b - my) * (b - my);
+    }
+    sxy / (sxx * syy).sqrt()
+}
