@@ -171,6 +171,7 @@ fn main() {
         elbo_trace,
         pareto_k: if bad { 0.74 } else { 0.42 },
         num_steps: 2000,
+        final_elbo: None,
     });
     let dir = out.join("direct");
     write_report(&dir, &input).expect("write report");

@@ -58,6 +58,7 @@ fn ordinary_run_with_vi() {
         elbo_trace: (0..500).map(|t| -10.0 - 100.0 / (1.0 + t as f64)).collect(),
         pareto_k: 0.31,
         num_steps: 500,
+        final_elbo: None,
     });
     let (html, file) = render_report(&input).unwrap();
     assert!(
@@ -122,6 +123,7 @@ fn degenerate_runs_do_not_panic() {
             elbo_trace: vec![f64::NAN; 3],
             pareto_k: f64::INFINITY,
             num_steps: 3,
+            final_elbo: None,
         });
         let (html, file) = render_report(&input).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(count(&html, "trace"), 3, "{name}");

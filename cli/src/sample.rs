@@ -3,9 +3,10 @@
 
 use crate::progress::Bars;
 use anyhow::{Context, bail};
-use flowpost::diagnostics::{ParamSummary, summarize};
+use flowpost::diagnostics::ParamSummary;
 use flowpost::io::flow_file::{self, StoredFit};
-use flowpost::io::summary::SummaryDocument;
+use flowpost::io::cmdstan::{CmdStanMeta, write_cmdstan_csvs};
+use flowpost::report::{ReportInput, ReportVi, RunFacts, write_report};
 use flowpost::{Method, Run, SampleSettings};
 use std::path::{Path, PathBuf};
 
@@ -104,23 +105,33 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let bars = Bars::new();
     let run = flowpost::sample_with(&*model, &settings, flow, &bars)?;
     drop(bars);
-    let summary = summarize(&run.draws);
-    write_outputs(&out, &args.model, &run, &summary, &model.param_names())?;
+    let summary = write_outputs(&out, &args.model, &run, &settings, &model.param_names())?;
     print_summary(&args.model, &run, &summary, &out);
     Ok(())
 }
 
+/// Writes chain_k.csv, summary.json, report.html and (NeuTra) flow.json; returns the summaries.
 fn write_outputs(
     out: &Path,
     model: &str,
     run: &Run,
-    summary: &[ParamSummary],
+    settings: &SampleSettings,
     names: &[String],
-) -> anyhow::Result<()> {
-    let doc = SummaryDocument::new(run, summary.to_vec());
-    let path = out.join("summary.json");
-    std::fs::write(&path, doc.to_json())
-        .with_context(|| format!("cannot write {}", path.display()))?;
+) -> anyhow::Result<Vec<ParamSummary>> {
+    let per_chain = run.draws.num_chains().max(1) as f64;
+    let meta = CmdStanMeta {
+        model: model.to_string(),
+        method: run.method.name().to_string(),
+        seed: Some(run.seed),
+        num_warmup: run.num_tune as usize,
+        max_depth: settings.max_depth,
+        seconds: Some((run.cost.seconds.warmup / per_chain, run.cost.seconds.sampling / per_chain)),
+        extra: vec![("target_accept".into(), settings.target_accept.to_string())],
+    };
+    write_cmdstan_csvs(out, &run.draws, &meta)?;
+    let mut input = ReportInput::new(model, &run.draws, RunFacts::from_run(run));
+    input.vi = run.vi.as_ref().map(ReportVi::from_vi);
+    let (file, _warnings) = write_report(out, &input)?;
     if let Some(flow) = &run.flow {
         let fit = run.vi.as_ref().map(|v| StoredFit {
             elbo: v.elbo,
@@ -129,7 +140,7 @@ fn write_outputs(
         });
         flow_file::save(&out.join("flow.json"), flow, Some(model), names, fit)?;
     }
-    Ok(())
+    Ok(file.parameters)
 }
 
 fn print_summary(model: &str, run: &Run, summary: &[ParamSummary], out: &Path) {

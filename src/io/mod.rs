@@ -4,4 +4,3 @@
 
 pub mod cmdstan;
 pub mod flow_file;
-pub mod summary;

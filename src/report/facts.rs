@@ -86,6 +86,28 @@ impl RunFacts {
         }
     }
 
+    /// The facts of a run made in this process: everything is known.
+    pub fn from_run(run: &crate::Run) -> RunFacts {
+        let (g, t) = (run.cost.grad_evals, run.cost.seconds);
+        RunFacts {
+            method: run.method.name().to_string(),
+            chains: run.draws.num_chains(),
+            draws_per_chain: run.draws.num_draws(),
+            divergences: run.draws.num_divergent(),
+            grad_evals: GradEvals {
+                vi: Some(g.vi),
+                warmup: Some(g.warmup),
+                sampling: Some(g.sampling),
+            },
+            seconds: Seconds {
+                vi: Some(t.vi),
+                warmup: Some(t.warmup),
+                sampling: Some(t.sampling),
+                total: Some(t.total),
+            },
+        }
+    }
+
     /// Total gradient evaluations over the known phases.
     pub fn total_grad_evals(&self) -> u64 {
         let g = &self.grad_evals;
@@ -103,12 +125,27 @@ pub struct ReportVi {
     pub pareto_k: f64,
     /// Optimizer steps taken.
     pub num_steps: usize,
+    /// ELBO estimated on fresh draws after the fit, when known.
+    pub final_elbo: Option<f64>,
 }
 
 impl ReportVi {
-    /// The `summary.json` `vi` entry; `elbo` is the mean of the last `min(50, n)` finite ELBO
-    /// values (a smoothed final ELBO).
+    /// The report's view of a variational fit.
+    pub fn from_vi(vi: &crate::vi::ViReport) -> ReportVi {
+        ReportVi {
+            elbo_trace: vi.elbo_trace.clone(),
+            pareto_k: vi.pareto_k,
+            num_steps: vi.num_steps,
+            final_elbo: Some(vi.elbo),
+        }
+    }
+
+    /// The `summary.json` `vi` entry; `elbo` is the fresh-draw estimate when known, else the
+    /// mean of the last `min(50, n)` finite ELBO values (a smoothed final ELBO).
     pub fn summary(&self) -> ViSummary {
+        if let Some(elbo) = self.final_elbo {
+            return ViSummary { elbo, pareto_k: self.pareto_k, steps: self.num_steps };
+        }
         let finite: Vec<f64> = self
             .elbo_trace
             .iter()
