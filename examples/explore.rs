@@ -132,6 +132,28 @@ fn main() {
     }
     let summ0 = flowpost::diagnostics::summarize(&run.draws);
     for p in summ0.iter() { println!("{:>10} mean {:8.3} sd {:8.3} ess {:6.0} rhat {:.3}", p.name, p.mean, p.sd, p.ess_bulk, p.r_hat); }
+    let mut dv: Vec<(f64, f64)> = Vec::new();
+    for c in &run.draws.chains { for (i, st) in c.stats.iter().enumerate() { if st.divergent { let p = run.draws.num_params(); dv.push((c.values[i * p], c.values[i * p + 1])); } } }
+    println!("divergent (p0, p1): {:?}", dv.iter().map(|(a, b)| ((a * 10.0).round() / 10.0, (b * 10.0).round() / 10.0)).collect::<Vec<_>>());
+    if let Some(flow) = &run.flow {
+        let d = model.dim();
+        let mut tape = flow.new_tape();
+        let lz: f64 = std::env::var("LOGZ").ok().map(|v| v.parse().unwrap()).unwrap_or(0.0);
+        for r in [1.0, 2.0, 3.0, 4.0, 5.0, 6.0] {
+            let mut line = format!("r={r}:");
+            for k in 0..16 {
+                let a = k as f64 / 16.0 * 2.0 * std::f64::consts::PI;
+                let mut z = vec![0.0; d];
+                z[0] = r * a.cos(); if d > 1 { z[1] = r * a.sin(); }
+                let mut th = vec![0.0; d];
+                let ld = flow.forward(&z, &mut th, &mut tape);
+                let mut g = vec![0.0; d];
+                let lw = model.log_density(&th, &mut g).map(|lp| lp + ld + r * r / 2.0 + 0.5 * d as f64 * (2.0 * std::f64::consts::PI).ln() - lz).unwrap_or(f64::NAN);
+                line += &format!(" {lw:.1}");
+            }
+            println!("{line}");
+        }
+    }
     if model_name != "funnel" { return; }
     if let Some(flow) = &run.flow {
         use rand::RngExt;

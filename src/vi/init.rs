@@ -38,6 +38,12 @@ pub struct InitSettings {
     pub init_radius: f64,
     /// Above this dimension only the Hessian's diagonal is used.
     pub max_dense_dim: usize,
+    /// The best Gaussians by ELBO (at most this many, the unit Gaussian at the start among them)
+    /// each get a short flow fit; the best after it is kept. A Gaussian near a funnel's neck can
+    /// have the better ELBO and still trap the flow there.
+    pub num_finalists: usize,
+    /// Steps of each finalist's short fit.
+    pub race_steps: usize,
 }
 
 impl Default for InitSettings {
@@ -48,6 +54,8 @@ impl Default for InitSettings {
             num_elbo_draws: 32,
             init_radius: 2.0,
             max_dense_dim: 500,
+            num_finalists: 2,
+            race_steps: 300,
         }
     }
 }
@@ -65,6 +73,8 @@ pub struct InitReport {
     pub candidate_elbos: Vec<f64>,
     /// Gradient evaluations spent.
     pub num_grad_evals: u64,
+    /// Windowed ELBO of each finalist after its short fit (empty without a race).
+    pub race_elbos: Vec<f64>,
 }
 
 struct Problem<'a, D: ?Sized> {
@@ -140,12 +150,12 @@ pub(crate) fn random_start<D: LogDensity + ?Sized>(
     })
 }
 
-/// The Gaussian fit described in the module docs.
+/// The Gaussian fit described in the module docs: the finalists, best ELBO first.
 pub fn gaussian_fit<D: LogDensity + ?Sized>(
     density: &D,
     settings: &InitSettings,
     seed: u64,
-) -> Result<(GaussianFit, InitReport), crate::Error> {
+) -> Result<(Vec<GaussianFit>, InitReport), crate::Error> {
     let counted = Counted::new(density);
     let d = density.dim();
     let mut rng = seeded(seed, 0x1417);
@@ -183,7 +193,7 @@ fn select_candidate<D: LogDensity + ?Sized>(
     path: &[(Vec<f64>, f64)],
     settings: &InitSettings,
     seed: u64,
-) -> Result<(GaussianFit, InitReport), crate::Error> {
+) -> Result<(Vec<GaussianFit>, InitReport), crate::Error> {
     let d = x0.len();
     let picks = pick_indices(path.len(), settings.num_candidates);
     let mut candidates: Vec<(Option<usize>, GaussianFit)> = vec![(
@@ -205,21 +215,32 @@ fn select_candidate<D: LogDensity + ?Sized>(
         .iter()
         .map(|(_, g)| elbo_estimate(counted, g, &z))
         .collect::<Result<Vec<_>, _>>()?;
-    let best = (0..elbos.len())
-        .filter(|&i| elbos[i].is_finite())
-        .max_by(|&a, &b| elbos[a].total_cmp(&elbos[b]))
-        .ok_or_else(|| crate::Error::NoValidInit {
+    let mut ranked: Vec<usize> = (0..elbos.len()).filter(|&i| elbos[i].is_finite()).collect();
+    ranked.sort_by(|&a, &b| elbos[b].total_cmp(&elbos[a]));
+    let Some(&best) = ranked.first() else {
+        return Err(crate::Error::NoValidInit {
             attempts: candidates.len(),
             last_error: "every Gaussian candidate had mostly failing log-density draws".into(),
-        })?;
+        });
+    };
+    // Finalists: the best, then the unit Gaussian at the start (index 0) if it is not the best,
+    // then the next best.
+    let mut finalists = vec![best];
+    if best != 0 && elbos[0].is_finite() {
+        finalists.push(0);
+    }
+    finalists.extend(ranked.iter().copied().filter(|i| *i != best && *i != 0));
+    finalists.truncate(settings.num_finalists.max(1));
     let report = InitReport {
         elbo: elbos[best],
         chosen: candidates[best].0,
         path_len: path.len(),
         candidate_elbos: elbos,
         num_grad_evals: counted.num_evals(),
+        race_elbos: Vec::new(),
     };
-    Ok((candidates.swap_remove(best).1, report))
+    let gaussians = finalists.iter().map(|&i| candidates[i].1.clone()).collect();
+    Ok((gaussians, report))
 }
 
 /// Up to `n` indices spread over 0..len, always including the last.

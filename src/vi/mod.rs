@@ -222,16 +222,47 @@ pub fn fit_default<D: LogDensity + ?Sized>(
     settings.validate()?;
     flow_settings.validate()?;
     let start = std::time::Instant::now();
-    let (gaussian, init_report) = init::gaussian_fit(density, &settings.init, seed)?;
-    let mut flow = Flow::default_for(&gaussian, flow_settings, seed);
+    let (gaussians, mut init_report) = init::gaussian_fit(density, &settings.init, seed)?;
+    let mut flows: Vec<Flow> = gaussians.iter().map(|g| Flow::default_for(g, flow_settings, seed)).collect();
+    let mut num_grad_evals_init = init_report.num_grad_evals;
+    if flows.len() > 1 {
+        // A short fit of each finalist; the best windowed ELBO continues.
+        let race = ViSettings {
+            max_steps: settings.init.race_steps,
+            min_steps: settings.init.race_steps,
+            ..settings.clone()
+        };
+        let mut scores = Vec::with_capacity(flows.len());
+        for flow in &mut flows {
+            let r = train(density, flow, &race, seed, &crate::progress::NoProgress)?;
+            num_grad_evals_init += r.num_grad_evals;
+            let tail = &r.elbo_trace[r.elbo_trace.len().saturating_sub(settings.window)..];
+            scores.push(finite_mean(tail));
+        }
+        let best = (0..scores.len())
+            .max_by(|&a, &b| scores[a].total_cmp(&scores[b]))
+            .expect("at least one finalist");
+        init_report.race_elbos = scores;
+        flows.swap(0, best);
+    }
+    let mut flow = flows.swap_remove(0);
     let mut report = fit(density, &mut flow, settings, seed, progress)?;
-    report.num_grad_evals_init = init_report.num_grad_evals;
+    report.num_grad_evals_init = num_grad_evals_init;
     report.init = Some(init_report);
     report.seconds = start.elapsed().as_secs_f64();
     Ok((flow, report))
 }
 
-/// Trains `flow` (its non-frozen layers) on `density` by reverse KL.
+/// What [`train`] produced: the trace and its cost.
+struct Training {
+    elbo_trace: Vec<f64>,
+    stop_reason: StopReason,
+    num_dropped: u64,
+    num_grad_evals: u64,
+}
+
+/// Trains `flow` (its non-frozen layers) on `density` by reverse KL, then estimates the ELBO
+/// and the Pareto k-hat on fresh draws.
 pub fn fit<D: LogDensity + ?Sized>(
     density: &D,
     flow: &mut Flow,
@@ -240,6 +271,35 @@ pub fn fit<D: LogDensity + ?Sized>(
     progress: &dyn Progress,
 ) -> Result<ViReport, crate::Error> {
     settings.validate()?;
+    let start = std::time::Instant::now();
+    let t = train(density, flow, settings, seed, progress)?;
+    let counted = Counted::new(density);
+    let final_est = step::final_estimate(&counted, flow, settings.num_psis_draws, seed)?;
+    Ok(ViReport {
+        num_steps: t.elbo_trace.len(),
+        elbo_trace: t.elbo_trace,
+        stop_reason: t.stop_reason,
+        elbo: final_est.elbo,
+        elbo_mcse: final_est.elbo_mcse,
+        pareto_k: final_est.pareto_k,
+        num_dropped: t.num_dropped,
+        num_dropped_final: final_est.num_dropped,
+        num_grad_evals_init: 0,
+        num_grad_evals_train: t.num_grad_evals,
+        num_grad_evals_final: counted.num_evals(),
+        seconds: start.elapsed().as_secs_f64(),
+        init: None,
+    })
+}
+
+/// The optimization loop of [`fit`].
+fn train<D: LogDensity + ?Sized>(
+    density: &D,
+    flow: &mut Flow,
+    settings: &ViSettings,
+    seed: u64,
+    progress: &dyn Progress,
+) -> Result<Training, crate::Error> {
     if flow.dim() != density.dim() {
         return Err(crate::Error::DimensionMismatch {
             what: "flow dimension vs density dimension",
@@ -247,7 +307,6 @@ pub fn fit<D: LogDensity + ?Sized>(
             got: flow.dim(),
         });
     }
-    let start = std::time::Instant::now();
     let counted = Counted::new(density);
     let n_params = flow.params().len();
     let mut adam = Adam::new(n_params, settings.adam);
@@ -315,23 +374,7 @@ pub fn fit<D: LogDensity + ?Sized>(
         }
     }
     progress.end(Phase::Vi);
-    let num_grad_evals_train = counted.num_evals();
-    let final_est = step::final_estimate(&counted, flow, settings.num_psis_draws, seed)?;
-    Ok(ViReport {
-        num_steps: elbo_trace.len(),
-        elbo_trace,
-        stop_reason,
-        elbo: final_est.elbo,
-        elbo_mcse: final_est.elbo_mcse,
-        pareto_k: final_est.pareto_k,
-        num_dropped,
-        num_dropped_final: final_est.num_dropped,
-        num_grad_evals_init: 0,
-        num_grad_evals_train,
-        num_grad_evals_final: counted.num_evals() - num_grad_evals_train,
-        seconds: start.elapsed().as_secs_f64(),
-        init: None,
-    })
+    Ok(Training { elbo_trace, stop_reason, num_dropped, num_grad_evals: counted.num_evals() })
 }
 
 fn finite_mean(v: &[f64]) -> f64 {
