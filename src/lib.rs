@@ -23,9 +23,9 @@ pub(crate) mod linalg;
 pub mod nuts;
 pub mod optim;
 pub mod progress;
+pub mod report;
 pub mod rng;
 pub mod sample;
-pub mod report;
 pub mod transforms;
 pub mod vi;
 

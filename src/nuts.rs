@@ -211,7 +211,7 @@ pub(crate) fn run_chain<D: LogDensity + ?Sized>(
     let mut sampler = nuts
         .new_chain(chain as u64, CpuMath::new(logp), &mut rng)
         .map_err(|e| sampler_err(&e))?;
-    init_position(&mut sampler, d, flow.is_some(), &mut rng, chain)?;
+    init_position(&mut sampler, d, flow.map(Flow::base), &mut rng, chain)?;
 
     let total = settings.num_tune + settings.num_draws;
     let mut out = ChainDraws {
@@ -310,21 +310,21 @@ fn density_error(e: &anyhow::Error) -> Option<DensityError> {
     }
 }
 
-/// Finds a starting point nuts-rs accepts (finite, non-zero gradient): z ∼ N(0, I) for NeuTra,
-/// uniform in [−2, 2]^d (Stan's default) otherwise; up to 100 attempts.
+/// Finds a starting point nuts-rs accepts (finite, non-zero gradient): z from the flow's base
+/// for NeuTra, uniform in [−2, 2]^d (Stan's default) otherwise; up to 100 attempts.
 fn init_position<C: nuts_rs::Chain<M>, M: nuts_rs::Math>(
     sampler: &mut C,
     d: usize,
-    latent: bool,
+    latent: Option<crate::flow::Base>,
     rng: &mut dyn rand::Rng,
     chain: usize,
 ) -> Result<(), crate::Error> {
     let mut last = String::new();
     const ATTEMPTS: usize = 100;
     for _ in 0..ATTEMPTS {
-        let x: Vec<f64> = if latent {
+        let x: Vec<f64> = if let Some(base) = latent {
             let mut z = vec![0.0; d];
-            crate::rng::fill_standard_normal(rng, &mut z);
+            base.sample(rng, &mut z);
             z
         } else {
             (0..d).map(|_| rng.random_range(-2.0..2.0)).collect()

@@ -46,8 +46,10 @@ pub struct SampleSettings {
     pub seed: u64,
     /// NUTS maximum tree depth.
     pub max_depth: u64,
-    /// NUTS target acceptance statistic.
-    pub target_accept: f64,
+    /// NUTS target acceptance statistic; `None`: 0.9 for NeuTra (smaller steps keep
+    /// trajectories out of the regions where the flow is least accurate, at about 30% more
+    /// gradients), 0.8 for NUTS (Stan's default).
+    pub target_accept: Option<f64>,
     /// The variational fit (NeuTra only).
     pub vi: ViSettings,
     /// The flow architecture (NeuTra only).
@@ -63,7 +65,7 @@ impl Default for SampleSettings {
             num_draws: 1000,
             seed: 0,
             max_depth: 10,
-            target_accept: 0.8,
+            target_accept: None,
             vi: ViSettings::default(),
             flow: FlowSettings::default(),
         }
@@ -79,6 +81,14 @@ impl SampleSettings {
         })
     }
 
+    /// Target acceptance statistic after defaults.
+    pub fn target_accept(&self) -> f64 {
+        self.target_accept.unwrap_or(match self.method {
+            Method::NeuTra => 0.9,
+            Method::Nuts => 0.8,
+        })
+    }
+
     /// Checks ranges.
     pub fn validate(&self) -> Result<(), crate::Error> {
         let bad = |f: &str, r: &str| Err(crate::Error::settings(f, r));
@@ -91,7 +101,7 @@ impl SampleSettings {
                 "must be at least 4 (split R-hat needs two halves of 2)",
             );
         }
-        if !(self.target_accept > 0.0 && self.target_accept < 1.0) {
+        if !(self.target_accept() > 0.0 && self.target_accept() < 1.0) {
             return bad("target_accept", "must be in (0, 1)");
         }
         if !(1..=30).contains(&self.max_depth) {
@@ -265,7 +275,7 @@ pub fn sample_with<D: LogDensity + ?Sized>(
         num_tune: settings.tune(),
         num_draws: settings.num_draws,
         max_depth: settings.max_depth,
-        target_accept: settings.target_accept,
+        target_accept: settings.target_accept(),
         seed: settings.seed,
     };
     let chains_total = settings.num_chains as u64;

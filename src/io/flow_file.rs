@@ -4,7 +4,8 @@
 //!
 //! ```json
 //! {"format": "flowpost-flow", "version": 1, "dim": 10, "model": "funnel",
-//!  "param_names": ["v", "x[1]", …], "spec": {"type": "chain", …}, "params": [...],
+//!  "param_names": ["v", "x[1]", …], "spec": {"type": "chain", …},
+//!  "base": {"type": "student_t", "dof": 10.0}, "params": [...],
 //!  "vi": {"elbo": 10.28, "pareto_k": 0.33, "num_steps": 2600}}
 //! ```
 
@@ -37,6 +38,7 @@ struct FlowDocument {
     model: Option<String>,
     param_names: Vec<String>,
     spec: LayerSpec,
+    base: crate::flow::Base,
     params: Vec<f64>,
     vi: Option<StoredFit>,
 }
@@ -80,6 +82,7 @@ pub fn save(
         model: model.map(str::to_string),
         param_names: param_names.to_vec(),
         spec: flow.chain().spec(),
+        base: flow.base(),
         params: flow.params().to_vec(),
         vi,
     };
@@ -141,7 +144,8 @@ pub fn load(path: &Path) -> Result<LoadedFlow, Error> {
     if doc.param_names.is_empty() {
         return Err(file_err(path, "no parameter names"));
     }
-    let flow = Flow::new(*chain, doc.params).map_err(|e| file_err(path, e.to_string()))?;
+    let flow =
+        Flow::with_base(*chain, doc.params, doc.base).map_err(|e| file_err(path, e.to_string()))?;
     Ok(LoadedFlow {
         flow,
         model: doc.model,

@@ -144,7 +144,11 @@ impl ReportVi {
     /// mean of the last `min(50, n)` finite ELBO values (a smoothed final ELBO).
     pub fn summary(&self) -> ViSummary {
         if let Some(elbo) = self.final_elbo {
-            return ViSummary { elbo, pareto_k: self.pareto_k, steps: self.num_steps };
+            return ViSummary {
+                elbo,
+                pareto_k: self.pareto_k,
+                steps: self.num_steps,
+            };
         }
         let finite: Vec<f64> = self
             .elbo_trace

@@ -223,7 +223,10 @@ pub fn fit_default<D: LogDensity + ?Sized>(
     flow_settings.validate()?;
     let start = std::time::Instant::now();
     let (gaussians, mut init_report) = init::gaussian_fit(density, &settings.init, seed)?;
-    let mut flows: Vec<Flow> = gaussians.iter().map(|g| Flow::default_for(g, flow_settings, seed)).collect();
+    let mut flows: Vec<Flow> = gaussians
+        .iter()
+        .map(|g| Flow::default_for(g, flow_settings, seed))
+        .collect();
     let mut num_grad_evals_init = init_report.num_grad_evals;
     if flows.len() > 1 {
         // A short fit of each finalist; the best windowed ELBO continues.
@@ -374,7 +377,12 @@ fn train<D: LogDensity + ?Sized>(
         }
     }
     progress.end(Phase::Vi);
-    Ok(Training { elbo_trace, stop_reason, num_dropped, num_grad_evals: counted.num_evals() })
+    Ok(Training {
+        elbo_trace,
+        stop_reason,
+        num_dropped,
+        num_grad_evals: counted.num_evals(),
+    })
 }
 
 fn finite_mean(v: &[f64]) -> f64 {

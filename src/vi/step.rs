@@ -3,8 +3,7 @@
 use super::GradientEstimator;
 use crate::bijection::Bijection;
 use crate::density::{Counted, DensityError, LogDensity};
-use crate::flow::{Flow, log_standard_normal};
-use crate::rng::fill_standard_normal;
+use crate::flow::Flow;
 use rayon::prelude::*;
 
 /// Per-draw buffers, allocated once per fit.
@@ -74,11 +73,12 @@ fn evaluate<D: LogDensity + ?Sized>(
             );
         }
         GradientEstimator::StickingTheLanding => {
-            // score s = ∇_θ log q(θ) = J⁻ᵀ(−z − ∇_z log|det J|)
+            // score s = ∇_θ log q(θ) = J⁻ᵀ(∇_z log q₀(z) − ∇_z log|det J|)
             w.v.fill(0.0);
             chain.backward(params, &w.z, &mut w.tape, &w.v, 1.0, &mut w.gz, None);
+            flow.base().grad_log_density(&w.z, &mut w.u);
             for i in 0..w.z.len() {
-                w.v[i] = -w.z[i] - w.gz[i];
+                w.v[i] = w.u[i] - w.gz[i];
             }
             chain.solve_jacobian_transpose(params, &w.z, &mut w.tape, &w.v, &mut w.u);
             for i in 0..w.z.len() {
@@ -95,7 +95,7 @@ fn evaluate<D: LogDensity + ?Sized>(
             );
         }
     }
-    let elbo = lp + ld - log_standard_normal(&w.z);
+    let elbo = lp + ld - flow.base().log_density(&w.z);
     w.result = if elbo.is_finite() && w.gparams.iter().all(|g| g.is_finite()) {
         Ok(Some(elbo))
     } else {
@@ -113,7 +113,7 @@ pub(super) fn run_batch<D: LogDensity + ?Sized>(
     grad: &mut [f64],
 ) -> Result<BatchOutcome, crate::Error> {
     for w in works.iter_mut() {
-        fill_standard_normal(rng, &mut w.z);
+        flow.base().sample(rng, &mut w.z);
     }
     works
         .par_iter_mut()
@@ -169,7 +169,9 @@ pub(super) fn final_estimate<D: LogDensity + ?Sized>(
     let d = flow.dim();
     let mut rng = crate::rng::seeded(seed, 0x5151);
     let mut z = vec![0.0; n * d];
-    fill_standard_normal(&mut rng, &mut z);
+    for zi in z.chunks_mut(d) {
+        flow.base().sample(&mut rng, zi);
+    }
     let results: Vec<Result<Option<f64>, DensityError>> = z
         .par_chunks(d)
         .map_init(
@@ -177,7 +179,7 @@ pub(super) fn final_estimate<D: LogDensity + ?Sized>(
             |(theta, g, tape), zi| {
                 let ld = flow.forward(zi, theta, tape);
                 match density.eval(theta, g) {
-                    Ok(lp) => Ok(Some(lp + ld - log_standard_normal(zi))),
+                    Ok(lp) => Ok(Some(lp + ld - flow.base().log_density(zi))),
                     Err(e) if e.is_recoverable() => Ok(None),
                     Err(e) => Err(e),
                 }

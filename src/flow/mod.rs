@@ -1,5 +1,5 @@
-//! A normalizing flow: a standard normal base N(0, I) pushed through a [`Chain`] with its flat
-//! parameter vector. Sampling runs the chain forward (one pass per IAF layer); the density of a
+//! A normalizing flow: a base distribution ([`Base`]: standard normal, or Student-t
+//! coordinates by default for NeuTra) pushed through a [`Chain`] with its flat parameter vector. Sampling runs the chain forward (one pass per IAF layer); the density of a
 //! given point needs the inverse.
 //!
 //! [`FlowSettings`] and [`Flow::default_for`] build the default NeuTra flow:
@@ -14,7 +14,9 @@ use crate::bijection::{
     Activation, AffineIaf, Bijection, Chain, ElementwiseAffine, LowerTriangularAffine, Permutation,
     ScaleClamp,
 };
-use crate::rng::fill_standard_normal;
+
+mod base;
+pub use base::Base;
 
 /// Architecture of the default flow.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -27,6 +29,8 @@ pub struct FlowSettings {
     pub activation: Activation,
     /// Soft clamp on each IAF layer's log-scale.
     pub max_log_scale: f64,
+    /// Base distribution of the latent z.
+    pub base: Base,
 }
 
 impl Default for FlowSettings {
@@ -36,6 +40,7 @@ impl Default for FlowSettings {
             hidden: None,
             activation: Activation::Elu,
             max_log_scale: 8.0,
+            base: Base::StudentT { dof: 10.0 },
         }
     }
 }
@@ -59,6 +64,7 @@ impl FlowSettings {
                 ));
             }
         }
+        self.base.validate()?;
         if !(self.max_log_scale > 0.0 && self.max_log_scale.is_finite()) {
             return Err(crate::Error::settings(
                 "flow.max_log_scale",
@@ -118,7 +124,7 @@ impl GaussianFit {
     }
 }
 
-/// A flow: base N(0, I) and a chain with its parameters.
+/// A flow: a base distribution and a chain with its parameters.
 ///
 /// ```
 /// use flowpost::flow::{Flow, FlowSettings, GaussianFit};
@@ -133,17 +139,24 @@ impl GaussianFit {
 pub struct Flow {
     chain: Chain,
     params: Vec<f64>,
+    base: Base,
 }
 
 /// log N(z; 0, I).
 pub fn log_standard_normal(z: &[f64]) -> f64 {
-    let ss: f64 = z.iter().map(|v| v * v).sum();
-    -0.5 * ss - 0.5 * z.len() as f64 * (2.0 * std::f64::consts::PI).ln()
+    Base::StandardNormal.log_density(z)
 }
 
 impl Flow {
-    /// A flow from a chain and its parameters (length and finiteness checked).
+    /// A flow with a standard normal base from a chain and its parameters (length and
+    /// finiteness checked).
     pub fn new(chain: Chain, params: Vec<f64>) -> Result<Self, crate::Error> {
+        Self::with_base(chain, params, Base::StandardNormal)
+    }
+
+    /// As [`new`](Flow::new) with another base distribution.
+    pub fn with_base(chain: Chain, params: Vec<f64>, base: Base) -> Result<Self, crate::Error> {
+        base.validate()?;
         if params.len() != chain.num_params() {
             return Err(crate::Error::DimensionMismatch {
                 what: "flow parameters",
@@ -157,7 +170,11 @@ impl Flow {
                 &format!("parameter {i} is {}", params[i]),
             ));
         }
-        Ok(Flow { chain, params })
+        Ok(Flow {
+            chain,
+            params,
+            base,
+        })
     }
 
     /// The default NeuTra flow on top of a Gaussian fit (frozen), IAF layers initialized near
@@ -191,12 +208,21 @@ impl Flow {
         let mut rng = crate::rng::seeded(seed, 0x1AF);
         chain.init_params(&mut params, &mut rng);
         params[chain.param_range(n - 1)].copy_from_slice(&gauss_params);
-        Flow { chain, params }
+        Flow {
+            chain,
+            params,
+            base: settings.base,
+        }
     }
 
     /// Dimension.
     pub fn dim(&self) -> usize {
         self.chain.dim()
+    }
+
+    /// The base distribution.
+    pub fn base(&self) -> Base {
+        self.base
     }
 
     /// The chain.
@@ -232,7 +258,7 @@ impl Flow {
         self.chain.forward(&self.params, z, theta, tape)
     }
 
-    /// Draws z ~ N(0, I) into `z`, θ = T(z) into `theta`; returns log q(θ).
+    /// Draws z from the base into `z`, θ = T(z) into `theta`; returns log q(θ).
     pub fn sample(
         &self,
         rng: &mut dyn rand::Rng,
@@ -240,15 +266,15 @@ impl Flow {
         theta: &mut [f64],
         tape: &mut [f64],
     ) -> f64 {
-        fill_standard_normal(rng, z);
+        self.base.sample(rng, z);
         let ld = self.forward(z, theta, tape);
-        log_standard_normal(z) - ld
+        self.base.log_density(z) - ld
     }
 
     /// log q(θ), through the inverse.
     pub fn log_q(&self, theta: &[f64], tape: &mut [f64]) -> f64 {
         let mut z = vec![0.0; self.dim()];
         let ld = self.chain.inverse(&self.params, theta, &mut z, tape);
-        log_standard_normal(&z) - ld
+        self.base.log_density(&z) - ld
     }
 }
