@@ -6,6 +6,7 @@
 
 pub mod density;
 pub mod draws;
+pub mod stan;
 
 pub use density::{DensityError, GradientCheckError, GradientCheckReport, LogDensity, check_gradient};
 pub use draws::{ChainDraws, DrawStats, Draws, DrawsError};

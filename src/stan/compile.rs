@@ -1,0 +1,418 @@
+//! Stan program → shared object: stanc translation, g++ compilation with the shim, and the
+//! on-disk cache that makes a second build of the same program free.
+//!
+//! A build runs stanc (fast, and the place where bad Stan code is reported), then looks the
+//! generated C++ up in the cache. The cache key hashes the generated C++ (so it covers the Stan
+//! code, its `#include`s and the stanc flags), the shim source, the toolchain version, the
+//! compiler's version and every compiler flag. On a miss it compiles the model's translation
+//! unit, links it with the shim's object (itself compiled once per toolchain and flags) and
+//! moves the shared object into place atomically; a file lock keeps concurrent builds of the
+//! same model (threads or processes) from duplicating work.
+
+use super::{StanError, Toolchain, fnv1a, lock_file};
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+/// The C++ shim compiled into every model: flowpost's C ABI over Stan's model API.
+pub const SHIM_SOURCE: &str = include_str!("shim.cpp");
+
+/// How a Stan program is translated and compiled.
+///
+/// ```
+/// let settings = flowpost::stan::StanCompileSettings::default();
+/// assert!(settings.validate().is_ok());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StanCompileSettings {
+    /// The C++ compiler: `$CXX` if set, else `g++`.
+    pub cxx: String,
+    /// Flags appended to the compiler's (e.g. `-march=native`); part of the cache key.
+    pub extra_cxx_flags: Vec<String>,
+    /// Extra stanc arguments (e.g. `--O1`); they change the generated C++ and so the key.
+    pub stanc_args: Vec<String>,
+    /// Where compiled models live; `None` = `<toolchain home>/models`.
+    pub cache_dir: Option<PathBuf>,
+    /// Print one line to stderr before a (slow) compilation starts.
+    pub verbose: bool,
+}
+
+impl Default for StanCompileSettings {
+    fn default() -> Self {
+        StanCompileSettings {
+            cxx: std::env::var("CXX")
+                .ok()
+                .filter(|c| !c.is_empty())
+                .unwrap_or_else(|| "g++".into()),
+            extra_cxx_flags: Vec::new(),
+            stanc_args: Vec::new(),
+            cache_dir: None,
+            verbose: false,
+        }
+    }
+}
+
+impl StanCompileSettings {
+    /// Checks the settings (a compiler is named).
+    pub fn validate(&self) -> Result<(), StanError> {
+        if self.cxx.trim().is_empty() {
+            return Err(StanError::CompilerMissing {
+                compiler: self.cxx.clone(),
+                source: std::io::Error::other("no compiler named in StanCompileSettings::cxx"),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// What a build did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StanBuildReport {
+    /// The shared object.
+    pub library: PathBuf,
+    /// Whether it came from the cache (no C++ compilation).
+    pub cached: bool,
+    /// Wall-clock seconds of the whole build, stanc included.
+    pub seconds: f64,
+    /// stanc's warnings (empty when none).
+    pub stanc_warnings: String,
+}
+
+const BASE_FLAGS: &[&str] = &[
+    "-O3",
+    "-std=c++17",
+    "-fPIC",
+    // Each model keeps its own copy of Stan Math's globals (the autodiff tape pointer among
+    // them), so two models loaded in one process cannot interfere.
+    "-fvisibility=hidden",
+    "-fvisibility-inlines-hidden",
+    "-DBOOST_DISABLE_ASSERTS",
+    "-DSTAN_THREADS",
+    "-D_REENTRANT",
+    "-D_GLIBCXX_USE_CXX11_ABI=0",
+];
+
+const LIBS: &[&str] = &[
+    "-ltbb",
+    "-lsundials_cvodes",
+    "-lsundials_idas",
+    "-lsundials_kinsol",
+    "-lsundials_nvecserial",
+];
+
+/// Translates and compiles `stan_file` unless the cache already holds it.
+pub(crate) fn build(
+    toolchain: &Toolchain,
+    stan_file: &Path,
+    settings: &StanCompileSettings,
+) -> Result<StanBuildReport, StanError> {
+    settings.validate()?;
+    let start = Instant::now();
+    if !stan_file.is_file() {
+        let e = std::io::Error::new(std::io::ErrorKind::NotFound, "no such Stan file");
+        return Err(StanError::io(stan_file, e));
+    }
+    let cache = settings
+        .cache_dir
+        .clone()
+        .unwrap_or_else(|| toolchain.home().join("models"));
+    fs::create_dir_all(&cache).map_err(|e| StanError::io(&cache, e))?;
+    let compiler = compiler_identity(&settings.cxx)?;
+    let name = model_name(stan_file);
+
+    let staging = unique_dir(&cache, ".stanc");
+    let (cpp, stanc_warnings) = translate(toolchain, stan_file, &name, settings, &staging);
+    let _ = fs::remove_dir_all(&staging);
+    let cpp = cpp?;
+
+    let flags = compile_flags(toolchain, settings);
+    let flags_line = flags.join(" ");
+    let key = fnv1a(&[
+        cpp.as_bytes(),
+        SHIM_SOURCE.as_bytes(),
+        toolchain.version().as_bytes(),
+        compiler.as_bytes(),
+        flags_line.as_bytes(),
+    ]);
+    let dir = cache.join(format!("{name}-{key:016x}"));
+    let library = dir.join("model.so");
+    let report = |cached| StanBuildReport {
+        library: library.clone(),
+        cached,
+        seconds: start.elapsed().as_secs_f64(),
+        stanc_warnings: stanc_warnings.clone(),
+    };
+    if library.is_file() {
+        return Ok(report(true));
+    }
+    fs::create_dir_all(&dir).map_err(|e| StanError::io(&dir, e))?;
+    let _lock = lock_file(&dir.join("lock"))?;
+    if library.is_file() {
+        return Ok(report(true));
+    }
+    let write = |file: &str, text: &str| {
+        let path = dir.join(file);
+        fs::write(&path, text).map_err(|e| StanError::io(path, e))
+    };
+    write(
+        "model.stan",
+        &fs::read_to_string(stan_file).map_err(|e| StanError::io(stan_file, e))?,
+    )?;
+    write("model.hpp", &cpp)?;
+    if settings.verbose {
+        eprintln!(
+            "flowpost: compiling {} with {} (about a minute; cached in {})",
+            stan_file.display(),
+            settings.cxx,
+            dir.display()
+        );
+    }
+    let fail = |log: &Path| StanError::CompileFailed {
+        file: stan_file.to_path_buf(),
+        log: log.to_path_buf(),
+        tail: log_excerpt(log),
+    };
+
+    // The model's translation unit compiles while the shim's object is built (or found).
+    let model_o = dir.join("model.o");
+    let model_log = dir.join("compile.log");
+    let mut cmd = Command::new(&settings.cxx);
+    cmd.args(&flags)
+        .args(["-x", "c++", "-c"])
+        .arg(dir.join("model.hpp"))
+        .arg("-o")
+        .arg(&model_o);
+    let child = spawn_logged(&mut cmd, &model_log, &settings.cxx)?;
+    let shim = ensure_shim(&cache, &settings.cxx, &compiler, toolchain, &flags);
+    if !wait(child, &settings.cxx)? {
+        return Err(fail(&model_log));
+    }
+    let shim = shim?;
+
+    let link_log = dir.join("link.log");
+    let tmp_library = dir.join(format!("model.so.tmp{}", std::process::id()));
+    let lib_dir = toolchain.lib_dir();
+    let mut cmd = Command::new(&settings.cxx);
+    cmd.arg("-shared")
+        .arg("-o")
+        .arg(&tmp_library)
+        .arg(&model_o)
+        .arg(&shim)
+        .arg(format!("-L{}", lib_dir.display()))
+        .arg(format!("-Wl,-rpath,{}", lib_dir.display()))
+        .arg("-Wl,--exclude-libs,ALL")
+        .args(LIBS);
+    if !wait(
+        spawn_logged(&mut cmd, &link_log, &settings.cxx)?,
+        &settings.cxx,
+    )? {
+        return Err(fail(&link_log));
+    }
+    fs::rename(&tmp_library, &library).map_err(|e| StanError::io(&library, e))?;
+    let _ = fs::remove_file(&model_o);
+    Ok(report(false))
+}
+
+/// Runs stanc; returns the generated C++ and stanc's warnings.
+fn translate(
+    toolchain: &Toolchain,
+    stan_file: &Path,
+    name: &str,
+    settings: &StanCompileSettings,
+    staging: &Path,
+) -> (Result<String, StanError>, String) {
+    let hpp = staging.join("model.hpp");
+    let include_dir = stan_file
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let file_name = stan_file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let output = fs::create_dir_all(staging)
+        .map_err(|e| StanError::io(staging, e))
+        .and_then(|_| {
+            Command::new(toolchain.stanc())
+                .arg(format!("--o={}", hpp.display()))
+                .arg(format!("--name={name}_model"))
+                .arg(format!("--filename-in-msg={file_name}"))
+                .arg(format!("--include-paths={}", include_dir.display()))
+                .args(&settings.stanc_args)
+                .arg(stan_file)
+                .output()
+                .map_err(|e| StanError::io(toolchain.stanc(), e))
+        });
+    let output = match output {
+        Ok(o) => o,
+        Err(e) => return (Err(e), String::new()),
+    };
+    let stderr = String::from_utf8_lossy(&output.stderr).trim().to_string();
+    if !output.status.success() {
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let message = [stderr.as_str(), stdout.trim()]
+            .join("\n")
+            .trim()
+            .to_string();
+        return (
+            Err(StanError::StancRejected {
+                file: stan_file.to_path_buf(),
+                message,
+            }),
+            stderr,
+        );
+    }
+    (
+        fs::read_to_string(&hpp).map_err(|e| StanError::io(&hpp, e)),
+        stderr,
+    )
+}
+
+/// The shim's object for this toolchain, compiler and flags, compiled on first use.
+fn ensure_shim(
+    cache: &Path,
+    cxx: &str,
+    compiler: &str,
+    toolchain: &Toolchain,
+    flags: &[String],
+) -> Result<PathBuf, StanError> {
+    let flags_line = flags.join(" ");
+    let key = fnv1a(&[
+        SHIM_SOURCE.as_bytes(),
+        toolchain.version().as_bytes(),
+        compiler.as_bytes(),
+        flags_line.as_bytes(),
+    ]);
+    let object = cache.join(format!("shim-{key:016x}.o"));
+    if object.is_file() {
+        return Ok(object);
+    }
+    let _lock = lock_file(&cache.join("shim.lock"))?;
+    if object.is_file() {
+        return Ok(object);
+    }
+    let source = cache.join(format!("shim-{key:016x}.cpp"));
+    fs::write(&source, SHIM_SOURCE).map_err(|e| StanError::io(&source, e))?;
+    let log = cache.join(format!("shim-{key:016x}.log"));
+    let tmp = cache.join(format!("shim-{key:016x}.o.tmp"));
+    let mut cmd = Command::new(cxx);
+    cmd.args(flags).arg("-c").arg(&source).arg("-o").arg(&tmp);
+    if !wait(spawn_logged(&mut cmd, &log, cxx)?, cxx)? {
+        return Err(StanError::CompileFailed {
+            file: source,
+            tail: log_excerpt(&log),
+            log,
+        });
+    }
+    fs::rename(&tmp, &object).map_err(|e| StanError::io(&object, e))?;
+    Ok(object)
+}
+
+fn compile_flags(toolchain: &Toolchain, settings: &StanCompileSettings) -> Vec<String> {
+    let mut flags: Vec<String> = BASE_FLAGS.iter().map(|s| s.to_string()).collect();
+    flags.push(format!("-I{}", toolchain.include_dir().display()));
+    flags.extend(settings.extra_cxx_flags.iter().cloned());
+    flags
+}
+
+/// The compiler's `--version` banner (part of the cache key); fails if it cannot be run.
+fn compiler_identity(cxx: &str) -> Result<String, StanError> {
+    let missing = |source| StanError::CompilerMissing {
+        compiler: cxx.to_string(),
+        source,
+    };
+    let out = Command::new(cxx)
+        .arg("--version")
+        .output()
+        .map_err(missing)?;
+    if !out.status.success() {
+        return Err(missing(std::io::Error::other(format!(
+            "`{cxx} --version` failed: {}",
+            out.status
+        ))));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_string())
+}
+
+/// A C++-identifier version of the file stem (stanc appends `_model`).
+fn model_name(stan_file: &Path) -> String {
+    let stem = stan_file
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut name: String = stem
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    if !name.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        name.insert(0, 'm');
+    }
+    name
+}
+
+fn unique_dir(parent: &Path, prefix: &str) -> PathBuf {
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    parent.join(format!("{prefix}-{}-{n}", std::process::id()))
+}
+
+fn spawn_logged(cmd: &mut Command, log: &Path, cxx: &str) -> Result<Child, StanError> {
+    let file = File::create(log).map_err(|e| StanError::io(log, e))?;
+    let err_file = file.try_clone().map_err(|e| StanError::io(log, e))?;
+    let line = format!("{:?}\n", cmd);
+    use std::io::Write;
+    (&file)
+        .write_all(line.as_bytes())
+        .map_err(|e| StanError::io(log, e))?;
+    cmd.stdin(Stdio::null()).stdout(file).stderr(err_file);
+    cmd.spawn().map_err(|source| StanError::CompilerMissing {
+        compiler: cxx.to_string(),
+        source,
+    })
+}
+
+fn wait(mut child: Child, cxx: &str) -> Result<bool, StanError> {
+    let status = child.wait().map_err(|source| StanError::CompilerMissing {
+        compiler: cxx.to_string(),
+        source,
+    })?;
+    Ok(status.success())
+}
+
+/// The lines of a compiler log that matter: its errors, else its end.
+fn log_excerpt(log: &Path) -> String {
+    let text = fs::read_to_string(log).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    let errors: Vec<&str> = lines
+        .iter()
+        .copied()
+        .filter(|l| l.contains("error"))
+        .take(20)
+        .collect();
+    if errors.is_empty() {
+        lines[lines.len().saturating_sub(30)..].join("\n")
+    } else {
+        errors.join("\n")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn model_names_are_identifiers() {
+        assert_eq!(
+            model_name(Path::new("/a/b/eight-schools.v2.stan")),
+            "eight_schools_v2"
+        );
+        assert_eq!(model_name(Path::new("2d.stan")), "m2d");
+        assert_eq!(model_name(Path::new("model.stan")), "model");
+    }
+}
