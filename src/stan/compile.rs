@@ -9,10 +9,11 @@
 //! moves the shared object into place atomically; a file lock keeps concurrent builds of the
 //! same model (threads or processes) from duplicating work.
 
+use super::cxx::{LIBS, compile_flags, compiler_identity, log_excerpt, spawn_logged, wait};
 use super::{StanError, Toolchain, fnv1a, lock_file};
-use std::fs::{self, File};
+use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
@@ -80,28 +81,6 @@ pub struct StanBuildReport {
     pub stanc_warnings: String,
 }
 
-const BASE_FLAGS: &[&str] = &[
-    "-O3",
-    "-std=c++17",
-    "-fPIC",
-    // Each model keeps its own copy of Stan Math's globals (the autodiff tape pointer among
-    // them), so two models loaded in one process cannot interfere.
-    "-fvisibility=hidden",
-    "-fvisibility-inlines-hidden",
-    "-DBOOST_DISABLE_ASSERTS",
-    "-DSTAN_THREADS",
-    "-D_REENTRANT",
-    "-D_GLIBCXX_USE_CXX11_ABI=0",
-];
-
-const LIBS: &[&str] = &[
-    "-ltbb",
-    "-lsundials_cvodes",
-    "-lsundials_idas",
-    "-lsundials_kinsol",
-    "-lsundials_nvecserial",
-];
-
 /// Translates and compiles `stan_file` unless the cache already holds it.
 pub(crate) fn build(
     toolchain: &Toolchain,
@@ -123,9 +102,9 @@ pub(crate) fn build(
     let name = model_name(stan_file);
 
     let staging = unique_dir(&cache, ".stanc");
-    let (cpp, stanc_warnings) = translate(toolchain, stan_file, &name, settings, &staging);
+    let translated = translate(toolchain, stan_file, &name, settings, &staging);
     let _ = fs::remove_dir_all(&staging);
-    let cpp = cpp?;
+    let (cpp, stanc_warnings) = translated?;
 
     let flags = compile_flags(toolchain, settings);
     let flags_line = flags.join(" ");
@@ -215,14 +194,14 @@ pub(crate) fn build(
     Ok(report(false))
 }
 
-/// Runs stanc; returns the generated C++ and stanc's warnings.
+/// Runs stanc in `staging`; returns the generated C++ and stanc's warnings.
 fn translate(
     toolchain: &Toolchain,
     stan_file: &Path,
     name: &str,
     settings: &StanCompileSettings,
     staging: &Path,
-) -> (Result<String, StanError>, String) {
+) -> Result<(String, String), StanError> {
     let hpp = staging.join("model.hpp");
     let include_dir = stan_file
         .parent()
@@ -232,42 +211,27 @@ fn translate(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let output = fs::create_dir_all(staging)
-        .map_err(|e| StanError::io(staging, e))
-        .and_then(|_| {
-            Command::new(toolchain.stanc())
-                .arg(format!("--o={}", hpp.display()))
-                .arg(format!("--name={name}_model"))
-                .arg(format!("--filename-in-msg={file_name}"))
-                .arg(format!("--include-paths={}", include_dir.display()))
-                .args(&settings.stanc_args)
-                .arg(stan_file)
-                .output()
-                .map_err(|e| StanError::io(toolchain.stanc(), e))
-        });
-    let output = match output {
-        Ok(o) => o,
-        Err(e) => return (Err(e), String::new()),
-    };
+    fs::create_dir_all(staging).map_err(|e| StanError::io(staging, e))?;
+    let output = Command::new(toolchain.stanc())
+        .arg(format!("--o={}", hpp.display()))
+        .arg(format!("--name={name}_model"))
+        .arg(format!("--filename-in-msg={file_name}"))
+        .arg(format!("--include-paths={}", include_dir.display()))
+        .args(&settings.stanc_args)
+        .arg(stan_file)
+        .output()
+        .map_err(|e| StanError::io(toolchain.stanc(), e))?;
     let stderr = String::from_utf8_lossy(&output.stderr).trim().to_string();
     if !output.status.success() {
         let stdout = String::from_utf8_lossy(&output.stdout);
-        let message = [stderr.as_str(), stdout.trim()]
-            .join("\n")
-            .trim()
-            .to_string();
-        return (
-            Err(StanError::StancRejected {
-                file: stan_file.to_path_buf(),
-                message,
-            }),
-            stderr,
-        );
+        let message = format!("{stderr}\n{}", stdout.trim()).trim().to_string();
+        return Err(StanError::StancRejected {
+            file: stan_file.to_path_buf(),
+            message,
+        });
     }
-    (
-        fs::read_to_string(&hpp).map_err(|e| StanError::io(&hpp, e)),
-        stderr,
-    )
+    let cpp = fs::read_to_string(&hpp).map_err(|e| StanError::io(&hpp, e))?;
+    Ok((cpp, stderr))
 }
 
 /// The shim's object for this toolchain, compiler and flags, compiled on first use.
@@ -310,36 +274,6 @@ fn ensure_shim(
     Ok(object)
 }
 
-fn compile_flags(toolchain: &Toolchain, settings: &StanCompileSettings) -> Vec<String> {
-    let mut flags: Vec<String> = BASE_FLAGS.iter().map(|s| s.to_string()).collect();
-    flags.push(format!("-I{}", toolchain.include_dir().display()));
-    flags.extend(settings.extra_cxx_flags.iter().cloned());
-    flags
-}
-
-/// The compiler's `--version` banner (part of the cache key); fails if it cannot be run.
-fn compiler_identity(cxx: &str) -> Result<String, StanError> {
-    let missing = |source| StanError::CompilerMissing {
-        compiler: cxx.to_string(),
-        source,
-    };
-    let out = Command::new(cxx)
-        .arg("--version")
-        .output()
-        .map_err(missing)?;
-    if !out.status.success() {
-        return Err(missing(std::io::Error::other(format!(
-            "`{cxx} --version` failed: {}",
-            out.status
-        ))));
-    }
-    Ok(String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .next()
-        .unwrap_or_default()
-        .to_string())
-}
-
 /// A C++-identifier version of the file stem (stanc appends `_model`).
 fn model_name(stan_file: &Path) -> String {
     let stem = stan_file
@@ -360,46 +294,6 @@ fn unique_dir(parent: &Path, prefix: &str) -> PathBuf {
     static COUNTER: AtomicUsize = AtomicUsize::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     parent.join(format!("{prefix}-{}-{n}", std::process::id()))
-}
-
-fn spawn_logged(cmd: &mut Command, log: &Path, cxx: &str) -> Result<Child, StanError> {
-    let file = File::create(log).map_err(|e| StanError::io(log, e))?;
-    let err_file = file.try_clone().map_err(|e| StanError::io(log, e))?;
-    let line = format!("{:?}\n", cmd);
-    use std::io::Write;
-    (&file)
-        .write_all(line.as_bytes())
-        .map_err(|e| StanError::io(log, e))?;
-    cmd.stdin(Stdio::null()).stdout(file).stderr(err_file);
-    cmd.spawn().map_err(|source| StanError::CompilerMissing {
-        compiler: cxx.to_string(),
-        source,
-    })
-}
-
-fn wait(mut child: Child, cxx: &str) -> Result<bool, StanError> {
-    let status = child.wait().map_err(|source| StanError::CompilerMissing {
-        compiler: cxx.to_string(),
-        source,
-    })?;
-    Ok(status.success())
-}
-
-/// The lines of a compiler log that matter: its errors, else its end.
-fn log_excerpt(log: &Path) -> String {
-    let text = fs::read_to_string(log).unwrap_or_default();
-    let lines: Vec<&str> = text.lines().collect();
-    let errors: Vec<&str> = lines
-        .iter()
-        .copied()
-        .filter(|l| l.contains("error"))
-        .take(20)
-        .collect();
-    if errors.is_empty() {
-        lines[lines.len().saturating_sub(30)..].join("\n")
-    } else {
-        errors.join("\n")
-    }
 }
 
 #[cfg(test)]

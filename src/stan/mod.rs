@@ -15,6 +15,7 @@
 //! compiler (`g++`, or `$CXX`), and Python with pip for the one-time toolchain download.
 
 mod compile;
+mod cxx;
 mod error;
 mod ffi;
 mod library;
