@@ -3,8 +3,8 @@
 //! plus the tiny eight schools for the fixed cost of a call.
 //!
 //! `cargo bench --bench stan_gradient` (needs the Stan toolchain and g++; the first run
-//! compiles both models, about a minute each). Each number is the median over 7 repeats of the
-//! mean time per gradient in a batch of ≥ 0.3 s, at a reference draw (a typical point).
+//! compiles each model, about a minute each). Times are medians over 9 interleaved rounds of
+//! ~0.2 s batches at a reference draw (a typical point); `vs Stan` is the median per-round ratio.
 
 use flowpost::LogDensity;
 use flowpost::stan::{StanCompileSettings, StanLibrary, StanModelSettings, Toolchain};
@@ -37,38 +37,50 @@ fn posterior_dir(posterior: &str) -> PathBuf {
     .join(posterior)
 }
 
-/// Nanoseconds per gradient: median over repeats of batch means.
-fn time_gradient(density: &dyn LogDensity, theta: &[f64]) -> f64 {
-    let mut grad = vec![0.0; density.dim()];
-    let mut eval = |n: usize| {
-        for _ in 0..n {
-            std::hint::black_box(
-                density
-                    .log_density(std::hint::black_box(theta), &mut grad)
-                    .unwrap(),
-            );
-        }
-    };
-    // Calibrate a batch size of about 0.3 s.
-    let mut batch = 16;
-    loop {
+/// Nanoseconds per gradient of each density at `theta`, measured interleaved (one batch of
+/// each per round, 9 rounds) so that load from other processes hits all of them alike: the
+/// median per density, and per density the median over rounds of its ratio to the first.
+fn time_gradients(densities: &[&dyn LogDensity], theta: &[f64]) -> Vec<(f64, f64)> {
+    let run = |density: &dyn LogDensity, n: usize| -> f64 {
+        let mut grad = vec![0.0; density.dim()];
         let start = Instant::now();
-        eval(batch);
-        if start.elapsed().as_secs_f64() > 0.1 {
-            batch = (batch as f64 * 0.3 / start.elapsed().as_secs_f64()).ceil() as usize;
-            break;
+        for _ in 0..n {
+            let lp = density.log_density(std::hint::black_box(theta), &mut grad);
+            std::hint::black_box(lp.unwrap());
         }
-        batch *= 4;
-    }
-    let mut means: Vec<f64> = (0..7)
-        .map(|_| {
-            let start = Instant::now();
-            eval(batch);
-            start.elapsed().as_secs_f64() * 1e9 / batch as f64
+        start.elapsed().as_secs_f64() * 1e9 / n as f64
+    };
+    // Batches of about 0.2 s each.
+    let batches: Vec<usize> = densities
+        .iter()
+        .map(|d| {
+            let mut n = 16;
+            while run(*d, n) * n as f64 <= 5e7 {
+                n *= 4;
+            }
+            ((2e8 / run(*d, n)).ceil() as usize).max(1)
         })
         .collect();
-    means.sort_by(f64::total_cmp);
-    means[3]
+    let rounds: Vec<Vec<f64>> = (0..9)
+        .map(|_| {
+            densities
+                .iter()
+                .zip(&batches)
+                .map(|(d, &n)| run(*d, n))
+                .collect()
+        })
+        .collect();
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    (0..densities.len())
+        .map(|i| {
+            let ns = median(rounds.iter().map(|r| r[i]).collect());
+            let ratio = median(rounds.iter().map(|r| r[i] / r[0]).collect());
+            (ns, ratio)
+        })
+        .collect()
 }
 
 fn main() {
@@ -120,25 +132,21 @@ fn main() {
                 .unwrap()
         };
 
-        let stan_ns = time_gradient(&model, &theta);
-        println!(
-            "{:<40} {:<6} {:>4} {:>12.0} {:>10}",
-            posterior,
-            "stan",
-            model.dim(),
-            stan_ns,
-            "1.00"
-        );
-        if let Some(rust) = rust_model(posterior) {
-            let ns = time_gradient(rust.as_ref(), &theta);
-            let ratio = ns / stan_ns;
+        let rust = rust_model(posterior);
+        let mut densities: Vec<(&str, &dyn LogDensity)> = vec![("stan", &model)];
+        if let Some(r) = rust.as_deref() {
+            assert_eq!(
+                r.dim(),
+                model.dim(),
+                "{posterior}: Rust and Stan dimensions differ"
+            );
+            densities.push(("rust", r));
+        }
+        let only: Vec<&dyn LogDensity> = densities.iter().map(|(_, d)| *d).collect();
+        for ((label, _), (ns, ratio)) in densities.iter().zip(time_gradients(&only, &theta)) {
             println!(
-                "{:<40} {:<6} {:>4} {:>12.0} {:>10.2}",
-                posterior,
-                "rust",
-                rust.dim(),
-                ns,
-                ratio
+                "{posterior:<40} {label:<6} {:>4} {ns:>12.0} {ratio:>10.3}",
+                model.dim()
             );
         }
     }

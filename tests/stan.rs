@@ -234,6 +234,16 @@ fn a_second_compile_comes_from_the_cache() {
     };
     assert_eq!(first.path(), second.path());
     assert!(second.build_report().unwrap().cached);
+    // The same program elsewhere is the same entry: the key does not depend on the path.
+    let Some(toolchain) = toolchain() else { return };
+    let dir = std::env::temp_dir().join(format!("flowpost-stan-copy-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let copy = dir.join("model.stan");
+    std::fs::copy(posterior_dir(POSTERIOR).join("model.stan"), &copy).unwrap();
+    let third = StanLibrary::compile(&toolchain, &copy, &StanCompileSettings::default()).unwrap();
+    assert_eq!(third.path(), first.path());
+    assert!(third.build_report().unwrap().cached);
+    let _ = std::fs::remove_dir_all(&dir);
     // A library opened from its path works like a compiled one.
     let reopened = StanLibrary::open(first.path()).unwrap();
     let data = posterior_dir(POSTERIOR).join("data.json");

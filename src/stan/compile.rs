@@ -202,23 +202,24 @@ fn translate(
     settings: &StanCompileSettings,
     staging: &Path,
 ) -> Result<(String, String), StanError> {
-    let hpp = staging.join("model.hpp");
-    let include_dir = stan_file
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let file_name = stan_file
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    // stanc records its flags in the generated code, so they must not depend on where the
+    // file lives: run it in the file's folder with `--include-paths=.`, the same search path.
+    let absolute = |p: &Path| std::path::absolute(p).map_err(|e| StanError::io(p, e));
+    let hpp = absolute(&staging.join("model.hpp"))?;
+    let folder = match stan_file.parent() {
+        Some(p) if !p.as_os_str().is_empty() => absolute(p)?,
+        _ => absolute(Path::new("."))?,
+    };
+    let file_name = stan_file.file_name().unwrap_or_default();
     fs::create_dir_all(staging).map_err(|e| StanError::io(staging, e))?;
     let output = Command::new(toolchain.stanc())
+        .current_dir(&folder)
         .arg(format!("--o={}", hpp.display()))
         .arg(format!("--name={name}_model"))
-        .arg(format!("--filename-in-msg={file_name}"))
-        .arg(format!("--include-paths={}", include_dir.display()))
+        .arg(format!("--filename-in-msg={}", file_name.to_string_lossy()))
+        .arg("--include-paths=.")
         .args(&settings.stanc_args)
-        .arg(stan_file)
+        .arg(file_name)
         .output()
         .map_err(|e| StanError::io(toolchain.stanc(), e))?;
     let stderr = String::from_utf8_lossy(&output.stderr).trim().to_string();

@@ -64,6 +64,7 @@ impl Toolchain {
     /// assert!(err.to_string().contains("flowpost stan-setup"));
     /// ```
     pub fn locate_in(home: &Path) -> Result<Self, StanError> {
+        let home = &std::path::absolute(home).map_err(|e| StanError::io(home, e))?;
         let dir = unpack_dir(home);
         let version =
             fs::read_to_string(dir.join("VERSION")).map_err(|_| StanError::ToolchainMissing {
