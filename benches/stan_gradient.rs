@@ -6,10 +6,12 @@
 //! compiles each model, about a minute each). Times are medians over 9 interleaved rounds of
 //! ~0.2 s batches at a reference draw (a typical point); `vs Stan` is the median per-round ratio.
 
+#[path = "../tests/stan_support/mod.rs"]
+mod stan_support;
+
 use flowpost::LogDensity;
-use flowpost::stan::{StanCompileSettings, StanLibrary, StanModelSettings, Toolchain};
-use std::collections::BTreeMap;
-use std::path::PathBuf;
+use flowpost::stan::{StanCompileSettings, StanLibrary, StanModelSettings};
+use stan_support::{posterior_dir, reference_draws, toolchain};
 use std::time::Instant;
 
 /// `eight_schools_noncentered` (d = 10, 8 data points) shows the shim's fixed cost per call.
@@ -27,14 +29,6 @@ fn rust_model(posterior: &str) -> Option<Box<dyn LogDensity>> {
         // "arK-arK" => Some(Box::new(flowpost_models::...)),
         _ => None,
     }
-}
-
-fn posterior_dir(posterior: &str) -> PathBuf {
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../shared/reference/posteriordb"
-    ))
-    .join(posterior)
 }
 
 /// Nanoseconds per gradient of each density at `theta`, measured interleaved (one batch of
@@ -84,13 +78,7 @@ fn time_gradients(densities: &[&dyn LogDensity], theta: &[f64]) -> Vec<(f64, f64
 }
 
 fn main() {
-    let toolchain = match Toolchain::setup() {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("stan_gradient: no Stan toolchain ({e}); nothing to measure");
-            return;
-        }
-    };
+    let Some(toolchain) = toolchain() else { return };
     let settings = StanCompileSettings {
         verbose: true,
         ..Default::default()
@@ -111,17 +99,16 @@ fn main() {
             .model(Some(&dir.join("data.json")), &StanModelSettings::default())
             .unwrap();
 
-        let text = std::fs::read_to_string(dir.join("reference_draws.json")).unwrap();
-        let chains: Vec<BTreeMap<String, Vec<f64>>> = serde_json::from_str(&text).unwrap();
+        let draws = reference_draws(posterior);
         let names = model.param_names();
         // A reference draw; eight schools' draws lack its latent theta_trans, so give it in JSON.
         let theta = if names[..model.num_params()]
             .iter()
-            .all(|n| chains[0].contains_key(n))
+            .all(|n| draws.contains_key(n))
         {
             let draw: Vec<f64> = names[..model.num_params()]
                 .iter()
-                .map(|n| chains[0][n][0])
+                .map(|n| draws[n][0])
                 .collect();
             model.unconstrain(&draw).unwrap()
         } else {
