@@ -31,6 +31,7 @@ pub(crate) const LIBS: &[&str] = &[
     "-lsundials_nvecserial",
 ];
 
+/// The flags of every compilation: the base set, the toolchain's headers, the user's extras.
 pub(crate) fn compile_flags(toolchain: &Toolchain, settings: &StanCompileSettings) -> Vec<String> {
     let mut flags: Vec<String> = BASE_FLAGS.iter().map(|s| s.to_string()).collect();
     flags.push(format!("-I{}", toolchain.include_dir().display()));
@@ -40,19 +41,15 @@ pub(crate) fn compile_flags(toolchain: &Toolchain, settings: &StanCompileSetting
 
 /// The compiler's `--version` banner (part of the cache key); fails if it cannot be run.
 pub(crate) fn compiler_identity(cxx: &str) -> Result<String, StanError> {
-    let missing = |source| StanError::CompilerMissing {
-        compiler: cxx.to_string(),
-        source,
-    };
     let out = Command::new(cxx)
         .arg("--version")
         .output()
-        .map_err(missing)?;
+        .map_err(|e| missing(cxx, e))?;
     if !out.status.success() {
-        return Err(missing(std::io::Error::other(format!(
-            "`{cxx} --version` failed: {}",
-            out.status
-        ))));
+        return Err(missing(
+            cxx,
+            std::io::Error::other(format!("`{cxx} --version` failed: {}", out.status)),
+        ));
     }
     Ok(String::from_utf8_lossy(&out.stdout)
         .lines()
@@ -61,6 +58,14 @@ pub(crate) fn compiler_identity(cxx: &str) -> Result<String, StanError> {
         .to_string())
 }
 
+fn missing(cxx: &str, source: std::io::Error) -> StanError {
+    StanError::CompilerMissing {
+        compiler: cxx.to_string(),
+        source,
+    }
+}
+
+/// Starts `cmd` with its command line, stdout and stderr going to `log`.
 pub(crate) fn spawn_logged(cmd: &mut Command, log: &Path, cxx: &str) -> Result<Child, StanError> {
     let file = File::create(log).map_err(|e| StanError::io(log, e))?;
     let err_file = file.try_clone().map_err(|e| StanError::io(log, e))?;
@@ -70,17 +75,12 @@ pub(crate) fn spawn_logged(cmd: &mut Command, log: &Path, cxx: &str) -> Result<C
         .write_all(line.as_bytes())
         .map_err(|e| StanError::io(log, e))?;
     cmd.stdin(Stdio::null()).stdout(file).stderr(err_file);
-    cmd.spawn().map_err(|source| StanError::CompilerMissing {
-        compiler: cxx.to_string(),
-        source,
-    })
+    cmd.spawn().map_err(|e| missing(cxx, e))
 }
 
+/// Waits for a compiler process; whether it succeeded.
 pub(crate) fn wait(mut child: Child, cxx: &str) -> Result<bool, StanError> {
-    let status = child.wait().map_err(|source| StanError::CompilerMissing {
-        compiler: cxx.to_string(),
-        source,
-    })?;
+    let status = child.wait().map_err(|e| missing(cxx, e))?;
     Ok(status.success())
 }
 
