@@ -62,7 +62,7 @@ fn main() {
         s.flow.hidden = Some(vec![v.parse().unwrap(); 2]);
     }
     if let Some(v) = env("ACCEPT") {
-        s.target_accept = v.parse().unwrap();
+        s.target_accept = Some(v.parse().unwrap());
     }
     if let Some(v) = env("CLAMP") {
         s.flow.max_log_scale = v.parse().unwrap();
@@ -122,39 +122,75 @@ fn main() {
         let mut lw = vec![];
         for _ in 0..100000 {
             let lq = flow.sample(&mut rng, &mut z, &mut th, &mut tape);
-            if let Ok(lp) = model.log_density(&th, &mut g) { lw.push(lp - lq); }
+            if let Ok(lp) = model.log_density(&th, &mut g) {
+                lw.push(lp - lq);
+            }
         }
         let m = lw.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
         let lz = m + (lw.iter().map(|x| (x - m).exp()).sum::<f64>() / lw.len() as f64).ln();
         let elbo = lw.iter().sum::<f64>() / lw.len() as f64;
         let k = flowpost::diagnostics::psis(&lw).k_hat;
-        println!("IS: log Z {lz:.4} ELBO {elbo:.4} KL~{:.4} k(100k)={k:.3}", lz - elbo);
+        println!(
+            "IS: log Z {lz:.4} ELBO {elbo:.4} KL~{:.4} k(100k)={k:.3}",
+            lz - elbo
+        );
     }
     let summ0 = flowpost::diagnostics::summarize(&run.draws);
-    for p in summ0.iter() { println!("{:>10} mean {:8.3} sd {:8.3} ess {:6.0} rhat {:.3}", p.name, p.mean, p.sd, p.ess_bulk, p.r_hat); }
+    for p in summ0.iter() {
+        println!(
+            "{:>10} mean {:8.3} sd {:8.3} ess {:6.0} rhat {:.3}",
+            p.name, p.mean, p.sd, p.ess_bulk, p.r_hat
+        );
+    }
     let mut dv: Vec<(f64, f64)> = Vec::new();
-    for c in &run.draws.chains { for (i, st) in c.stats.iter().enumerate() { if st.divergent { let p = run.draws.num_params(); dv.push((c.values[i * p], c.values[i * p + 1])); } } }
-    println!("divergent (p0, p1): {:?}", dv.iter().map(|(a, b)| ((a * 10.0).round() / 10.0, (b * 10.0).round() / 10.0)).collect::<Vec<_>>());
+    for c in &run.draws.chains {
+        for (i, st) in c.stats.iter().enumerate() {
+            if st.divergent {
+                let p = run.draws.num_params();
+                dv.push((c.values[i * p], c.values[i * p + 1]));
+            }
+        }
+    }
+    println!(
+        "divergent (p0, p1): {:?}",
+        dv.iter()
+            .map(|(a, b)| ((a * 10.0).round() / 10.0, (b * 10.0).round() / 10.0))
+            .collect::<Vec<_>>()
+    );
     if let Some(flow) = &run.flow {
         let d = model.dim();
         let mut tape = flow.new_tape();
-        let lz: f64 = std::env::var("LOGZ").ok().map(|v| v.parse().unwrap()).unwrap_or(0.0);
+        let lz: f64 = std::env::var("LOGZ")
+            .ok()
+            .map(|v| v.parse().unwrap())
+            .unwrap_or(0.0);
         for r in [1.0, 2.0, 3.0, 4.0, 5.0, 6.0] {
             let mut line = format!("r={r}:");
             for k in 0..16 {
                 let a = k as f64 / 16.0 * 2.0 * std::f64::consts::PI;
                 let mut z = vec![0.0; d];
-                z[0] = r * a.cos(); if d > 1 { z[1] = r * a.sin(); }
+                z[0] = r * a.cos();
+                if d > 1 {
+                    z[1] = r * a.sin();
+                }
                 let mut th = vec![0.0; d];
                 let ld = flow.forward(&z, &mut th, &mut tape);
                 let mut g = vec![0.0; d];
-                let lw = model.log_density(&th, &mut g).map(|lp| lp + ld + r * r / 2.0 + 0.5 * d as f64 * (2.0 * std::f64::consts::PI).ln() - lz).unwrap_or(f64::NAN);
+                let lw = model
+                    .log_density(&th, &mut g)
+                    .map(|lp| {
+                        lp + ld + r * r / 2.0 + 0.5 * d as f64 * (2.0 * std::f64::consts::PI).ln()
+                            - lz
+                    })
+                    .unwrap_or(f64::NAN);
                 line += &format!(" {lw:.1}");
             }
             println!("{line}");
         }
     }
-    if model_name != "funnel" { return; }
+    if model_name != "funnel" {
+        return;
+    }
     if let Some(flow) = &run.flow {
         use rand::RngExt;
         let mut rng = flowpost::rng::seeded(5, 5);
@@ -207,7 +243,12 @@ fn main() {
         }
     }
     let summ = flowpost::diagnostics::summarize(&run.draws);
-    for p in summ.iter() { println!("{:>10} mean {:8.3} sd {:8.3} ess {:6.0} rhat {:.3}", p.name, p.mean, p.sd, p.ess_bulk, p.r_hat); }
+    for p in summ.iter() {
+        println!(
+            "{:>10} mean {:8.3} sd {:8.3} ess {:6.0} rhat {:.3}",
+            p.name, p.mean, p.sd, p.ess_bulk, p.r_hat
+        );
+    }
     {
         let v: Vec<f64> = run.draws.param(0).into_iter().flatten().collect();
         let n = v.len() as f64;

@@ -9,7 +9,8 @@
 //! [`density`] (the user's trait, the gradient checker) → [`transforms`] (Stan's constraining
 //! maps) and [`autodiff`] (gradients for free) → [`bijection`] (layers with hand-written VJPs) →
 //! [`flow`] → [`optim`] (Adam) → [`vi`] (reverse-KL fit) → [`nuts`] → [`sample`] (one call) →
-//! [`draws`], [`diagnostics`], [`io`], [`report`].
+//! [`draws`], [`diagnostics`], [`io`], [`report`]; [`stan`] turns a `.stan` file into a
+//! [`LogDensity`].
 
 pub mod autodiff;
 pub mod bijection;
@@ -26,6 +27,7 @@ pub mod progress;
 pub mod report;
 pub mod rng;
 pub mod sample;
+pub mod stan;
 pub mod transforms;
 pub mod vi;
 

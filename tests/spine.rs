@@ -24,8 +24,18 @@ impl CorrelatedGaussian {
         let a = nalgebra::Matrix3::new(2.0, 0.0, 0.0, 1.5, 0.5, 0.0, -1.0, 0.3, 0.2);
         let cov = a * a.transpose();
         let prec = cov.try_inverse().unwrap();
-        let to = |m: nalgebra::Matrix3<f64>| [[m[(0, 0)], m[(0, 1)], m[(0, 2)]], [m[(1, 0)], m[(1, 1)], m[(1, 2)]], [m[(2, 0)], m[(2, 1)], m[(2, 2)]]];
-        CorrelatedGaussian { mean: [1.0, -2.0, 0.5], precision: to(prec), cov: to(cov) }
+        let to = |m: nalgebra::Matrix3<f64>| {
+            [
+                [m[(0, 0)], m[(0, 1)], m[(0, 2)]],
+                [m[(1, 0)], m[(1, 1)], m[(1, 2)]],
+                [m[(2, 0)], m[(2, 1)], m[(2, 2)]],
+            ]
+        };
+        CorrelatedGaussian {
+            mean: [1.0, -2.0, 0.5],
+            precision: to(prec),
+            cov: to(cov),
+        }
     }
 }
 
@@ -50,7 +60,10 @@ fn vi_with_an_affine_flow_recovers_a_correlated_gaussian() {
     let chain = Chain::new(vec![Box::new(LowerTriangularAffine::new(3))]);
     let params = vec![0.0; chain.num_params()];
     let mut flow = Flow::new(chain, params).unwrap();
-    let settings = ViSettings { max_steps: 4000, ..Default::default() };
+    let settings = ViSettings {
+        max_steps: 4000,
+        ..Default::default()
+    };
     let report = fit(&target, &mut flow, &settings, 11, &NoProgress).unwrap();
     // The fitted map is y = loc + L z: compare loc with the mean and L Lᵀ with Σ.
     let p = flow.params();
@@ -65,15 +78,30 @@ fn vi_with_an_affine_flow_recovers_a_correlated_gaussian() {
     let cov = l * l.transpose();
     for i in 0..3 {
         let sd = target.cov[i][i].sqrt();
-        assert!((loc[i] - target.mean[i]).abs() < 0.02 * sd, "mean {i}: {} vs {}", loc[i], target.mean[i]);
+        assert!(
+            (loc[i] - target.mean[i]).abs() < 0.02 * sd,
+            "mean {i}: {} vs {}",
+            loc[i],
+            target.mean[i]
+        );
         for j in 0..3 {
             let scale = (target.cov[i][i] * target.cov[j][j]).sqrt();
-            assert!((cov[(i, j)] - target.cov[i][j]).abs() < 0.03 * scale, "cov[{i}][{j}]: {} vs {}", cov[(i, j)], target.cov[i][j]);
+            assert!(
+                (cov[(i, j)] - target.cov[i][j]).abs() < 0.03 * scale,
+                "cov[{i}][{j}]: {} vs {}",
+                cov[(i, j)],
+                target.cov[i][j]
+            );
         }
     }
     // log Z of the unnormalized density is log((2π)^{3/2} |Σ|^{1/2}); the ELBO reaches it.
     let log_z = 1.5 * (2.0 * std::f64::consts::PI).ln() + 0.5 * (2.0f64 * 0.5 * 0.2).powi(2).ln();
-    assert!((report.elbo - log_z).abs() < 4.0 * report.elbo_mcse + 1e-3, "ELBO {} ± {} vs log Z {log_z}", report.elbo, report.elbo_mcse);
+    assert!(
+        (report.elbo - log_z).abs() < 4.0 * report.elbo_mcse + 1e-3,
+        "ELBO {} ± {} vs log Z {log_z}",
+        report.elbo,
+        report.elbo_mcse
+    );
     assert!(report.pareto_k < 0.5, "k̂ {}", report.pareto_k);
 }
 
@@ -81,15 +109,34 @@ fn vi_with_an_affine_flow_recovers_a_correlated_gaussian() {
 fn default_flow_fits_banana_and_funnel() {
     for name in ["banana", "funnel"] {
         let model = load(name, &ModelOptions::default()).unwrap();
-        let (_, report) = fit_default(&*model, &FlowSettings::default(), &ViSettings::default(), 1, &NoProgress).unwrap();
-        assert!(report.pareto_k < 0.7, "{name}: k̂ {} (ELBO {})", report.pareto_k, report.elbo);
+        let (_, report) = fit_default(
+            &*model,
+            &FlowSettings::default(),
+            &ViSettings::default(),
+            1,
+            &NoProgress,
+        )
+        .unwrap();
+        assert!(
+            report.pareto_k < 0.7,
+            "{name}: k̂ {} (ELBO {})",
+            report.pareto_k,
+            report.elbo
+        );
     }
 }
 
 #[test]
 fn neutra_samples_the_funnel() {
     let model = load("funnel", &ModelOptions::default()).unwrap();
-    let run = sample(&*model, &SampleSettings { seed: 1, ..Default::default() }).unwrap();
+    let run = sample(
+        &*model,
+        &SampleSettings {
+            seed: 1,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     assert_eq!(run.draws.num_chains(), 4);
     assert_eq!(run.draws.num_draws(), 1000);
     let v = moments(&run.draws.param_by_name("v").unwrap());
@@ -103,11 +150,27 @@ fn neutra_samples_the_funnel() {
 #[test]
 fn neutra_samples_centered_eight_schools() {
     let model = load("eight_schools_centered", &ModelOptions::default()).unwrap();
-    let run = sample(&*model, &SampleSettings { seed: 1, ..Default::default() }).unwrap();
+    let run = sample(
+        &*model,
+        &SampleSettings {
+            seed: 1,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     let total = (run.draws.num_chains() * run.draws.num_draws()) as f64;
-    assert!((run.draws.num_divergent() as f64) < 0.005 * total, "{} divergences", run.draws.num_divergent());
+    assert!(
+        (run.draws.num_divergent() as f64) < 0.005 * total,
+        "{} divergences",
+        run.draws.num_divergent()
+    );
     for c in compare_with_reference(&run.draws, "eight_schools-eight_schools_noncentered") {
-        assert!(c.z_mean.abs() < 4.0, "{}: mean z = {:.2} ({c:?})", c.name, c.z_mean);
+        assert!(
+            c.z_mean.abs() < 4.0,
+            "{}: mean z = {:.2} ({c:?})",
+            c.name,
+            c.z_mean
+        );
     }
     assert!(max_rhat(&run.draws) < 1.01);
 }
@@ -115,7 +178,16 @@ fn neutra_samples_centered_eight_schools() {
 #[test]
 fn plain_nuts_runs_on_the_same_density() {
     let model = load("banana", &ModelOptions::default()).unwrap();
-    let run = sample(&*model, &SampleSettings { method: Method::Nuts, num_draws: 200, seed: 2, ..Default::default() }).unwrap();
+    let run = sample(
+        &*model,
+        &SampleSettings {
+            method: Method::Nuts,
+            num_draws: 200,
+            seed: 2,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     assert!(run.vi.is_none() && run.flow.is_none());
     assert_eq!(run.cost.grad_evals.vi, 0);
     assert!(run.cost.grad_evals.sampling > 0 && run.cost.grad_evals.warmup > 0);

@@ -5,6 +5,7 @@ mod diagnose;
 mod models;
 mod progress;
 mod sample;
+mod stan_setup;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -26,6 +27,8 @@ enum Command {
     Sample(sample::Args),
     /// Diagnose CmdStan-format CSV files (one per chain): summary table, warnings, report.
     Diagnose(diagnose::DiagnoseArgs),
+    /// Fetch and unpack the Stan toolchain (stanc, headers, libraries) for `.stan` models.
+    StanSetup(stan_setup::Args),
 }
 
 fn main() -> ExitCode {
@@ -34,6 +37,7 @@ fn main() -> ExitCode {
         Command::Models(args) => models::run(args),
         Command::Sample(args) => sample::run(args),
         Command::Diagnose(args) => diagnose::run(args).map_err(|e| anyhow::anyhow!("{e}")),
+        Command::StanSetup(args) => stan_setup::run(args).map_err(|e| anyhow::anyhow!("{e}")),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
