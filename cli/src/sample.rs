@@ -7,7 +7,8 @@ use flowpost::diagnostics::ParamSummary;
 use flowpost::io::cmdstan::{CmdStanMeta, write_cmdstan_csvs};
 use flowpost::io::flow_file::{self, StoredFit};
 use flowpost::report::{ReportInput, ReportVi, RunFacts, write_report};
-use flowpost::{Method, Run, SampleSettings};
+use flowpost::stan::{StanCompileSettings, StanLibrary, StanModelSettings, Toolchain};
+use flowpost::{LogDensity, Method, Run, SampleSettings};
 use std::path::{Path, PathBuf};
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -19,8 +20,11 @@ enum MethodArg {
 /// Arguments of `flowpost sample`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// A built-in model (see `flowpost models`).
+    /// A built-in model (see `flowpost models`) or a Stan program (`path/to/model.stan`).
     model: String,
+    /// Data for a Stan program (Stan's JSON data format).
+    #[arg(long)]
+    data: Option<PathBuf>,
     /// NeuTra (fit an IAF, then NUTS in its latent space) or plain NUTS.
     #[arg(long, value_enum, default_value = "neutra")]
     method: MethodArg,
@@ -53,9 +57,48 @@ pub struct Args {
     max_depth: Option<u64>,
 }
 
+/// A built-in model, or a Stan program compiled (cached) and loaded through the shim.
+fn load_model(args: &Args) -> anyhow::Result<(String, Box<dyn LogDensity>)> {
+    if !args.model.ends_with(".stan") {
+        if args.data.is_some() {
+            bail!(
+                "--data is for Stan programs; {} is a built-in model",
+                args.model
+            );
+        }
+        let options = flowpost_models::ModelOptions { dim: args.dim };
+        return Ok((
+            args.model.clone(),
+            flowpost_models::load(&args.model, &options)?,
+        ));
+    }
+    if args.dim.is_some() {
+        bail!("--dim is for built-in models with a dimension (funnel), not Stan programs");
+    }
+    let toolchain = Toolchain::locate()?;
+    let settings = StanCompileSettings {
+        verbose: true,
+        ..Default::default()
+    };
+    let library = StanLibrary::compile(&toolchain, &args.model, &settings)?;
+    if let Some(report) = library.build_report() {
+        if !report.stanc_warnings.is_empty() {
+            eprintln!("stanc warnings:\n{}", report.stanc_warnings);
+        }
+    }
+    let model_settings = StanModelSettings {
+        seed: args.seed as u32,
+        ..Default::default()
+    };
+    let model = library.model(args.data.as_deref(), &model_settings)?;
+    let name = Path::new(&args.model)
+        .file_stem()
+        .map_or("model".into(), |s| s.to_string_lossy().into_owned());
+    Ok((name, Box::new(model)))
+}
+
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let options = flowpost_models::ModelOptions { dim: args.dim };
-    let model = flowpost_models::load(&args.model, &options)?;
+    let (name, model) = load_model(&args)?;
     let method = match args.method {
         MethodArg::Neutra => Method::NeuTra,
         MethodArg::Nuts => Method::Nuts,
@@ -87,7 +130,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                     loaded.model.as_deref().unwrap_or("another model"),
                     loaded.flow.dim(),
                     loaded.param_names.len(),
-                    args.model,
+                    name,
                     model.dim()
                 );
             }
@@ -97,14 +140,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let out = args
         .out
         .clone()
-        .unwrap_or_else(|| PathBuf::from(format!("out/{}-{}", args.model, method.name())));
+        .unwrap_or_else(|| PathBuf::from(format!("out/{}-{}", name, method.name())));
     std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
 
     let bars = Bars::new();
     let run = flowpost::sample_with(&*model, &settings, flow, &bars)?;
     drop(bars);
-    let summary = write_outputs(&out, &args.model, &run, &settings, &model.param_names())?;
-    print_summary(&args.model, &run, &summary, &out);
+    let summary = write_outputs(&out, &name, &run, &settings, &model.param_names())?;
+    print_summary(&name, &run, &summary, &out);
     Ok(())
 }
 
