@@ -75,25 +75,27 @@ fn vi_with_an_affine_flow_recovers_a_correlated_gaussian() {
     l[(1, 0)] = p[6];
     l[(2, 0)] = p[7];
     l[(2, 1)] = p[8];
-    let cov = l * l.transpose();
-    for i in 0..3 {
-        let sd = target.cov[i][i].sqrt();
-        assert!(
-            (loc[i] - target.mean[i]).abs() < 0.02 * sd,
-            "mean {i}: {} vs {}",
-            loc[i],
-            target.mean[i]
-        );
-        for j in 0..3 {
-            let scale = (target.cov[i][i] * target.cov[j][j]).sqrt();
-            assert!(
-                (cov[(i, j)] - target.cov[i][j]).abs() < 0.03 * scale,
-                "cov[{i}][{j}]: {} vs {}",
-                cov[(i, j)],
-                target.cov[i][j]
-            );
-        }
-    }
+    // Compare in the target's own metric (whitened by its Cholesky factor A): the mean error in
+    // posterior standard deviations and the whitened covariance A⁻¹ Σ_q A⁻ᵀ against I. The
+    // fit stops on an ELBO plateau, so it is exact up to what the ELBO noise resolves: KL of
+    // order 0.005 nats, a whitened mean error of order 0.1 (its KL share is error²/2).
+    let a = nalgebra::Matrix3::new(2.0, 0.0, 0.0, 1.5, 0.5, 0.0, -1.0, 0.3, 0.2);
+    let a_inv = a.try_inverse().unwrap();
+    let delta = nalgebra::Vector3::new(
+        loc[0] - target.mean[0],
+        loc[1] - target.mean[1],
+        loc[2] - target.mean[2],
+    );
+    let mean_err = (a_inv * delta).norm();
+    let cov_err =
+        (a_inv * l * l.transpose() * a_inv.transpose() - nalgebra::Matrix3::identity()).norm();
+    eprintln!("whitened mean error {mean_err:.4}, whitened covariance error {cov_err:.4}");
+    assert!(
+        mean_err < 0.1,
+        "mean {loc:?} vs {:?}: whitened error {mean_err}",
+        target.mean
+    );
+    assert!(cov_err < 0.1, "covariance: whitened error {cov_err}");
     // log Z of the unnormalized density is log((2π)^{3/2} |Σ|^{1/2}); the ELBO reaches it.
     let log_z = 1.5 * (2.0 * std::f64::consts::PI).ln() + 0.5 * (2.0f64 * 0.5 * 0.2).powi(2).ln();
     assert!(
