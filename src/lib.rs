@@ -40,3 +40,8 @@ pub use error::Error;
 pub use sample::{
     CostReport, GradEvals, Method, Run, SampleSettings, Seconds, sample, sample_with,
 };
+
+/// The README's example, compiled and run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
