@@ -127,8 +127,11 @@ impl Bijection for AffineIaf {
         self.made_tape() + 6 * self.made.dim()
     }
 
+    /// Random hidden weights, zero output and direct weights: the layer starts as the identity
+    /// exactly (so a flow built on an exact Gaussian fit starts exact), and the first gradient
+    /// step reaches the output weights.
     fn init_params(&self, params: &mut [f64], rng: &mut dyn rand::Rng) {
-        self.made.init_params(params, rng, 0.01);
+        self.made.init_params(params, rng, 0.0);
     }
 
     fn forward(&self, params: &[f64], x: &[f64], y: &mut [f64], tape: &mut [f64]) -> f64 {

@@ -23,7 +23,7 @@ pub use base::Base;
 pub struct FlowSettings {
     /// Number of IAF layers (0 gives a Gaussian flow: affine layers only).
     pub num_iaf_layers: usize,
-    /// Hidden widths of each IAF's MADE; `None` picks `[w, w]` with w = clamp(2d, 16, 256).
+    /// Hidden widths of each IAF's MADE; `None` picks `[w, w]` with w = clamp(2d, 16, 128).
     pub hidden: Option<Vec<usize>>,
     /// MADE nonlinearity.
     pub activation: Activation,
@@ -49,7 +49,7 @@ impl FlowSettings {
     /// The hidden widths for dimension `dim`.
     pub fn hidden_for(&self, dim: usize) -> Vec<usize> {
         self.hidden.clone().unwrap_or_else(|| {
-            let w = (2 * dim).clamp(16, 256);
+            let w = (2 * dim).clamp(16, 128);
             vec![w, w]
         })
     }

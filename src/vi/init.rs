@@ -71,15 +71,32 @@ pub struct InitReport {
     pub path_len: usize,
     /// ELBO estimate per candidate (−∞ where too many draws failed).
     pub candidate_elbos: Vec<f64>,
+    /// Variance of log p − log q per candidate (0 for an exact Gaussian posterior).
+    pub candidate_variances: Vec<f64>,
     /// Gradient evaluations spent.
     pub num_grad_evals: u64,
     /// Windowed ELBO of each finalist after its short fit (empty without a race).
     pub race_elbos: Vec<f64>,
+    /// Index of the chosen candidate in `candidate_elbos`.
+    pub best_index: usize,
 }
+
+impl InitReport {
+    /// Whether the best Gaussian already matches the target: log p − log q has variance below
+    /// `tolerance` over its draws.
+    pub fn best_is_exact(&self, tolerance: f64) -> bool {
+        self.candidate_variances
+            .get(self.best_index)
+            .is_some_and(|v| *v < tolerance)
+    }
+}
+
+/// An improving point of the optimization: position, −log p, ∇ log p.
+type PathPoint = (Vec<f64>, f64, Vec<f64>);
 
 struct Problem<'a, D: ?Sized> {
     density: &'a Counted<'a, D>,
-    path: &'a Mutex<Vec<(Vec<f64>, f64)>>,
+    path: &'a Mutex<Vec<PathPoint>>,
     fatal: &'a Mutex<Option<crate::DensityError>>,
 }
 
@@ -89,8 +106,8 @@ impl<D: LogDensity + ?Sized> Problem<'_, D> {
         match self.density.eval(x, &mut g) {
             Ok(lp) => {
                 let mut path = self.path.lock().unwrap();
-                if path.last().is_none_or(|(_, best)| -lp < *best) {
-                    path.push((x.to_vec(), -lp));
+                if path.last().is_none_or(|(_, best, _)| -lp < *best) {
+                    path.push((x.to_vec(), -lp, g.clone()));
                 }
                 g.iter_mut().for_each(|v| *v = -*v);
                 Ok((-lp, g))
@@ -190,7 +207,7 @@ pub fn gaussian_fit<D: LogDensity + ?Sized>(
 fn select_candidate<D: LogDensity + ?Sized>(
     counted: &Counted<D>,
     x0: &[f64],
-    path: &[(Vec<f64>, f64)],
+    path: &[PathPoint],
     settings: &InitSettings,
     seed: u64,
 ) -> Result<(Vec<GaussianFit>, InitReport), crate::Error> {
@@ -204,17 +221,20 @@ fn select_candidate<D: LogDensity + ?Sized>(
         },
     )];
     for &k in &picks {
-        if let Some(g) = hessian_gaussian(counted, &path[k].0, d <= settings.max_dense_dim)? {
+        let (x, _, grad) = &path[k];
+        for g in hessian_gaussians(counted, x, grad, d <= settings.max_dense_dim)? {
             candidates.push((Some(k), g));
         }
     }
     let mut rng = seeded(seed, 0xE1B0);
     let mut z = vec![0.0; settings.num_elbo_draws * d];
     fill_standard_normal(&mut rng, &mut z);
-    let elbos = candidates
+    let estimates = candidates
         .iter()
         .map(|(_, g)| elbo_estimate(counted, g, &z))
         .collect::<Result<Vec<_>, _>>()?;
+    let elbos: Vec<f64> = estimates.iter().map(|e| e.0).collect();
+    let variances: Vec<f64> = estimates.iter().map(|e| e.1).collect();
     let mut ranked: Vec<usize> = (0..elbos.len()).filter(|&i| elbos[i].is_finite()).collect();
     ranked.sort_by(|&a, &b| elbos[b].total_cmp(&elbos[a]));
     let Some(&best) = ranked.first() else {
@@ -236,8 +256,10 @@ fn select_candidate<D: LogDensity + ?Sized>(
         chosen: candidates[best].0,
         path_len: path.len(),
         candidate_elbos: elbos,
+        candidate_variances: variances,
         num_grad_evals: counted.num_evals(),
         race_elbos: Vec::new(),
+        best_index: best,
     };
     let gaussians = finalists.iter().map(|&i| candidates[i].1.clone()).collect();
     Ok((gaussians, report))
@@ -256,13 +278,15 @@ fn pick_indices(len: usize, n: usize) -> Vec<usize> {
     v
 }
 
-/// N(x, H⁺⁻¹) with H the central-difference Hessian of −log p at x (2d gradients);
-/// `None` if a neighbour cannot be evaluated.
-fn hessian_gaussian<D: LogDensity + ?Sized>(
+/// N(x, Σ) and N(x + Σ∇log p(x), Σ) (a Newton step, exact for a Gaussian target when L-BFGS
+/// stopped short of the mode), Σ = H⁺⁻¹ with H the central-difference Hessian of −log p at x
+/// (2d gradients); none if a neighbour cannot be evaluated.
+fn hessian_gaussians<D: LogDensity + ?Sized>(
     counted: &Counted<D>,
     x: &[f64],
+    grad: &[f64],
     dense: bool,
-) -> Result<Option<GaussianFit>, crate::Error> {
+) -> Result<Vec<GaussianFit>, crate::Error> {
     let d = x.len();
     let columns: Vec<Result<Option<Vec<f64>>, crate::Error>> = (0..d)
         .into_par_iter()
@@ -287,18 +311,24 @@ fn hessian_gaussian<D: LogDensity + ?Sized>(
     for (j, col) in columns.into_iter().enumerate() {
         match col? {
             Some(c) => hess.set_column(j, &nalgebra::DVector::from_vec(c)),
-            None => return Ok(None),
+            None => return Ok(Vec::new()),
         }
     }
     let hess = (&hess + hess.transpose()) * 0.5;
     if !dense {
-        let scale = (0..d)
+        let scale: Vec<f64> = (0..d)
             .map(|i| 1.0 / positive_curvature(hess[(i, i)], hess.diagonal().amax()).sqrt())
             .collect();
-        return Ok(Some(GaussianFit::Diagonal {
-            loc: x.to_vec(),
-            scale,
-        }));
+        let newton = (0..d)
+            .map(|i| x[i] + scale[i] * scale[i] * grad[i])
+            .collect();
+        return Ok(vec![
+            GaussianFit::Diagonal {
+                loc: x.to_vec(),
+                scale: scale.clone(),
+            },
+            GaussianFit::Diagonal { loc: newton, scale },
+        ]);
     }
     let eig = SymmetricEigen::new(hess);
     let lmax = eig.eigenvalues.amax();
@@ -311,17 +341,25 @@ fn hessian_gaussian<D: LogDensity + ?Sized>(
         * DMatrix::from_diagonal(&nalgebra::DVector::from_vec(inv))
         * eig.eigenvectors.transpose();
     let cov = (&cov + cov.transpose()) * 0.5;
+    let step = &cov * nalgebra::DVector::from_column_slice(grad);
     let Some(chol) = cov.cholesky() else {
-        return Ok(None);
+        return Ok(Vec::new());
     };
     let l = chol.l();
-    let rows = (0..d)
+    let rows: Vec<Vec<f64>> = (0..d)
         .map(|i| (0..=i).map(|j| l[(i, j)]).collect())
         .collect();
-    Ok(Some(GaussianFit::Dense {
-        loc: x.to_vec(),
-        chol: rows,
-    }))
+    let newton = (0..d).map(|i| x[i] + step[i]).collect();
+    Ok(vec![
+        GaussianFit::Dense {
+            loc: x.to_vec(),
+            chol: rows.clone(),
+        },
+        GaussianFit::Dense {
+            loc: newton,
+            chol: rows,
+        },
+    ])
 }
 
 /// |λ| floored relative to the largest curvature (and absolutely), so flat or negatively
@@ -330,13 +368,13 @@ fn positive_curvature(l: f64, lmax: f64) -> f64 {
     l.abs().max(lmax * 1e-12).max(1e-12)
 }
 
-/// Mean of log p(θ) − log q(θ) over draws θ = loc + L z (`z` holds the draws back to back);
-/// −∞ when more than a quarter of the draws fail.
+/// Mean and variance of log p(θ) − log q(θ) over draws θ = loc + L z (`z` holds the draws back
+/// to back); (−∞, ∞) when more than a quarter of the draws fail.
 fn elbo_estimate<D: LogDensity + ?Sized>(
     counted: &Counted<D>,
     g: &GaussianFit,
     z: &[f64],
-) -> Result<f64, crate::Error> {
+) -> Result<(f64, f64), crate::Error> {
     let d = g.dim();
     let (layer, params) = g.layer_and_params();
     let vals: Vec<Result<Option<f64>, crate::Error>> = z
@@ -361,8 +399,10 @@ fn elbo_estimate<D: LogDensity + ?Sized>(
         }
     }
     let n = z.len() / d;
-    if ok.len() * 4 < n * 3 {
-        return Ok(f64::NEG_INFINITY);
+    if ok.len() * 4 < n * 3 || ok.len() < 2 {
+        return Ok((f64::NEG_INFINITY, f64::INFINITY));
     }
-    Ok(ok.iter().sum::<f64>() / ok.len() as f64)
+    let mean = ok.iter().sum::<f64>() / ok.len() as f64;
+    let var = ok.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (ok.len() - 1) as f64;
+    Ok((mean, var))
 }

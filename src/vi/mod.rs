@@ -80,6 +80,9 @@ pub struct ViSettings {
     pub num_psis_draws: usize,
     /// Fail if more than this fraction of a window's draws fail.
     pub max_failure_fraction: f64,
+    /// Stop when the variance of log p − log q over the draws falls below this (the flow is then
+    /// the target up to a KL of about half of it): before the first step, and per window.
+    pub converged_variance: f64,
     /// The Gaussian initialization.
     pub init: InitSettings,
 }
@@ -106,6 +109,7 @@ impl Default for ViSettings {
             num_decays: 4,
             num_psis_draws: 1000,
             max_failure_fraction: 0.5,
+            converged_variance: 2e-3,
             init: InitSettings::default(),
         }
     }
@@ -130,6 +134,9 @@ impl ViSettings {
         if !(0.0..=1.0).contains(&self.max_failure_fraction) {
             return bad("vi.max_failure_fraction", "must be in [0, 1]");
         }
+        if !(self.converged_variance >= 0.0) {
+            return bad("vi.converged_variance", "must be non-negative");
+        }
         if self.num_psis_draws < 10 {
             return bad("vi.num_psis_draws", "must be at least 10");
         }
@@ -147,6 +154,8 @@ pub enum StopReason {
     Plateau,
     /// The step budget ran out.
     MaxSteps,
+    /// log p − log q was (nearly) constant: the flow already is the target.
+    Converged,
 }
 
 /// End-of-fit summary.
@@ -223,12 +232,24 @@ pub fn fit_default<D: LogDensity + ?Sized>(
     flow_settings.validate()?;
     let start = std::time::Instant::now();
     let (gaussians, mut init_report) = init::gaussian_fit(density, &settings.init, seed)?;
+    // An exact Gaussian fit (log p − log q constant over its draws) needs no IAF layers and no
+    // training: with a standard normal base the flow is that Gaussian and the fit stops at once.
+    let exact = init_report.best_is_exact(settings.converged_variance);
+    let flow_settings = &if exact {
+        crate::flow::FlowSettings {
+            base: crate::flow::Base::StandardNormal,
+            num_iaf_layers: 0,
+            ..flow_settings.clone()
+        }
+    } else {
+        flow_settings.clone()
+    };
     let mut flows: Vec<Flow> = gaussians
         .iter()
         .map(|g| Flow::default_for(g, flow_settings, seed))
         .collect();
     let mut num_grad_evals_init = init_report.num_grad_evals;
-    if flows.len() > 1 {
+    if flows.len() > 1 && !exact {
         // A short fit of each finalist; the best windowed ELBO continues.
         let race = ViSettings {
             max_steps: settings.init.race_steps,
@@ -248,6 +269,7 @@ pub fn fit_default<D: LogDensity + ?Sized>(
         init_report.race_elbos = scores;
         flows.swap(0, best);
     }
+    flows.truncate(1);
     let mut flow = flows.swap_remove(0);
     let mut report = fit(density, &mut flow, settings, seed, progress)?;
     report.num_grad_evals_init = num_grad_evals_init;
@@ -323,14 +345,25 @@ fn train<D: LogDensity + ?Sized>(
     let mut lr_factor = 1.0;
     let estimator = settings.estimator.resolve(flow.dim());
     let mut stop_reason = StopReason::MaxSteps;
+    let mut window_var = 0.0;
     progress.begin(Phase::Vi, settings.max_steps as u64);
     for step in 0..settings.max_steps {
         let mut rng = crate::rng::seeded(seed, 0x7000_0000 + step as u64);
         let outcome = run_batch(&counted, flow, &mut works, &mut rng, estimator, &mut grad)?;
-        let BatchOutcome { num_ok, mean_elbo } = outcome;
+        let BatchOutcome {
+            num_ok,
+            mean_elbo,
+            var_elbo,
+        } = outcome;
         let failed = settings.batch_size - num_ok;
         num_dropped += failed as u64;
         window_failures += failed;
+        window_var += var_elbo;
+        if step == 0 && var_elbo < settings.converged_variance {
+            elbo_trace.push(mean_elbo);
+            stop_reason = StopReason::Converged;
+            break;
+        }
         if num_ok > 0 {
             grad.iter_mut().for_each(|g| *g = -*g);
             adam.step(
@@ -364,8 +397,14 @@ fn train<D: LogDensity + ?Sized>(
                 });
             }
             window_failures = 0;
+            let mean_var = window_var / settings.window as f64;
+            window_var = 0.0;
             let window = &elbo_trace[elbo_trace.len() - settings.window..];
             progress.note(Phase::Vi, &format!("ELBO {:.3}", finite_mean(window)));
+            if mean_var < settings.converged_variance {
+                stop_reason = StopReason::Converged;
+                break;
+            }
             match plateau.update(window, step + 1) {
                 PlateauVerdict::Improving => {}
                 PlateauVerdict::Decay => lr_factor *= settings.lr_decay,

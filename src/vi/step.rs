@@ -39,6 +39,8 @@ impl Workspace {
 pub(super) struct BatchOutcome {
     pub num_ok: usize,
     pub mean_elbo: f64,
+    /// Sample variance of the per-draw ELBO terms log p − log q (0 when q = p).
+    pub var_elbo: f64,
 }
 
 /// Evaluates one draw: its ELBO term into `w.result` and its parameter gradient into
@@ -142,13 +144,27 @@ pub(super) fn run_batch<D: LogDensity + ?Sized>(
         let inv = 1.0 / num_ok as f64;
         grad.iter_mut().for_each(|g| *g *= inv);
     }
+    let mean_elbo = if num_ok > 0 {
+        elbo_sum / num_ok as f64
+    } else {
+        f64::NAN
+    };
+    let var_elbo = if num_ok > 1 {
+        let ss: f64 = works
+            .iter()
+            .filter_map(|w| match w.result {
+                Ok(Some(e)) => Some((e - mean_elbo).powi(2)),
+                _ => None,
+            })
+            .sum();
+        ss / (num_ok - 1) as f64
+    } else {
+        f64::NAN
+    };
     Ok(BatchOutcome {
         num_ok,
-        mean_elbo: if num_ok > 0 {
-            elbo_sum / num_ok as f64
-        } else {
-            f64::NAN
-        },
+        mean_elbo,
+        var_elbo,
     })
 }
 
