@@ -4,7 +4,7 @@
 //!
 //! [`FlowSettings`] and [`Flow::default_for`] build the default NeuTra flow:
 //!
-//! z → IAF → reverse → IAF → reverse → IAF → elementwise affine → Gaussian → θ
+//! z → IAF → reverse → IAF → reverse → IAF → reverse → IAF → elementwise affine → Gaussian → θ
 //!
 //! where the last layer is a *frozen* dense (or, in high dimension, diagonal) affine map holding
 //! a Gaussian fit of the target (see [`vi::init`](crate::vi::init)), so every trained layer works
@@ -36,7 +36,7 @@ pub struct FlowSettings {
 impl Default for FlowSettings {
     fn default() -> Self {
         FlowSettings {
-            num_iaf_layers: 3,
+            num_iaf_layers: 4,
             hidden: None,
             activation: Activation::Elu,
             max_log_scale: 8.0,
