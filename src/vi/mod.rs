@@ -405,7 +405,7 @@ fn train<D: LogDensity + ?Sized>(
                 stop_reason = StopReason::Converged;
                 break;
             }
-            match plateau.update(window, step + 1) {
+            match plateau.update(&elbo_trace, settings.window, step + 1) {
                 PlateauVerdict::Improving => {}
                 PlateauVerdict::Decay => lr_factor *= settings.lr_decay,
                 PlateauVerdict::Stop => {
@@ -430,6 +430,24 @@ fn finite_mean(v: &[f64]) -> f64 {
         .filter(|x| x.is_finite())
         .fold((0.0, 0usize), |(s, n), x| (s + x, n + 1));
     if n == 0 { f64::NAN } else { s / n as f64 }
+}
+
+/// Whether the least-squares trend of `trace` (per-step ELBOs, independent draws each step)
+/// predicts a significant rise over the next `window` steps: slope > 2 standard errors and
+/// worth at least 1e-3 nats per window. Slow steady progress, which a comparison of window
+/// means cannot resolve from the noise, still counts as improving.
+fn rising(trace: &[f64], window: usize) -> bool {
+    let pts: Vec<(f64, f64)> = trace.iter().enumerate().filter(|(_, y)| y.is_finite()).map(|(t, y)| (t as f64, *y)).collect();
+    if pts.len() < 2 * window.max(2) {
+        return false;
+    }
+    let n = pts.len() as f64;
+    let (tm, ym) = (pts.iter().map(|p| p.0).sum::<f64>() / n, pts.iter().map(|p| p.1).sum::<f64>() / n);
+    let stt: f64 = pts.iter().map(|p| (p.0 - tm).powi(2)).sum();
+    let slope = pts.iter().map(|p| (p.0 - tm) * (p.1 - ym)).sum::<f64>() / stt;
+    let resid: f64 = pts.iter().map(|p| (p.1 - ym - slope * (p.0 - tm)).powi(2)).sum::<f64>() / (n - 2.0);
+    let se = (resid / stt).sqrt();
+    slope > 2.0 * se && slope * window as f64 > 1e-3
 }
 
 enum PlateauVerdict {
@@ -462,8 +480,10 @@ impl Plateau {
         }
     }
 
-    fn update(&mut self, window: &[f64], steps: usize) -> PlateauVerdict {
-        let vals: Vec<f64> = window.iter().copied().filter(|x| x.is_finite()).collect();
+    /// Judges the window that just ended (the last `window` entries of `trace`).
+    fn update(&mut self, trace: &[f64], window: usize, steps: usize) -> PlateauVerdict {
+        let last = &trace[trace.len().saturating_sub(window)..];
+        let vals: Vec<f64> = last.iter().copied().filter(|x| x.is_finite()).collect();
         if vals.len() < 2 {
             return PlateauVerdict::Improving;
         }
@@ -471,7 +491,7 @@ impl Plateau {
         let mean = vals.iter().sum::<f64>() / n;
         let var = vals.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
         let se = (var / n).sqrt();
-        let improved = mean > self.best + se.max(1e-3);
+        let improved = mean > self.best + se.max(1e-3) || rising(&trace[trace.len().saturating_sub(4 * window)..], window);
         self.best = self.best.max(mean);
         if improved {
             self.strikes = 0;
