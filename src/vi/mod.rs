@@ -175,6 +175,8 @@ pub struct ViReport {
     pub pareto_k: f64,
     /// Draws dropped during training because the target failed there.
     pub num_dropped: u64,
+    /// Times the fit went back to its best parameters after collapsing (or at the end).
+    pub num_restores: usize,
     /// Fresh draws dropped (target failed) in the final estimate.
     pub num_dropped_final: u64,
     /// Gradient evaluations: Gaussian initialization.
@@ -283,6 +285,7 @@ struct Training {
     elbo_trace: Vec<f64>,
     stop_reason: StopReason,
     num_dropped: u64,
+    num_restores: usize,
     num_grad_evals: u64,
 }
 
@@ -308,6 +311,7 @@ pub fn fit<D: LogDensity + ?Sized>(
         elbo_mcse: final_est.elbo_mcse,
         pareto_k: final_est.pareto_k,
         num_dropped: t.num_dropped,
+        num_restores: t.num_restores,
         num_dropped_final: final_est.num_dropped,
         num_grad_evals_init: 0,
         num_grad_evals_train: t.num_grad_evals,
@@ -346,6 +350,8 @@ fn train<D: LogDensity + ?Sized>(
     let estimator = settings.estimator.resolve(flow.dim());
     let mut stop_reason = StopReason::MaxSteps;
     let mut window_var = 0.0;
+    let mut best: (f64, Vec<f64>) = (f64::NEG_INFINITY, flow.params().to_vec());
+    let mut num_restores = 0;
     progress.begin(Phase::Vi, settings.max_steps as u64);
     for step in 0..settings.max_steps {
         let mut rng = crate::rng::seeded(seed, 0x7000_0000 + step as u64);
@@ -400,7 +406,19 @@ fn train<D: LogDensity + ?Sized>(
             let mean_var = window_var / settings.window as f64;
             window_var = 0.0;
             let window = &elbo_trace[elbo_trace.len() - settings.window..];
-            progress.note(Phase::Vi, &format!("ELBO {:.3}", finite_mean(window)));
+            let (mean, se) = mean_se(window);
+            progress.note(Phase::Vi, &format!("ELBO {mean:.3}"));
+            if mean > best.0 {
+                best = (mean, flow.params().to_vec());
+            } else if mean < best.0 - 10.0 * se.max(0.01) {
+                // The fit collapsed (a step into a region where the flow blows up): go back to
+                // the best parameters with fresh optimizer state and a smaller step.
+                flow.params_mut().copy_from_slice(&best.1);
+                adam = Adam::new(n_params, settings.adam);
+                lr_factor *= settings.lr_decay;
+                num_restores += 1;
+                continue;
+            }
             if mean_var < settings.converged_variance {
                 stop_reason = StopReason::Converged;
                 break;
@@ -416,12 +434,32 @@ fn train<D: LogDensity + ?Sized>(
         }
     }
     progress.end(Phase::Vi);
+    // Keep the best window's parameters if the last window is clearly worse.
+    let tail = &elbo_trace[elbo_trace.len().saturating_sub(settings.window)..];
+    let (last, se) = mean_se(tail);
+    if !(last >= best.0 - 3.0 * se) && best.0.is_finite() {
+        flow.params_mut().copy_from_slice(&best.1);
+        num_restores += 1;
+    }
     Ok(Training {
         elbo_trace,
         stop_reason,
         num_dropped,
+        num_restores,
         num_grad_evals: counted.num_evals(),
     })
+}
+
+/// Mean and standard error of the finite values.
+fn mean_se(v: &[f64]) -> (f64, f64) {
+    let vals: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
+    let n = vals.len() as f64;
+    if vals.len() < 2 {
+        return (finite_mean(v), f64::INFINITY);
+    }
+    let mean = vals.iter().sum::<f64>() / n;
+    let var = vals.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    (mean, (var / n).sqrt())
 }
 
 fn finite_mean(v: &[f64]) -> f64 {
@@ -437,15 +475,27 @@ fn finite_mean(v: &[f64]) -> f64 {
 /// worth at least 1e-3 nats per window. Slow steady progress, which a comparison of window
 /// means cannot resolve from the noise, still counts as improving.
 fn rising(trace: &[f64], window: usize) -> bool {
-    let pts: Vec<(f64, f64)> = trace.iter().enumerate().filter(|(_, y)| y.is_finite()).map(|(t, y)| (t as f64, *y)).collect();
+    let pts: Vec<(f64, f64)> = trace
+        .iter()
+        .enumerate()
+        .filter(|(_, y)| y.is_finite())
+        .map(|(t, y)| (t as f64, *y))
+        .collect();
     if pts.len() < 2 * window.max(2) {
         return false;
     }
     let n = pts.len() as f64;
-    let (tm, ym) = (pts.iter().map(|p| p.0).sum::<f64>() / n, pts.iter().map(|p| p.1).sum::<f64>() / n);
+    let (tm, ym) = (
+        pts.iter().map(|p| p.0).sum::<f64>() / n,
+        pts.iter().map(|p| p.1).sum::<f64>() / n,
+    );
     let stt: f64 = pts.iter().map(|p| (p.0 - tm).powi(2)).sum();
     let slope = pts.iter().map(|p| (p.0 - tm) * (p.1 - ym)).sum::<f64>() / stt;
-    let resid: f64 = pts.iter().map(|p| (p.1 - ym - slope * (p.0 - tm)).powi(2)).sum::<f64>() / (n - 2.0);
+    let resid: f64 = pts
+        .iter()
+        .map(|p| (p.1 - ym - slope * (p.0 - tm)).powi(2))
+        .sum::<f64>()
+        / (n - 2.0);
     let se = (resid / stt).sqrt();
     slope > 2.0 * se && slope * window as f64 > 1e-3
 }
@@ -491,7 +541,8 @@ impl Plateau {
         let mean = vals.iter().sum::<f64>() / n;
         let var = vals.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
         let se = (var / n).sqrt();
-        let improved = mean > self.best + se.max(1e-3) || rising(&trace[trace.len().saturating_sub(4 * window)..], window);
+        let improved = mean > self.best + se.max(1e-3)
+            || rising(&trace[trace.len().saturating_sub(4 * window)..], window);
         self.best = self.best.max(mean);
         if improved {
             self.strikes = 0;
