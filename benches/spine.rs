@@ -13,7 +13,14 @@ use flowpost::diagnostics::{mcse_mean, mcse_sd, summarize};
 use flowpost::{Draws, LogDensity, Method, Run, SampleSettings};
 use std::path::PathBuf;
 
-const MODELS: [&str; 6] = ["funnel", "eight_schools_centered", "eight_schools_noncentered", "banana", "gauss100", "logreg"];
+const MODELS: [&str; 6] = [
+    "funnel",
+    "eight_schools_centered",
+    "eight_schools_noncentered",
+    "banana",
+    "gauss100",
+    "logreg",
+];
 
 /// A checked moment: name, estimate, truth, z-score.
 #[derive(serde::Serialize)]
@@ -31,7 +38,10 @@ fn all(chains: &[Vec<f64>]) -> Vec<f64> {
 fn mean_sd(v: &[f64]) -> (f64, f64) {
     let n = v.len() as f64;
     let m = v.iter().sum::<f64>() / n;
-    (m, (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0)).sqrt())
+    (
+        m,
+        (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0)).sqrt(),
+    )
 }
 
 /// Mean and sd of a parameter against known values, in units of our MCSE.
@@ -39,13 +49,25 @@ fn check_param(draws: &Draws, name: &str, mean: f64, sd: f64) -> Vec<Check> {
     let chains = draws.param_by_name(name).expect("parameter exists");
     let (m, s) = mean_sd(&all(&chains));
     vec![
-        Check { what: format!("{name} mean"), estimate: m, truth: mean, z: (m - mean) / mcse_mean(&chains) },
-        Check { what: format!("{name} sd"), estimate: s, truth: sd, z: (s - sd) / mcse_sd(&chains) },
+        Check {
+            what: format!("{name} mean"),
+            estimate: m,
+            truth: mean,
+            z: (m - mean) / mcse_mean(&chains),
+        },
+        Check {
+            what: format!("{name} sd"),
+            estimate: s,
+            truth: sd,
+            z: (s - sd) / mcse_sd(&chains),
+        },
     ]
 }
 
 fn shared(path: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared").join(path)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared")
+        .join(path)
 }
 
 /// Moments against the truth: analytic (funnel, banana, gauss100) or posteriordb's reference
@@ -59,9 +81,17 @@ fn checks(model: &str, draws: &Draws) -> Vec<Check> {
             c
         }
         "gauss100" => {
-            let text = std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models/data/peers/gauss100.json")).unwrap();
+            let text = std::fs::read_to_string(
+                PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models/data/peers/gauss100.json"),
+            )
+            .unwrap();
             let v: serde_json::Value = serde_json::from_str(&text).unwrap();
-            let mean: Vec<f64> = v["mean"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
+            let mean: Vec<f64> = v["mean"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_f64().unwrap())
+                .collect();
             let cov = v["cov"].as_array().unwrap();
             let mut worst: Vec<Check> = Vec::new();
             for i in 0..mean.len() {
@@ -76,17 +106,39 @@ fn checks(model: &str, draws: &Draws) -> Vec<Check> {
         }
         "eight_schools_centered" | "eight_schools_noncentered" => {
             let text = std::fs::read_to_string(shared("reference/posteriordb/eight_schools-eight_schools_noncentered/reference_draws.json")).unwrap();
-            let chains: Vec<serde_json::Map<String, serde_json::Value>> = serde_json::from_str(&text).unwrap();
+            let chains: Vec<serde_json::Map<String, serde_json::Value>> =
+                serde_json::from_str(&text).unwrap();
             let mut out = Vec::new();
             for name in ["mu", "tau", "theta[1]"] {
-                let reference: Vec<Vec<f64>> = chains.iter().map(|c| c[name].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect()).collect();
+                let reference: Vec<Vec<f64>> = chains
+                    .iter()
+                    .map(|c| {
+                        c[name]
+                            .as_array()
+                            .unwrap()
+                            .iter()
+                            .map(|x| x.as_f64().unwrap())
+                            .collect()
+                    })
+                    .collect();
                 let ours = draws.param_by_name(name).unwrap();
                 let (rm, rs) = mean_sd(&all(&reference));
                 let (m, s) = mean_sd(&all(&ours));
-                let zm = (m - rm) / (mcse_mean(&ours).powi(2) + mcse_mean(&reference).powi(2)).sqrt();
+                let zm =
+                    (m - rm) / (mcse_mean(&ours).powi(2) + mcse_mean(&reference).powi(2)).sqrt();
                 let zs = (s - rs) / (mcse_sd(&ours).powi(2) + mcse_sd(&reference).powi(2)).sqrt();
-                out.push(Check { what: format!("{name} mean"), estimate: m, truth: rm, z: zm });
-                out.push(Check { what: format!("{name} sd"), estimate: s, truth: rs, z: zs });
+                out.push(Check {
+                    what: format!("{name} mean"),
+                    estimate: m,
+                    truth: rm,
+                    z: zm,
+                });
+                out.push(Check {
+                    what: format!("{name} sd"),
+                    estimate: s,
+                    truth: rs,
+                    z: zs,
+                });
             }
             out
         }
@@ -114,13 +166,24 @@ struct Row {
 
 fn row(model: &str, run: &Run) -> Row {
     let summary = summarize(&run.draws);
-    let min_ess_bulk = summary.iter().map(|p| p.ess_bulk).fold(f64::INFINITY, f64::min);
-    let min_ess_tail = summary.iter().map(|p| p.ess_tail).fold(f64::INFINITY, f64::min);
-    let max_rhat = summary.iter().map(|p| p.r_hat).fold(f64::NEG_INFINITY, f64::max);
+    let min_ess_bulk = summary
+        .iter()
+        .map(|p| p.ess_bulk)
+        .fold(f64::INFINITY, f64::min);
+    let min_ess_tail = summary
+        .iter()
+        .map(|p| p.ess_tail)
+        .fold(f64::INFINITY, f64::min);
+    let max_rhat = summary
+        .iter()
+        .map(|p| p.r_hat)
+        .fold(f64::NEG_INFINITY, f64::max);
     let draws = run.draws.num_chains() * run.draws.num_draws();
     let divergences = run.draws.num_divergent();
     let checks = checks(model, &run.draws);
-    let correct = max_rhat < 1.01 && (divergences as f64) < 0.005 * draws as f64 && checks.iter().all(|c| c.z.abs() < 4.0);
+    let correct = max_rhat < 1.01
+        && (divergences as f64) < 0.005 * draws as f64
+        && checks.iter().all(|c| c.z.abs() < 4.0);
     Row {
         model: model.to_string(),
         method: run.method.name(),
@@ -140,13 +203,20 @@ fn row(model: &str, run: &Run) -> Row {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
     let mut seed = 1;
     let mut models: Vec<String> = Vec::new();
     let mut it = args.iter();
     while let Some(a) = it.next() {
         if a == "--seed" {
-            seed = it.next().expect("--seed needs a value").parse().expect("seed is an integer");
+            seed = it
+                .next()
+                .expect("--seed needs a value")
+                .parse()
+                .expect("seed is an integer");
         } else {
             models.push(a.clone());
         }
@@ -156,9 +226,14 @@ fn main() {
     }
     let mut rows = Vec::new();
     for model in &models {
-        let density: Box<dyn LogDensity> = flowpost_models::load(model, &Default::default()).expect("a built-in model");
+        let density: Box<dyn LogDensity> =
+            flowpost_models::load(model, &Default::default()).expect("a built-in model");
         for method in [Method::NeuTra, Method::Nuts] {
-            let settings = SampleSettings { method, seed, ..Default::default() };
+            let settings = SampleSettings {
+                method,
+                seed,
+                ..Default::default()
+            };
             let run = flowpost::sample(&*density, &settings).expect("the run succeeds");
             let r = row(model, &run);
             eprintln!(
@@ -168,20 +243,41 @@ fn main() {
             rows.push(r);
         }
     }
-    println!("| model | method | grads vi | grads warmup | grads sampling | s vi | s warmup | s sampling | s total | div | ESS bulk | ESS tail | R-hat max | ESS/1k grads | ESS/s | k̂ | worst moment (z) | correct |");
+    println!(
+        "| model | method | grads vi | grads warmup | grads sampling | s vi | s warmup | s sampling | s total | div | ESS bulk | ESS tail | R-hat max | ESS/1k grads | ESS/s | k̂ | worst moment (z) | correct |"
+    );
     println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for r in &rows {
         let worst = r
             .checks
             .iter()
             .max_by(|a, b| a.z.abs().total_cmp(&b.z.abs()))
-            .map_or("–".to_string(), |c| format!("{} {:.3} vs {:.3} ({:+.1})", c.what, c.estimate, c.truth, c.z));
+            .map_or("–".to_string(), |c| {
+                format!(
+                    "{} {:.3} vs {:.3} ({:+.1})",
+                    c.what, c.estimate, c.truth, c.z
+                )
+            });
         let k = r.pareto_k.map_or("–".to_string(), |k| format!("{k:.2}"));
         let (g, s) = (&r.grad_evals, &r.seconds);
         println!(
             "| {} | {} | {} | {} | {} | {:.2} | {:.2} | {:.2} | {:.2} | {} | {:.0} | {:.0} | {:.3} | {:.1} | {:.0} | {k} | {worst} | {} |",
-            r.model, r.method, g.vi, g.warmup, g.sampling, s.vi, s.warmup, s.sampling, s.total, r.divergences,
-            r.min_ess_bulk, r.min_ess_tail, r.max_rhat, r.ess_per_1k_grads, r.ess_per_second, if r.correct { "yes" } else { "no" }
+            r.model,
+            r.method,
+            g.vi,
+            g.warmup,
+            g.sampling,
+            s.vi,
+            s.warmup,
+            s.sampling,
+            s.total,
+            r.divergences,
+            r.min_ess_bulk,
+            r.min_ess_tail,
+            r.max_rhat,
+            r.ess_per_1k_grads,
+            r.ess_per_second,
+            if r.correct { "yes" } else { "no" }
         );
     }
     let out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-spine.json");
