@@ -4,8 +4,9 @@
 //! posteriors (funnels) have no mode or one at the neck, where the curvature is extreme. So,
 //! in the spirit of Pathfinder (Zhang, Carpenter, Gelman, Vehtari 2022):
 //!
-//! 1. run L-BFGS (argmin) on −log p from a Stan-style random point in [−2, 2]^d, recording the
-//!    path of improving points;
+//! 1. run L-BFGS (argmin, backtracking Armijo line search; a point the density cannot evaluate
+//!    counts as +∞ so the step shrinks) on −log p from a Stan-style random point in [−2, 2]^d,
+//!    recording the path of improving points;
 //! 2. at a few points along the path build a Gaussian N(x_k, H_k⁻¹) from a central-difference
 //!    Hessian (eigenvalues made positive: |λ|, floored);
 //! 3. estimate each candidate's ELBO with common random draws, together with N(x₀, I), and keep
@@ -18,7 +19,8 @@ use crate::density::{Counted, LogDensity};
 use crate::flow::{GaussianFit, log_standard_normal};
 use crate::rng::{fill_standard_normal, seeded};
 use argmin::core::{CostFunction, Executor, Gradient};
-use argmin::solver::linesearch::MoreThuenteLineSearch;
+use argmin::solver::linesearch::BacktrackingLineSearch;
+use argmin::solver::linesearch::condition::ArmijoCondition;
 use argmin::solver::quasinewton::LBFGS;
 use nalgebra::{DMatrix, SymmetricEigen};
 use rand::RngExt;
@@ -125,8 +127,14 @@ impl<D: LogDensity + ?Sized> Problem<'_, D> {
 impl<D: LogDensity + ?Sized> CostFunction for Problem<'_, D> {
     type Param = Vec<f64>;
     type Output = f64;
+    /// A point the density cannot evaluate (recoverably) costs +∞, so the backtracking line
+    /// search shrinks the step instead of stopping the optimization.
     fn cost(&self, x: &Vec<f64>) -> Result<f64, argmin::core::Error> {
-        self.eval(x).map(|(f, _)| f)
+        match self.eval(x) {
+            Ok((f, _)) => Ok(f),
+            Err(e) if self.fatal.lock().unwrap().is_some() => Err(e),
+            Err(_) => Ok(f64::INFINITY),
+        }
     }
 }
 
@@ -185,7 +193,11 @@ pub fn gaussian_fit<D: LogDensity + ?Sized>(
         path: &path,
         fatal: &fatal,
     };
-    let solver = LBFGS::new(MoreThuenteLineSearch::new(), 8.min(d.max(1)))
+    let line_search =
+        BacktrackingLineSearch::new(ArmijoCondition::new(1e-4).expect("valid Armijo constant"))
+            .rho(0.5)
+            .expect("valid backtracking factor");
+    let solver = LBFGS::new(line_search, 8.min(d.max(1)))
         .with_tolerance_grad(1e-10)
         .and_then(|s| s.with_tolerance_cost(1e-12))
         .expect("static L-BFGS tolerances are valid");
