@@ -75,6 +75,8 @@ pub struct AccuracyRow {
     pub step_sizes: Vec<String>,
     /// The flow fit (NeuTra): Pareto k-hat, ELBO ± MCSE, steps.
     pub vi: Option<(f64, f64, f64, usize)>,
+    /// The fit's Gaussian initialization in one line (NeuTra).
+    pub init: Option<String>,
     pub grad_evals: GradEvals,
     pub seconds: f64,
 }
@@ -100,6 +102,9 @@ impl AccuracyRow {
                 s,
                 "  flow: k-hat {k:.2}, ELBO {elbo:.3} ± {mcse:.3} after {steps} steps"
             );
+        }
+        if let Some(init) = &self.init {
+            let _ = writeln!(s, "  init: {init}");
         }
         let _ = writeln!(
             s,
@@ -227,6 +232,21 @@ pub fn check(posterior: &str, run: &Run, criteria: &Criteria) -> AccuracyRow {
             .vi
             .as_ref()
             .map(|v| (v.pareto_k, v.elbo, v.elbo_mcse, v.num_steps)),
+        init: run.vi.as_ref().and_then(|v| v.init.as_ref()).map(|i| {
+            let list = |v: &[f64]| {
+                v.iter()
+                    .map(|e| format!("{e:.4e}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            format!(
+                "L-BFGS path {} points, chosen {:?}, candidate ELBOs [{}], race ELBOs [{}]",
+                i.path_len,
+                i.chosen,
+                list(&i.candidate_elbos),
+                list(&i.race_elbos)
+            )
+        }),
         grad_evals: run.cost.grad_evals,
         seconds: run.cost.seconds.total,
     }
