@@ -19,6 +19,9 @@
 //! probability ~6e-5, ~0.03 false alarms over the full suite's ~450 mean and sd checks; a
 //! bias of 1% of an sd is invisible at ESS ~1000, a bias of 15% is not.
 
+// `!(z <= max)` is deliberate throughout: a NaN z-score or R-hat must fail the check.
+#![allow(clippy::neg_cmp_op_on_partial_ord)]
+
 use super::{Comparison, compare_with_reference, posteriordb_dir};
 use flowpost::diagnostics::summarize;
 use flowpost::{GradEvals, LogDensity, Method, Run, SampleSettings, sample};
