@@ -1,6 +1,8 @@
 //! Shared test helpers: posteriordb reference draws and MCSE-scaled comparisons.
 #![allow(dead_code)]
 
+pub mod accuracy;
+
 use flowpost::Draws;
 use flowpost::diagnostics::{mcse_mean, mcse_sd};
 use std::path::PathBuf;
