@@ -51,7 +51,7 @@ pub struct InitSettings {
 impl Default for InitSettings {
     fn default() -> Self {
         InitSettings {
-            max_lbfgs_iters: 200,
+            max_lbfgs_iters: 1000,
             num_candidates: 6,
             num_elbo_draws: 32,
             init_radius: 2.0,
