@@ -13,5 +13,6 @@ pub use density::{
 pub use draws::{ChainDraws, DrawStats, Draws, DrawsError};
 pub mod bijection;
 pub(crate) mod linalg;
+pub mod npe;
 pub mod optim;
 pub mod rng;

@@ -4,7 +4,9 @@
 //! Estimation". Inputs have degrees 1…d (identity order; put a [`Permutation`](super::Permutation)
 //! between layers for other orders), hidden units degrees in 1…d−1, and a connection exists
 //! where the degree does not decrease (strictly increases into the outputs). Optional context
-//! inputs (an observation, for conditional flows) have degree 0 and reach every hidden unit.
+//! inputs (an observation, for conditional flows) have degree 0 and reach every hidden unit;
+//! with a context, hidden degrees run over 0…d−1 instead, so that degree-0 units (context only)
+//! reach the first coordinate's outputs as well.
 //!
 //! Hidden degrees are assigned in sorted order, so every mask row is a *prefix* of the previous
 //! layer: weights are stored compactly (only allowed connections are parameters), and a matrix
@@ -228,7 +230,17 @@ impl Made {
             .iter()
             .map(|&h| {
                 (0..h)
-                    .map(|k| if dim == 1 { 0 } else { 1 + k * (dim - 1) / h })
+                    .map(|k| {
+                        if dim == 1 {
+                            0
+                        } else if context_dim > 0 {
+                            // Degree 0 units see only the context and feed every output, so
+                            // the first coordinate is conditioned on the context too.
+                            k * dim / h
+                        } else {
+                            1 + k * (dim - 1) / h
+                        }
+                    })
                     .collect()
             })
             .collect();
