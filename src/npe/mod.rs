@@ -14,12 +14,29 @@
 
 mod build;
 mod chain;
+mod error;
+mod estimator;
+mod io;
 mod maf_affine;
 mod maf_spline;
+mod prior;
+mod simulator;
 mod spline;
+mod table;
+pub mod tasks;
+mod train;
+mod zscore;
 
 pub use build::{FlowSettings, TransformKind};
 pub use chain::ConditionalChain;
+pub use error::NpeError;
+pub use estimator::{NpeEstimator, PosteriorSamples, SAMPLE_STREAM, SampleSettings};
+pub use io::{ESTIMATOR_FORMAT, ESTIMATOR_VERSION};
 pub use maf_affine::MafAffine;
 pub use maf_spline::MafSpline;
+pub use prior::{Bounds, BoxUniform, GaussianPrior, Prior};
+pub use simulator::{SIMULATION_STREAM, Simulations, Simulator, simulate};
 pub use spline::{RqSpline, SplineScratch};
+pub use table::{Table, parse_table, read_table, write_table};
+pub use train::{EpochProgress, NpeReport, NpeSettings, train};
+pub use zscore::Standardizer;
