@@ -35,6 +35,7 @@ trainer() {
     n=${entry%%:*}; nobs=${entry##*:}
     for task in $TASKS; do
       dir=$OUT/$task/$n
+      mkdir -p "$OUT/$task"
       if [ ! -f "$dir/run.json" ]; then
         "$BIN" npe run "$task" --simulations "$n" --observation 1 --seed 1 \
           --num-samples 10000 --out "$dir" --quiet 2> "$dir.log" || { echo "train failed: $task $n" >&2; continue; }
