@@ -4,8 +4,8 @@
 //! descriptions are consistent with the reference posterior samples, and simulated moments
 //! match the analytic ones within Monte Carlo error.
 
-use flowpost::npe::tasks::{self, BernoulliGlm, Slcp, TwoMoons};
 use flowpost::npe::simulate;
+use flowpost::npe::tasks::{self, BernoulliGlm, Slcp, TwoMoons};
 use flowpost::rng::seeded;
 
 const REF: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/reference/sbibm");
@@ -16,13 +16,18 @@ fn json(path: &str) -> serde_json::Value {
 }
 
 fn floats(v: &serde_json::Value) -> Vec<f64> {
-    v.as_array().unwrap().iter().map(|a| a.as_f64().unwrap()).collect()
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_f64().unwrap())
+        .collect()
 }
 
 fn reference_samples(task: &str, k: usize) -> Vec<Vec<f64>> {
-    let text =
-        std::fs::read_to_string(format!("{REF}/{task}/num_observation_{k}/reference_posterior_samples.csv"))
-            .unwrap();
+    let text = std::fs::read_to_string(format!(
+        "{REF}/{task}/num_observation_{k}/reference_posterior_samples.csv"
+    ))
+    .unwrap();
     text.lines()
         .skip(1)
         .map(|l| l.split(',').map(|c| c.parse().unwrap()).collect())
@@ -71,7 +76,10 @@ fn bernoulli_glm_design_prior_and_summary_match_sbibm() {
         glm.summary(&y, &mut x);
         let x_o = floats(&all[k.to_string()]["x_o"]);
         for i in 0..10 {
-            assert!((x[i] - x_o[i]).abs() < 1e-4 * x_o[i].abs().max(1.0), "obs {k} x[{i}]");
+            assert!(
+                (x[i] - x_o[i]).abs() < 1e-4 * x_o[i].abs().max(1.0),
+                "obs {k} x[{i}]"
+            );
         }
     }
 }
@@ -125,7 +133,10 @@ fn two_moons_reference_posterior_is_consistent_with_the_likelihood() {
                 finite += 1;
             }
         }
-        assert!(finite as f64 > 0.999 * samples.len() as f64, "obs {k}: {finite}");
+        assert!(
+            finite as f64 > 0.999 * samples.len() as f64,
+            "obs {k}: {finite}"
+        );
         let tt = &task.observation(k).unwrap().theta_true;
         assert!(TwoMoons::log_likelihood(tt, &x_o).is_finite());
     }
@@ -146,7 +157,10 @@ fn slcp_observations_are_typical_under_theta_true() {
             total += (c * u * u - 2.0 * b * u * v + a * v * v) / det;
         }
     }
-    assert!((total - 80.0).abs() < 4.5 * 160f64.sqrt(), "χ² total {total}");
+    assert!(
+        (total - 80.0).abs() < 4.5 * 160f64.sqrt(),
+        "χ² total {total}"
+    );
     // The likelihood written from the description prefers θ_true to a shuffled θ.
     let o = task.observation(1).unwrap();
     let mut swapped = o.theta_true.clone();
@@ -198,7 +212,10 @@ fn gaussian_linear_posterior_matches_the_reference_summary() {
         let ref_mean = floats(&s["mean"]);
         for i in 0..10 {
             // 10,000 reference draws: MCSE of the mean √(0.05/10⁴) ≈ 0.0022.
-            assert!((mean[i] - ref_mean[i]).abs() < 4.5 * (var / 1e4).sqrt(), "obs {k} dim {i}");
+            assert!(
+                (mean[i] - ref_mean[i]).abs() < 4.5 * (var / 1e4).sqrt(),
+                "obs {k} dim {i}"
+            );
         }
     }
 }
@@ -218,7 +235,10 @@ fn simulations_are_reproducible_and_priors_sample_their_support() {
     }
     // The same seed gives the same table on a 1-thread pool.
     let task = tasks::task("slcp").unwrap();
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
     let one = pool.install(|| simulate(task.prior(), task.simulator(), 300, 11));
     assert_eq!(one, simulate(task.prior(), task.simulator(), 300, 11));
 }

@@ -10,7 +10,8 @@
 //! - Simulation: [`Prior`], [`Simulator`], [`simulate`], built-in sbibm [`tasks`].
 //! - Training: [`train`] with [`NpeSettings`]; the result is an [`NpeEstimator`] that samples
 //!   with leakage correction and saves to a versioned file.
-//! - Checks: [`sbc`] (simulation-based calibration) and expected coverage.
+//! - Checks: [`sbc()`] (simulation-based calibration with a χ² uniformity test and rank
+//!   histograms) and expected coverage.
 
 mod build;
 mod chain;
@@ -20,6 +21,7 @@ mod io;
 mod maf_affine;
 mod maf_spline;
 mod prior;
+mod sbc;
 mod simulator;
 mod spline;
 mod table;
@@ -35,6 +37,7 @@ pub use io::{ESTIMATOR_FORMAT, ESTIMATOR_VERSION};
 pub use maf_affine::MafAffine;
 pub use maf_spline::MafSpline;
 pub use prior::{Bounds, BoxUniform, GaussianPrior, Prior};
+pub use sbc::{PosteriorSampler, SBC_STREAM, SbcReport, SbcSettings, UniformityTest, sbc};
 pub use simulator::{SIMULATION_STREAM, Simulations, Simulator, simulate};
 pub use spline::{RqSpline, SplineScratch};
 pub use table::{Table, parse_table, read_table, write_table};
