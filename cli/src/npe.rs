@@ -25,6 +25,32 @@ enum NpeCommand {
     Sample(SampleArgs),
     /// Simulate a built-in task, train, and sample for one of its observations.
     Run(RunArgs),
+    /// Simulation-based calibration and expected coverage of an estimator on a built-in task.
+    Sbc(SbcArgs),
+}
+
+#[derive(Args)]
+struct SbcArgs {
+    /// Directory written by `train` or `run` (or the estimator.json itself).
+    dir: PathBuf,
+    /// Built-in task whose prior and simulator generate the test datasets.
+    #[arg(long)]
+    task: String,
+    /// Number of simulated datasets.
+    #[arg(long, default_value_t = 1000)]
+    datasets: usize,
+    /// Posterior draws per dataset.
+    #[arg(long, default_value_t = 99)]
+    posterior_samples: usize,
+    /// Rank histogram bins (must divide posterior samples + 1).
+    #[arg(long, default_value_t = 20)]
+    bins: usize,
+    /// Seed.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Output JSON (ranks, rank histograms, χ² tests, coverage).
+    #[arg(long)]
+    out: PathBuf,
 }
 
 #[derive(Args, Clone)]
@@ -122,6 +148,7 @@ pub fn run(args: NpeArgs) -> Result<()> {
         NpeCommand::Train(a) => train_cmd(a),
         NpeCommand::Sample(a) => sample_cmd(a),
         NpeCommand::Run(a) => run_cmd(a),
+        NpeCommand::Sbc(a) => sbc_cmd(a),
     }
 }
 
@@ -274,13 +301,69 @@ fn write_samples(path: &Path, est: &NpeEstimator, s: &PosteriorSamples) -> Resul
     Ok(())
 }
 
-fn sample_cmd(a: SampleArgs) -> Result<()> {
-    let file = if a.dir.is_dir() {
-        a.dir.join("estimator.json")
+fn load_estimator(dir: &Path) -> Result<NpeEstimator> {
+    let file = if dir.is_dir() {
+        dir.join("estimator.json")
     } else {
-        a.dir.clone()
+        dir.to_path_buf()
     };
-    let est = NpeEstimator::load(&file)?;
+    Ok(NpeEstimator::load(&file)?)
+}
+
+fn sbc_cmd(a: SbcArgs) -> Result<()> {
+    let est = load_estimator(&a.dir)?;
+    let task = npe::tasks::task(&a.task)?;
+    if est.theta_dim() != task.prior().dim() || est.x_dim() != task.simulator().data_dim() {
+        bail!(
+            "estimator maps {}-d θ given {}-d x but task {} has {} and {}",
+            est.theta_dim(),
+            est.x_dim(),
+            task.name(),
+            task.prior().dim(),
+            task.simulator().data_dim()
+        );
+    }
+    let settings = npe::SbcSettings {
+        num_datasets: a.datasets,
+        num_posterior_samples: a.posterior_samples,
+        num_bins: a.bins,
+        seed: a.seed,
+        ..Default::default()
+    };
+    let t0 = std::time::Instant::now();
+    let r = npe::sbc(task.prior(), task.simulator(), &est, &settings)?;
+    let p: Vec<String> = r
+        .per_dim
+        .iter()
+        .map(|t| format!("{:.3}", t.p_value))
+        .collect();
+    eprintln!(
+        "SBC on {} datasets ({:.1} s): rank χ² p-values per parameter [{}], density rank p {:.3}; {}",
+        r.num_datasets,
+        t0.elapsed().as_secs_f64(),
+        p.join(", "),
+        r.density_rank.p_value,
+        if r.passed {
+            "uniform (pass)"
+        } else {
+            "NOT uniform (fail)"
+        }
+    );
+    let cov: Vec<String> = r
+        .coverage_levels
+        .iter()
+        .zip(&r.coverage)
+        .filter(|(l, _)| [0.5, 0.9, 0.95].iter().any(|v| (*l - v).abs() < 1e-9))
+        .map(|(l, c)| format!("{l:.2} → {c:.3}"))
+        .collect();
+    eprintln!("expected coverage: {}", cov.join(", "));
+    std::fs::write(&a.out, serde_json::to_string(&r)?)
+        .with_context(|| format!("writing {}", a.out.display()))?;
+    Ok(())
+}
+
+fn sample_cmd(a: SampleArgs) -> Result<()> {
+    let est = load_estimator(&a.dir)?;
     let x_o = read_observation(&a.x_obs)?;
     let settings = SampleSettings {
         seed: a.seed,
