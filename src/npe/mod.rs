@@ -18,6 +18,7 @@ mod chain;
 mod error;
 mod estimator;
 mod io;
+mod loss;
 mod maf_affine;
 mod maf_spline;
 mod prior;
