@@ -10,7 +10,7 @@
 # Plan, in priority order: 10^4 simulations for observations 1-10, then 10^3 and 10^5 for
 # observations 1-3. A scorer runs beside the trainer and appends the C2ST of every sample file
 # (`../shared/tools/c2st.py`, sbibm's recipe) to OUTDIR/c2st.tsv. Re-running resumes: finished
-# trainings and scores are kept. `scripts/npe_c2st_table.py OUTDIR` prints the table.
+# trainings and scores are kept. MODE=train or MODE=score runs one half only. `scripts/npe_c2st_table.py OUTDIR` prints the table.
 #
 # Needs numpy + scikit-learn for c2st.py: PYTHON (default /work/venv-c2st/bin/python), e.g.
 #   python3 -m venv /work/venv-c2st && /work/venv-c2st/bin/pip install numpy scikit-learn
@@ -58,12 +58,16 @@ trainer() {
 }
 
 scorer() {
+  # Breadth first: observation 1 of every task and budget, then observation 2, ...
+  local maxobs=0
+  for entry in $PLAN; do [ "${entry##*:}" -gt "$maxobs" ] && maxobs=${entry##*:}; done
   while true; do
     pending=0
-    for entry in $PLAN; do
-      n=${entry%%:*}; nobs=${entry##*:}
-      for task in $TASKS; do
-        for k in $(seq 1 "$nobs"); do
+    for k in $(seq 1 "$maxobs"); do
+      for entry in $PLAN; do
+        n=${entry%%:*}; nobs=${entry##*:}
+        [ "$k" -gt "$nobs" ] && continue
+        for task in $TASKS; do
           key=$(printf '%s\t%s\t%s\t' "$task" "$n" "$k")
           grep -q "^$key" "$OUT/c2st.tsv" && continue
           f=$OUT/$task/$n/samples_obs$k.csv
@@ -71,6 +75,7 @@ scorer() {
             t0=$(date +%s)
             score=$("$PY" "$C2ST" "$REF/$task/num_observation_$k/reference_posterior_samples.csv" "$f")
             printf '%s%s\t%s\n' "$key" "$score" "$(( $(date +%s) - t0 ))" >> "$OUT/c2st.tsv"
+            continue 4  # rescan from observation 1: newly trained runs come first
           else
             pending=1
           fi
@@ -78,16 +83,15 @@ scorer() {
       done
     done
     if [ "$pending" = 0 ]; then break; fi
-    if [ -f "$OUT/.trainer_done" ] && [ "$pending" = 1 ]; then
-      # Trainer finished but some samples are missing (a failed run): stop.
-      break
-    fi
+    # Trainer finished but some samples are missing (a failed run): stop.
+    if [ -f "$OUT/.trainer_done" ]; then break; fi
     sleep 20
   done
 }
 
-rm -f "$OUT/.trainer_done"
-trainer &
-scorer
-wait
+case "${MODE:-both}" in
+  train) rm -f "$OUT/.trainer_done"; trainer ;;
+  score) scorer ;;
+  *) rm -f "$OUT/.trainer_done"; trainer & scorer; wait ;;
+esac
 python3 "$ROOT/scripts/npe_c2st_table.py" "$OUT" "$REF"

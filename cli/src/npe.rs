@@ -166,6 +166,7 @@ fn settings(o: &TrainingOptions) -> Result<NpeSettings> {
         activation: Activation::Relu,
         num_bins: o.num_bins.unwrap_or(d.flow.num_bins),
         tail_bound: d.flow.tail_bound,
+        affine_first: d.flow.affine_first,
     };
     let s = NpeSettings {
         flow,

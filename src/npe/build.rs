@@ -114,7 +114,8 @@ pub enum TransformKind {
 }
 
 /// Architecture of a conditional flow: `num_transforms` autoregressive layers with a reversal
-/// permutation between consecutive ones.
+/// permutation between consecutive ones (for splines, preceded by one conditional affine layer
+/// unless `affine_first` is off).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
 pub struct FlowSettings {
@@ -130,6 +131,11 @@ pub struct FlowSettings {
     pub num_bins: usize,
     /// Spline tail bound B (in z-scored units).
     pub tail_bound: f64,
+    /// For spline flows: start (on the θ side) with a conditional affine layer
+    /// ([`MafAffine`]). The splines fix ±B, so on their own they cannot move a posterior whose
+    /// location depends on x across the tail bounds; the affine layer standardizes location
+    /// and scale given x first, and the splines shape what remains.
+    pub affine_first: bool,
 }
 
 impl Default for FlowSettings {
@@ -143,6 +149,7 @@ impl Default for FlowSettings {
             activation: Activation::Relu,
             num_bins: 10,
             tail_bound: 3.0,
+            affine_first: true,
         }
     }
 }
@@ -178,8 +185,16 @@ impl FlowSettings {
         self.validate()?;
         check_shape(dim, context_dim, &self.hidden)?;
         let mut layers: Vec<Box<dyn ConditionalBijection>> = Vec::new();
+        if self.affine_first && self.transform == TransformKind::Spline {
+            layers.push(Box::new(MafAffine::new(
+                dim,
+                context_dim,
+                &self.hidden,
+                self.activation,
+            )));
+        }
         for t in 0..self.num_transforms {
-            if t > 0 && dim > 1 {
+            if (t > 0 || !layers.is_empty()) && dim > 1 {
                 layers.push(Box::new(Unconditioned::new(
                     Box::new(Permutation::reversal(dim)),
                     context_dim,

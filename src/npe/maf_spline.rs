@@ -1,7 +1,8 @@
 //! The conditional masked autoregressive rational-quadratic spline layer (the autoregressive
 //! variant of Durkan et al. 2019's neural spline flow) in the density direction:
 //! z_i = g_i(θ_i), where g_i is the [`RqSpline`] whose 3K − 1 parameters are outputs of a
-//! [`Made`] reading θ_{<i} and the context c. Identity outside [−B, B] (linear tails).
+//! [`Made`] reading θ_{<i} and the context c (width and height outputs scaled by
+//! 1/√hidden, as in nflows). Identity outside [−B, B] (linear tails).
 //! Density evaluation is one network pass; sampling inverts coordinate by coordinate.
 
 use super::spline::{RqSpline, SplineScratch};
@@ -60,10 +61,19 @@ impl MafSpline {
         self.spline.num_raw()
     }
 
+    /// Scale applied to the network's width and height outputs: 1/√(last hidden width), as in
+    /// the reference implementation (nflows), so bin shapes move slowly relative to the
+    /// derivatives during training.
+    fn bin_scale(&self) -> f64 {
+        1.0 / (*self.made.hidden().last().expect("MADE has hidden layers") as f64).sqrt()
+    }
+
     fn gather(&self, out: &[f64], i: usize, raw: &mut [f64]) {
         let d = self.dim();
+        let k2 = 2 * self.spline.num_bins;
+        let scale = self.bin_scale();
         for (p, r) in raw.iter_mut().enumerate() {
-            *r = out[p * d + i];
+            *r = out[p * d + i] * if p < k2 { scale } else { 1.0 };
         }
     }
 }
@@ -170,12 +180,14 @@ impl ConditionalBijection for MafSpline {
         let (g_out, rest) = rest.split_at_mut(np * d);
         let (raw, rest) = rest.split_at_mut(np);
         let (g_raw, direct) = rest.split_at_mut(np);
+        let k2 = 2 * self.spline.num_bins;
+        let scale = self.bin_scale();
         with_scratch(&self.spline, |s| {
             for i in 0..d {
                 self.gather(out, i, raw);
                 direct[i] = self.spline.backward(raw, theta[i], gz[i], g_ld, s, g_raw);
                 for (q, g) in g_raw.iter().enumerate() {
-                    g_out[q * d + i] = *g;
+                    g_out[q * d + i] = *g * if q < k2 { scale } else { 1.0 };
                 }
             }
         });

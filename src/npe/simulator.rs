@@ -48,7 +48,7 @@ impl Simulations {
                 reason: "θ and x need at least one column".into(),
             });
         }
-        if theta.len() % theta_dim != 0 || x.len() % x_dim != 0 {
+        if !theta.len().is_multiple_of(theta_dim) || !x.len().is_multiple_of(x_dim) {
             return Err(NpeError::Settings {
                 field: "tables",
                 reason: "table length is not a multiple of its row width".into(),

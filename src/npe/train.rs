@@ -77,7 +77,7 @@ impl NpeSettings {
         if !(self.learning_rate > 0.0 && self.learning_rate.is_finite()) {
             return err("learning_rate", "must be positive and finite");
         }
-        if !(self.clip_norm > 0.0) {
+        if self.clip_norm.is_nan() || self.clip_norm <= 0.0 {
             return err("clip_norm", "must be positive");
         }
         if !(self.validation_fraction > 0.0 && self.validation_fraction < 1.0) {

@@ -44,11 +44,9 @@ impl BernoulliGlm {
     pub fn summary(&self, y: &[f64], x: &mut [f64]) {
         let p = FILTER_LEN + 1;
         x.fill(0.0);
-        for t in 0..NUM_BINS {
-            if y[t] != 0.0 {
-                for k in 0..p {
-                    x[k] += y[t] * self.design[t * p + k];
-                }
+        for (yt, row) in y.iter().zip(self.design.chunks(p)) {
+            if *yt != 0.0 {
+                x.iter_mut().zip(row).for_each(|(xk, r)| *xk += yt * r);
             }
         }
     }
