@@ -70,6 +70,9 @@ struct TrainingOptions {
     /// Spline bins.
     #[arg(long)]
     num_bins: Option<usize>,
+    /// MADE nonlinearity: relu, elu or tanh.
+    #[arg(long)]
+    activation: Option<String>,
     /// Minibatch size.
     #[arg(long)]
     batch_size: Option<usize>,
@@ -163,7 +166,13 @@ fn settings(o: &TrainingOptions) -> Result<NpeSettings> {
         transform,
         num_transforms: o.num_transforms.unwrap_or(d.flow.num_transforms),
         hidden: o.hidden.clone().unwrap_or(d.flow.hidden.clone()),
-        activation: Activation::Relu,
+        activation: match o.activation.as_deref() {
+            None => d.flow.activation,
+            Some("relu") => Activation::Relu,
+            Some("elu") => Activation::Elu,
+            Some("tanh") => Activation::Tanh,
+            Some(other) => bail!("--activation must be relu, elu or tanh, got `{other}`"),
+        },
         num_bins: o.num_bins.unwrap_or(d.flow.num_bins),
         tail_bound: d.flow.tail_bound,
         affine_first: d.flow.affine_first,

@@ -152,17 +152,34 @@ impl NpeEstimator {
 
     /// log q(θ | x) in original units (the flow's density, not renormalized to the support).
     pub fn log_prob(&self, theta: &[f64], x: &[f64]) -> Result<f64, NpeError> {
-        self.check_x(x)?;
         super::error::dim_check("θ", self.theta_dim(), theta.len())?;
+        Ok(self.log_prob_many(theta, x)?[0])
+    }
+
+    /// log q(θ_j | x) for every row θ_j of the row-major `thetas` (one tape for all rows).
+    pub fn log_prob_many(&self, thetas: &[f64], x: &[f64]) -> Result<Vec<f64>, NpeError> {
+        self.check_x(x)?;
         let d = self.theta_dim();
+        if thetas.len() % d != 0 {
+            return Err(NpeError::Dimension {
+                what: "θ rows".into(),
+                expected: d,
+                got: thetas.len() % d,
+            });
+        }
         let mut xz = vec![0.0; self.x_dim()];
         self.x_z.apply(x, &mut xz);
-        let mut tz = vec![0.0; d];
-        self.theta_z.apply(theta, &mut tz);
-        let mut z = vec![0.0; d];
+        let (mut tz, mut z) = (vec![0.0; d], vec![0.0; d]);
         let mut tape = vec![0.0; self.flow.tape_len()];
-        let ld = self.flow.forward(&self.params, &tz, &xz, &mut z, &mut tape);
-        Ok(standard_normal_log_density(&z) + ld - self.theta_z.log_scale())
+        let offset = self.theta_z.log_scale();
+        Ok(thetas
+            .chunks(d)
+            .map(|theta| {
+                self.theta_z.apply(theta, &mut tz);
+                let ld = self.flow.forward(&self.params, &tz, &xz, &mut z, &mut tape);
+                standard_normal_log_density(&z) + ld - offset
+            })
+            .collect())
     }
 
     /// Draws `n` samples from q(θ | x) without leakage correction, in parallel; draw j uses

@@ -26,6 +26,13 @@ pub trait PosteriorSampler: Sync {
     fn sample_posterior(&self, x: &[f64], n: usize, seed: u64) -> Result<Vec<f64>, NpeError>;
     /// log q(θ | x) up to a constant that may depend on x only.
     fn log_prob(&self, theta: &[f64], x: &[f64]) -> Result<f64, NpeError>;
+    /// log q for every row of the row-major `thetas` (override to share scratch).
+    fn log_prob_many(&self, thetas: &[f64], x: &[f64]) -> Result<Vec<f64>, NpeError> {
+        thetas
+            .chunks(self.theta_dim())
+            .map(|t| self.log_prob(t, x))
+            .collect()
+    }
 }
 
 impl PosteriorSampler for NpeEstimator {
@@ -41,6 +48,9 @@ impl PosteriorSampler for NpeEstimator {
     }
     fn log_prob(&self, theta: &[f64], x: &[f64]) -> Result<f64, NpeError> {
         NpeEstimator::log_prob(self, theta, x)
+    }
+    fn log_prob_many(&self, thetas: &[f64], x: &[f64]) -> Result<Vec<f64>, NpeError> {
+        NpeEstimator::log_prob_many(self, thetas, x)
     }
 }
 
@@ -175,12 +185,11 @@ pub fn sbc(
                 .map(|k| draws.chunks(d).filter(|s| s[k] < theta[k]).count())
                 .collect();
             let lp_true = estimator.log_prob(&theta, &x)?;
-            let mut above = 0;
-            for s in draws.chunks(d) {
-                if estimator.log_prob(s, &x)? > lp_true {
-                    above += 1;
-                }
-            }
+            let above = estimator
+                .log_prob_many(&draws, &x)?
+                .iter()
+                .filter(|&&lp| lp > lp_true)
+                .count();
             Ok((ranks, above))
         })
         .collect::<Result<_, _>>()?;
