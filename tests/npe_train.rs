@@ -451,3 +451,42 @@ fn settings_are_validated() {
     assert!(BoxUniform::new(vec![0.0, 1.0], vec![1.0]).is_err());
     assert!(GaussianPrior::new(vec![0.0, 0.0], &[1.0, 2.0, 2.0, 1.0]).is_err());
 }
+
+#[test]
+fn low_acceptance_is_flagged_and_hopeless_leakage_is_an_error() {
+    let est = small_trained();
+    let json = est.to_json();
+    let with_box = |lo: f64, hi: f64| {
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        let mut v = v;
+        v["prior_bounds"] = serde_json::json!({"lower": [lo, lo], "upper": [hi, hi]});
+        NpeEstimator::from_json(&v.to_string(), "edited").unwrap()
+    };
+    let x_o = [-0.6, 0.16];
+    // A box holding a small part of q's mass: samples come, flagged as low acceptance.
+    let narrow = with_box(-0.05, 0.05);
+    let s = narrow.sample(&x_o, 20, &SampleSettings::default()).unwrap();
+    assert_eq!(s.len(), 20);
+    assert!(
+        s.acceptance_rate < 0.01 && s.low_acceptance,
+        "{}",
+        s.acceptance_rate
+    );
+    // A box q essentially never reaches: a clear error after the draw budget.
+    let far = with_box(0.999_999, 1.0);
+    let settings = SampleSettings {
+        max_draws_per_sample: 10,
+        ..Default::default()
+    };
+    let err = far.sample(&x_o, 100, &settings).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            NpeError::Leakage {
+                num_drawn: 1000,
+                ..
+            }
+        ),
+        "{err}"
+    );
+}
