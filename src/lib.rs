@@ -10,7 +10,7 @@
 //! maps) and [`autodiff`] (gradients for free) → [`bijection`] (layers with hand-written VJPs) →
 //! [`flow`] → [`optim`] (Adam) → [`vi`] (reverse-KL fit) → [`nuts`] → [`sample`] (one call) →
 //! [`draws`], [`diagnostics`], [`io`], [`report`]; [`stan`] turns a `.stan` file into a
-//! [`LogDensity`].
+//! [`LogDensity`]; [`npe`] trains conditional flows on simulations (neural posterior estimation).
 
 pub mod autodiff;
 pub mod bijection;
@@ -21,6 +21,7 @@ pub mod error;
 pub mod flow;
 pub mod io;
 pub(crate) mod linalg;
+pub mod npe;
 pub mod nuts;
 pub mod optim;
 pub mod progress;

@@ -3,6 +3,7 @@
 
 mod diagnose;
 mod models;
+mod npe;
 mod progress;
 mod sample;
 mod stan_setup;
@@ -29,6 +30,8 @@ enum Command {
     Diagnose(diagnose::DiagnoseArgs),
     /// Fetch and unpack the Stan toolchain (stanc, headers, libraries) for `.stan` models.
     StanSetup(stan_setup::Args),
+    /// Neural posterior estimation: train on simulations, sample the posterior for x_o.
+    Npe(npe::NpeArgs),
 }
 
 fn main() -> ExitCode {
@@ -38,6 +41,7 @@ fn main() -> ExitCode {
         Command::Sample(args) => sample::run(args),
         Command::Diagnose(args) => diagnose::run(args).map_err(|e| anyhow::anyhow!("{e}")),
         Command::StanSetup(args) => stan_setup::run(args).map_err(|e| anyhow::anyhow!("{e}")),
+        Command::Npe(args) => npe::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

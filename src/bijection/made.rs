@@ -4,11 +4,14 @@
 //! Estimation". Inputs have degrees 1…d (identity order; put a [`Permutation`](super::Permutation)
 //! between layers for other orders), hidden units degrees in 1…d−1, and a connection exists
 //! where the degree does not decrease (strictly increases into the outputs). Optional context
-//! inputs (an observation, for conditional flows) have degree 0 and reach every hidden unit.
+//! inputs (an observation, for conditional flows) have degree 0 and reach every hidden unit;
+//! with a context, hidden degrees run over 0…d−1 instead, so that degree-0 units (context only)
+//! reach the first coordinate's outputs as well.
 //!
 //! Hidden degrees are assigned in sorted order, so every mask row is a *prefix* of the previous
 //! layer: weights are stored compactly (only allowed connections are parameters), and a matrix
-//! row is one contiguous dot product. A direct masked linear connection from the inputs to the
+//! row is one contiguous dot product. A direct masked linear connection from the inputs (and the
+//! context) to the
 //! outputs lets the network represent linear autoregressive maps (a Cholesky factor) exactly.
 //!
 //! Outputs are laid out `out[p * d + i]` for output kind p (e.g. shift, scale) and coordinate i.
@@ -228,7 +231,17 @@ impl Made {
             .iter()
             .map(|&h| {
                 (0..h)
-                    .map(|k| if dim == 1 { 0 } else { 1 + k * (dim - 1) / h })
+                    .map(|k| {
+                        if dim == 1 {
+                            0
+                        } else if context_dim > 0 {
+                            // Degree 0 units see only the context and feed every output, so
+                            // the first coordinate is conditioned on the context too.
+                            k * dim / h
+                        } else {
+                            1 + k * (dim - 1) / h
+                        }
+                    })
                     .collect()
             })
             .collect();
@@ -250,7 +263,9 @@ impl Made {
             .map(|r| last.partition_point(|&q| q <= r % dim))
             .collect();
         let output = MaskedLayer::new(out_prefix, 0, true);
-        let direct = MaskedLayer::new((0..out_rows).map(|r| r % dim).collect(), 0, false);
+        // The direct connection also reads the context: a conditional MADE can then represent
+        // outputs linear in (x_{<i}, context) exactly (e.g. a linear-Gaussian posterior mean).
+        let direct = MaskedLayer::new((0..out_rows).map(|r| r % dim).collect(), context_dim, false);
         let mut param_offsets = Vec::new();
         let mut off = 0;
         for l in layers.iter().chain([&output, &direct]) {
@@ -374,7 +389,7 @@ impl Made {
         self.direct.apply(
             self.layer_params(params, n + 1, &self.direct),
             x,
-            &[],
+            context,
             out,
             true,
         );
@@ -413,10 +428,10 @@ impl Made {
             self.direct.backward(
                 self.layer_params(params, n + 1, &self.direct),
                 x,
-                &[],
+                context,
                 g_out,
                 Some(gx),
-                None,
+                g_context.as_deref_mut(),
                 gp,
             );
         }

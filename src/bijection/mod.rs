@@ -18,6 +18,8 @@
 mod affine;
 mod chain;
 pub mod check;
+pub mod check_conditional;
+mod conditional;
 mod iaf;
 mod lower_tri;
 mod made;
@@ -26,6 +28,7 @@ mod spec;
 
 pub use affine::ElementwiseAffine;
 pub use chain::Chain;
+pub use conditional::{ConditionalBijection, ConditionalSpec, Unconditioned};
 pub use iaf::{AffineIaf, ScaleClamp};
 pub use lower_tri::LowerTriangularAffine;
 pub use made::{Activation, Made};

@@ -1,0 +1,441 @@
+//! `flowpost npe train | sample | run`: neural posterior estimation from simulation tables or
+//! built-in sbibm tasks.
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Subcommand};
+use flowpost::bijection::Activation;
+use flowpost::npe::{
+    self, Bounds, EpochProgress, FlowSettings, NpeEstimator, NpeReport, NpeSettings,
+    PosteriorSamples, SampleSettings, Simulations, TransformKind,
+};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::path::{Path, PathBuf};
+
+#[derive(Args)]
+pub struct NpeArgs {
+    #[command(subcommand)]
+    command: NpeCommand,
+}
+
+#[derive(Subcommand)]
+enum NpeCommand {
+    /// Train an estimator on (θ, x) tables (CSV with a header row; rows pair up).
+    Train(TrainArgs),
+    /// Sample the posterior of a trained estimator for an observation.
+    Sample(SampleArgs),
+    /// Simulate a built-in task, train, and sample for one of its observations.
+    Run(RunArgs),
+    /// Simulation-based calibration and expected coverage of an estimator on a built-in task.
+    Sbc(SbcArgs),
+}
+
+#[derive(Args)]
+struct SbcArgs {
+    /// Directory written by `train` or `run` (or the estimator.json itself).
+    dir: PathBuf,
+    /// Built-in task whose prior and simulator generate the test datasets.
+    #[arg(long)]
+    task: String,
+    /// Number of simulated datasets.
+    #[arg(long, default_value_t = 1000)]
+    datasets: usize,
+    /// Posterior draws per dataset.
+    #[arg(long, default_value_t = 99)]
+    posterior_samples: usize,
+    /// Rank histogram bins (must divide posterior samples + 1).
+    #[arg(long, default_value_t = 20)]
+    bins: usize,
+    /// Seed.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Output JSON (ranks, rank histograms, χ² tests, coverage).
+    #[arg(long)]
+    out: PathBuf,
+}
+
+#[derive(Args, Clone)]
+struct TrainingOptions {
+    /// Training seed (split, initial weights, shuffles).
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Transform: spline (neural spline flow) or affine (MAF).
+    #[arg(long, default_value = "spline")]
+    transform: String,
+    /// Number of autoregressive transforms.
+    #[arg(long)]
+    num_transforms: Option<usize>,
+    /// MADE hidden widths, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    hidden: Option<Vec<usize>>,
+    /// Spline bins.
+    #[arg(long)]
+    num_bins: Option<usize>,
+    /// MADE nonlinearity: relu, elu or tanh.
+    #[arg(long)]
+    activation: Option<String>,
+    /// Minibatch size.
+    #[arg(long)]
+    batch_size: Option<usize>,
+    /// Adam learning rate.
+    #[arg(long)]
+    learning_rate: Option<f64>,
+    /// Early-stopping patience in epochs.
+    #[arg(long)]
+    patience: Option<usize>,
+    /// Maximum epochs.
+    #[arg(long)]
+    max_epochs: Option<usize>,
+    /// Hide the progress bar.
+    #[arg(long)]
+    quiet: bool,
+}
+
+#[derive(Args)]
+struct TrainArgs {
+    /// θ table (CSV, header row).
+    #[arg(long)]
+    theta: PathBuf,
+    /// x table (CSV, header row), one row per θ row.
+    #[arg(long)]
+    x: PathBuf,
+    /// Box prior support `{"lower": [...], "upper": [...]}` for leakage correction.
+    #[arg(long)]
+    prior_bounds: Option<PathBuf>,
+    /// Output directory (estimator.json, training_report.json).
+    #[arg(long)]
+    out: PathBuf,
+    #[command(flatten)]
+    options: TrainingOptions,
+}
+
+#[derive(Args)]
+struct SampleArgs {
+    /// Directory written by `train` or `run` (or the estimator.json itself).
+    dir: PathBuf,
+    /// Observation `{"x_o": [...]}`.
+    #[arg(long)]
+    x_obs: PathBuf,
+    /// Number of samples.
+    #[arg(long, default_value_t = 10_000)]
+    num_samples: usize,
+    /// Sampling seed.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Output CSV (header row, one sample per row).
+    #[arg(long)]
+    out: PathBuf,
+}
+
+#[derive(Args)]
+struct RunArgs {
+    /// two_moons, gaussian_linear, gaussian_linear_uniform, slcp or bernoulli_glm.
+    task: String,
+    /// Number of simulations.
+    #[arg(long)]
+    simulations: usize,
+    /// Observation number (1–10).
+    #[arg(long, default_value_t = 1)]
+    observation: usize,
+    /// Posterior samples to write.
+    #[arg(long, default_value_t = 10_000)]
+    num_samples: usize,
+    /// Output directory.
+    #[arg(long)]
+    out: PathBuf,
+    #[command(flatten)]
+    options: TrainingOptions,
+}
+
+pub fn run(args: NpeArgs) -> Result<()> {
+    match args.command {
+        NpeCommand::Train(a) => train_cmd(a),
+        NpeCommand::Sample(a) => sample_cmd(a),
+        NpeCommand::Run(a) => run_cmd(a),
+        NpeCommand::Sbc(a) => sbc_cmd(a),
+    }
+}
+
+fn settings(o: &TrainingOptions) -> Result<NpeSettings> {
+    let d = NpeSettings::default();
+    let transform = match o.transform.as_str() {
+        "spline" => TransformKind::Spline,
+        "affine" => TransformKind::Affine,
+        other => bail!("--transform must be `spline` or `affine`, got `{other}`"),
+    };
+    let flow = FlowSettings {
+        transform,
+        num_transforms: o.num_transforms.unwrap_or(d.flow.num_transforms),
+        hidden: o.hidden.clone().unwrap_or(d.flow.hidden.clone()),
+        activation: match o.activation.as_deref() {
+            None => d.flow.activation,
+            Some("relu") => Activation::Relu,
+            Some("elu") => Activation::Elu,
+            Some("tanh") => Activation::Tanh,
+            Some(other) => bail!("--activation must be relu, elu or tanh, got `{other}`"),
+        },
+        num_bins: o.num_bins.unwrap_or(d.flow.num_bins),
+        tail_bound: d.flow.tail_bound,
+        affine_first: d.flow.affine_first,
+    };
+    let s = NpeSettings {
+        flow,
+        batch_size: o.batch_size.unwrap_or(d.batch_size),
+        learning_rate: o.learning_rate.unwrap_or(d.learning_rate),
+        patience: o.patience.unwrap_or(d.patience),
+        max_epochs: o.max_epochs.unwrap_or(d.max_epochs),
+        seed: o.seed,
+        ..d
+    };
+    s.validate()?;
+    Ok(s)
+}
+
+fn train_with_progress(
+    sims: &Simulations,
+    bounds: Option<Bounds>,
+    s: &NpeSettings,
+    quiet: bool,
+) -> Result<(NpeEstimator, NpeReport)> {
+    let bar = if quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(s.max_epochs as u64)
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{elapsed_precise} [{bar:30}] epoch {pos}/{len} {msg}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    let mut cb = |p: &EpochProgress| {
+        bar.set_position(p.epoch as u64);
+        bar.set_message(format!(
+            "train {:.4}  val {:.4}  best {:.4} ({} since)",
+            p.train_loss, p.validation_loss, p.best_validation_loss, p.epochs_since_best
+        ));
+    };
+    let out = npe::train(sims, bounds, s, &mut cb)?;
+    bar.finish_and_clear();
+    let r = &out.1;
+    eprintln!(
+        "trained on {} simulations ({} train, {} validation, {} dropped as non-finite): {} epochs, best epoch {} (validation loss {:.4}), {:.1} s, {} gradient evaluations",
+        r.num_simulations,
+        r.num_train,
+        r.num_validation,
+        r.num_dropped,
+        r.num_epochs,
+        r.best_epoch,
+        r.best_validation_loss,
+        r.seconds,
+        r.num_gradient_evals
+    );
+    Ok(out)
+}
+
+fn save(dir: &Path, est: &NpeEstimator, report: &NpeReport, s: &NpeSettings) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    est.save(&dir.join("estimator.json"))?;
+    let doc = serde_json::json!({ "settings": s, "report": report });
+    std::fs::write(
+        dir.join("training_report.json"),
+        serde_json::to_string_pretty(&doc)?,
+    )
+    .with_context(|| format!("writing {}", dir.join("training_report.json").display()))?;
+    Ok(())
+}
+
+fn train_cmd(a: TrainArgs) -> Result<()> {
+    let s = settings(&a.options)?;
+    let theta = npe::read_table(&a.theta)?;
+    let x = npe::read_table(&a.x)?;
+    let sims = Simulations::from_tables(&theta, &x)
+        .with_context(|| format!("pairing {} with {}", a.theta.display(), a.x.display()))?;
+    let bounds = match &a.prior_bounds {
+        None => None,
+        Some(p) => {
+            let text =
+                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+            let b: Bounds = serde_json::from_str(&text).with_context(|| {
+                format!(
+                    "{}: expected {{\"lower\": [...], \"upper\": [...]}}",
+                    p.display()
+                )
+            })?;
+            b.validate().with_context(|| p.display().to_string())?;
+            if b.lower.len() != theta.num_cols() {
+                bail!(
+                    "{}: {} bounds for {} θ columns",
+                    p.display(),
+                    b.lower.len(),
+                    theta.num_cols()
+                );
+            }
+            Some(b)
+        }
+    };
+    let (est, report) = train_with_progress(&sims, bounds, &s, a.options.quiet)?;
+    let est = est.with_labels(theta.header.clone())?;
+    save(&a.out, &est, &report, &s)?;
+    eprintln!("wrote {}", a.out.join("estimator.json").display());
+    Ok(())
+}
+
+fn read_observation(path: &Path) -> Result<Vec<f64>> {
+    #[derive(serde::Deserialize)]
+    struct Obs {
+        x_o: Vec<f64>,
+    }
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let obs: Obs = serde_json::from_str(&text)
+        .with_context(|| format!("{}: expected {{\"x_o\": [...]}}", path.display()))?;
+    Ok(obs.x_o)
+}
+
+fn report_samples(s: &PosteriorSamples) {
+    eprintln!(
+        "leakage correction: accepted {} of {} draws (acceptance rate {:.4})",
+        s.len(),
+        s.num_drawn,
+        s.acceptance_rate
+    );
+    if s.low_acceptance {
+        eprintln!(
+            "warning: low acceptance rate {:.2e}: the estimator puts most of its mass outside the prior support; more simulations or training may help",
+            s.acceptance_rate
+        );
+    }
+}
+
+fn write_samples(path: &Path, est: &NpeEstimator, s: &PosteriorSamples) -> Result<()> {
+    npe::write_table(path, est.theta_labels(), &s.samples)?;
+    Ok(())
+}
+
+fn load_estimator(dir: &Path) -> Result<NpeEstimator> {
+    let file = if dir.is_dir() {
+        dir.join("estimator.json")
+    } else {
+        dir.to_path_buf()
+    };
+    Ok(NpeEstimator::load(&file)?)
+}
+
+fn sbc_cmd(a: SbcArgs) -> Result<()> {
+    let est = load_estimator(&a.dir)?;
+    let task = npe::tasks::task(&a.task)?;
+    if est.theta_dim() != task.prior().dim() || est.x_dim() != task.simulator().data_dim() {
+        bail!(
+            "estimator maps {}-d θ given {}-d x but task {} has {} and {}",
+            est.theta_dim(),
+            est.x_dim(),
+            task.name(),
+            task.prior().dim(),
+            task.simulator().data_dim()
+        );
+    }
+    let settings = npe::SbcSettings {
+        num_datasets: a.datasets,
+        num_posterior_samples: a.posterior_samples,
+        num_bins: a.bins,
+        seed: a.seed,
+        ..Default::default()
+    };
+    let t0 = std::time::Instant::now();
+    let r = npe::sbc(task.prior(), task.simulator(), &est, &settings)?;
+    let p: Vec<String> = r
+        .per_dim
+        .iter()
+        .map(|t| format!("{:.3}", t.p_value))
+        .collect();
+    eprintln!(
+        "SBC on {} datasets ({:.1} s): rank χ² p-values per parameter [{}], density rank p {:.3}; {}",
+        r.num_datasets,
+        t0.elapsed().as_secs_f64(),
+        p.join(", "),
+        r.density_rank.p_value,
+        if r.passed {
+            "uniform (pass)"
+        } else {
+            "NOT uniform (fail)"
+        }
+    );
+    let cov: Vec<String> = r
+        .coverage_levels
+        .iter()
+        .zip(&r.coverage)
+        .filter(|(l, _)| [0.5, 0.9, 0.95].iter().any(|v| (*l - v).abs() < 1e-9))
+        .map(|(l, c)| format!("{l:.2} → {c:.3}"))
+        .collect();
+    eprintln!("expected coverage: {}", cov.join(", "));
+    std::fs::write(&a.out, serde_json::to_string(&r)?)
+        .with_context(|| format!("writing {}", a.out.display()))?;
+    Ok(())
+}
+
+fn sample_cmd(a: SampleArgs) -> Result<()> {
+    let est = load_estimator(&a.dir)?;
+    let x_o = read_observation(&a.x_obs)?;
+    let settings = SampleSettings {
+        seed: a.seed,
+        ..Default::default()
+    };
+    let s = est
+        .sample(&x_o, a.num_samples, &settings)
+        .with_context(|| format!("observation {}", a.x_obs.display()))?;
+    report_samples(&s);
+    write_samples(&a.out, &est, &s)?;
+    eprintln!("wrote {} samples to {}", s.len(), a.out.display());
+    Ok(())
+}
+
+fn run_cmd(a: RunArgs) -> Result<()> {
+    let task = npe::tasks::task(&a.task)?;
+    let obs = task.observation(a.observation)?;
+    if a.simulations == 0 {
+        bail!("--simulations must be positive");
+    }
+    let s = settings(&a.options)?;
+    let t0 = std::time::Instant::now();
+    let sims = npe::simulate(
+        task.prior(),
+        task.simulator(),
+        a.simulations,
+        a.options.seed,
+    );
+    let sim_seconds = t0.elapsed().as_secs_f64();
+    let (est, report) = train_with_progress(&sims, task.prior().bounds(), &s, a.options.quiet)?;
+    save(&a.out, &est, &report, &s)?;
+    let t1 = std::time::Instant::now();
+    let settings = SampleSettings {
+        seed: a.options.seed,
+        ..Default::default()
+    };
+    let samples = est.sample(&obs.x_o, a.num_samples, &settings)?;
+    let sample_seconds = t1.elapsed().as_secs_f64();
+    report_samples(&samples);
+    write_samples(&a.out.join("posterior_samples.csv"), &est, &samples)?;
+    let summary = serde_json::json!({
+        "task": task.name(),
+        "num_simulations": a.simulations,
+        "num_observation": a.observation,
+        "seed": a.options.seed,
+        "simulation_seconds": sim_seconds,
+        "training_seconds": report.seconds,
+        "sampling_seconds": sample_seconds,
+        "num_epochs": report.num_epochs,
+        "best_epoch": report.best_epoch,
+        "best_validation_loss": report.best_validation_loss,
+        "num_gradient_evals": report.num_gradient_evals,
+        "acceptance_rate": samples.acceptance_rate,
+    });
+    std::fs::write(
+        a.out.join("run.json"),
+        serde_json::to_string_pretty(&summary)?,
+    )?;
+    eprintln!(
+        "wrote {} and the estimator to {}",
+        a.out.join("posterior_samples.csv").display(),
+        a.out.display()
+    );
+    Ok(())
+}

@@ -1,0 +1,152 @@
+//! The `flowpost npe` command line end to end on small inputs: train from CSV tables, sample
+//! with leakage correction, and clear errors for bad input.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_flowpost"))
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("flowpost-npe-cli-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn write(path: &Path, text: &str) {
+    std::fs::write(path, text).unwrap();
+}
+
+/// θ ~ U(0, 1), x = θ + small noise, as CSV tables.
+fn tables(dir: &Path, rows: usize) {
+    let mut theta = String::from("mu\n");
+    let mut x = String::from("obs\n");
+    for i in 0..rows {
+        let t = (i as f64 * 0.618_034) % 1.0;
+        let noise = ((i * 7919) % 101) as f64 / 101.0 - 0.5;
+        theta.push_str(&format!("{t}\n"));
+        x.push_str(&format!("{}\n", t + 0.1 * noise));
+    }
+    // One non-finite simulation: dropped and counted.
+    x.push_str("nan\n");
+    theta.push_str("0.5\n");
+    write(&dir.join("theta.csv"), &theta);
+    write(&dir.join("x.csv"), &x);
+    write(
+        &dir.join("bounds.json"),
+        r#"{"lower": [0.0], "upper": [1.0]}"#,
+    );
+}
+
+fn train_args(dir: &Path) -> Vec<String> {
+    let p = |f: &str| dir.join(f).display().to_string();
+    let mut args: Vec<String> = vec!["npe".into(), "train".into()];
+    for (flag, value) in [
+        ("--theta", p("theta.csv")),
+        ("--x", p("x.csv")),
+        ("--prior-bounds", p("bounds.json")),
+        ("--out", p("est")),
+        ("--transform", "affine".into()),
+        ("--num-transforms", "1".into()),
+        ("--hidden", "8".into()),
+        ("--max-epochs", "5".into()),
+        ("--seed", "3".into()),
+    ] {
+        args.push(flag.into());
+        args.push(value);
+    }
+    args.push("--quiet".into());
+    args
+}
+
+#[test]
+fn train_then_sample() {
+    let dir = tmp("ok");
+    tables(&dir, 300);
+    let out = bin().args(train_args(&dir)).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("1 dropped as non-finite"), "{err}");
+    write(&dir.join("obs.json"), r#"{"x_o": [0.3]}"#);
+    let out = bin()
+        .args(["npe", "sample"])
+        .arg(dir.join("est"))
+        .arg("--x-obs")
+        .arg(dir.join("obs.json"))
+        .args(["--num-samples", "500", "--out"])
+        .arg(dir.join("s.csv"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("acceptance rate"), "{err}");
+    let text = std::fs::read_to_string(dir.join("s.csv")).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("mu"));
+    let vals: Vec<f64> = lines.map(|l| l.parse().unwrap()).collect();
+    assert_eq!(vals.len(), 500);
+    assert!(vals.iter().all(|v| (0.0..=1.0).contains(v)));
+
+    // Wrong-dimension observation.
+    write(&dir.join("bad_obs.json"), r#"{"x_o": [0.3, 0.4]}"#);
+    let out = bin()
+        .args(["npe", "sample"])
+        .arg(dir.join("est"))
+        .arg("--x-obs")
+        .arg(dir.join("bad_obs.json"))
+        .arg("--out")
+        .arg(dir.join("s2.csv"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("expected dimension 1, got 2"), "{err}");
+
+    // Truncated estimator file.
+    let est = dir.join("est").join("estimator.json");
+    let text = std::fs::read_to_string(&est).unwrap();
+    write(&dir.join("cut.json"), &text[..text.len() - 40]);
+    let out = bin()
+        .args(["npe", "sample"])
+        .arg(dir.join("cut.json"))
+        .arg("--x-obs")
+        .arg(dir.join("obs.json"))
+        .arg("--out")
+        .arg(dir.join("s3.csv"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("cut.json") && err.contains("truncated"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn mismatched_rows_are_an_error() {
+    let dir = tmp("rows");
+    write(&dir.join("theta.csv"), "a\n1\n2\n3\n");
+    write(&dir.join("x.csv"), "b\n1\n2\n");
+    let out = bin()
+        .args(["npe", "train", "--theta"])
+        .arg(dir.join("theta.csv"))
+        .arg("--x")
+        .arg(dir.join("x.csv"))
+        .arg("--out")
+        .arg(dir.join("est"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("θ has 3 rows but x has 2"), "{err}");
+    let out = bin()
+        .args(["npe", "run", "no_such_task", "--simulations", "10", "--out"])
+        .arg(dir.join("r"))
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown task"));
+    std::fs::remove_dir_all(&dir).ok();
+}

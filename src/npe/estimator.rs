@@ -1,0 +1,277 @@
+//! The trained posterior estimator q(θ | x): a conditional flow on z-scored θ and x, with the
+//! prior's box support (if any) for leakage correction. Sampling draws z ~ N(0, I), inverts the
+//! flow given x_o and maps back to θ; draws outside the support are rejected (`sbi`'s leakage
+//! correction) and the acceptance rate reported.
+
+use super::{Bounds, NpeError, Standardizer};
+use crate::bijection::ConditionalBijection;
+use crate::rng::seeded;
+use rayon::prelude::*;
+
+/// Stream ids from this on are used by posterior sampling (draw j uses `SAMPLE_STREAM + j`).
+pub const SAMPLE_STREAM: u64 = 1 << 41;
+const CHUNK: usize = 64;
+
+/// A conditional density estimator of the posterior.
+#[derive(Debug)]
+pub struct NpeEstimator {
+    pub(crate) flow: Box<dyn ConditionalBijection>,
+    pub(crate) params: Vec<f64>,
+    pub(crate) theta_z: Standardizer,
+    pub(crate) x_z: Standardizer,
+    pub(crate) bounds: Option<Bounds>,
+    pub(crate) theta_labels: Vec<String>,
+}
+
+/// Leakage-correction settings for [`NpeEstimator::sample`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SampleSettings {
+    /// Seed of the draws.
+    pub seed: u64,
+    /// Give up when more than this many draws per requested sample were needed.
+    pub max_draws_per_sample: usize,
+    /// Acceptance rate below which [`PosteriorSamples::low_acceptance`] is set.
+    pub warn_acceptance: f64,
+}
+
+impl Default for SampleSettings {
+    fn default() -> Self {
+        SampleSettings {
+            seed: 0,
+            max_draws_per_sample: 1000,
+            warn_acceptance: 0.01,
+        }
+    }
+}
+
+/// Posterior draws after leakage correction.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PosteriorSamples {
+    /// Row-major draws, `num_samples × dim`.
+    pub samples: Vec<f64>,
+    /// Dimension of θ.
+    pub dim: usize,
+    /// Draws made (accepted + rejected).
+    pub num_drawn: usize,
+    /// Fraction of draws inside the prior support.
+    pub acceptance_rate: f64,
+    /// Whether the acceptance rate fell below the warning threshold.
+    pub low_acceptance: bool,
+}
+
+impl PosteriorSamples {
+    /// Number of samples.
+    pub fn len(&self) -> usize {
+        self.samples.len() / self.dim
+    }
+    /// Whether empty.
+    pub fn is_empty(&self) -> bool {
+        self.samples.is_empty()
+    }
+    /// Sample i.
+    pub fn row(&self, i: usize) -> &[f64] {
+        &self.samples[i * self.dim..(i + 1) * self.dim]
+    }
+}
+
+impl NpeEstimator {
+    /// Assembles an estimator, checking that the pieces agree.
+    pub fn new(
+        flow: Box<dyn ConditionalBijection>,
+        params: Vec<f64>,
+        theta_z: Standardizer,
+        x_z: Standardizer,
+        bounds: Option<Bounds>,
+    ) -> Result<Self, NpeError> {
+        use super::error::{dim_check, finite_check};
+        dim_check("flow parameters", flow.num_params(), params.len())?;
+        finite_check("flow parameters", &params)?;
+        theta_z.validate("θ standardizer", flow.dim())?;
+        x_z.validate("x standardizer", flow.context_dim())?;
+        if let Some(b) = &bounds {
+            b.validate()?;
+            dim_check("prior bounds", flow.dim(), b.lower.len())?;
+        }
+        let theta_labels = (1..=flow.dim()).map(|i| format!("parameter_{i}")).collect();
+        Ok(NpeEstimator {
+            flow,
+            params,
+            theta_z,
+            x_z,
+            bounds,
+            theta_labels,
+        })
+    }
+
+    /// Sets the θ column names (used as the header of sample files).
+    pub fn with_labels(mut self, labels: Vec<String>) -> Result<Self, NpeError> {
+        super::error::dim_check("θ labels", self.theta_dim(), labels.len())?;
+        self.theta_labels = labels;
+        Ok(self)
+    }
+
+    /// θ column names.
+    pub fn theta_labels(&self) -> &[String] {
+        &self.theta_labels
+    }
+
+    /// Dimension of θ.
+    pub fn theta_dim(&self) -> usize {
+        self.flow.dim()
+    }
+
+    /// Dimension of x.
+    pub fn x_dim(&self) -> usize {
+        self.flow.context_dim()
+    }
+
+    /// The flow (density direction θ → z on z-scored values).
+    pub fn flow(&self) -> &dyn ConditionalBijection {
+        self.flow.as_ref()
+    }
+
+    /// The flat flow parameters.
+    pub fn params(&self) -> &[f64] {
+        &self.params
+    }
+
+    /// The z-scoring of θ and of x.
+    pub fn standardizers(&self) -> (&Standardizer, &Standardizer) {
+        (&self.theta_z, &self.x_z)
+    }
+
+    /// The prior support used for leakage correction.
+    pub fn bounds(&self) -> Option<&Bounds> {
+        self.bounds.as_ref()
+    }
+
+    fn check_x(&self, x: &[f64]) -> Result<(), NpeError> {
+        super::error::dim_check("observation x_o", self.x_dim(), x.len())?;
+        super::error::finite_check("observation x_o", x)
+    }
+
+    /// log q(θ | x) in original units (the flow's density, not renormalized to the support).
+    pub fn log_prob(&self, theta: &[f64], x: &[f64]) -> Result<f64, NpeError> {
+        super::error::dim_check("θ", self.theta_dim(), theta.len())?;
+        Ok(self.log_prob_many(theta, x)?[0])
+    }
+
+    /// log q(θ_j | x) for every row θ_j of the row-major `thetas` (one tape for all rows).
+    pub fn log_prob_many(&self, thetas: &[f64], x: &[f64]) -> Result<Vec<f64>, NpeError> {
+        self.check_x(x)?;
+        let d = self.theta_dim();
+        if thetas.len() % d != 0 {
+            return Err(NpeError::Dimension {
+                what: "θ rows".into(),
+                expected: d,
+                got: thetas.len() % d,
+            });
+        }
+        let mut xz = vec![0.0; self.x_dim()];
+        self.x_z.apply(x, &mut xz);
+        let (mut tz, mut z) = (vec![0.0; d], vec![0.0; d]);
+        let mut tape = vec![0.0; self.flow.tape_len()];
+        let offset = self.theta_z.log_scale();
+        Ok(thetas
+            .chunks(d)
+            .map(|theta| {
+                self.theta_z.apply(theta, &mut tz);
+                let ld = self.flow.forward(&self.params, &tz, &xz, &mut z, &mut tape);
+                standard_normal_log_density(&z) + ld - offset
+            })
+            .collect())
+    }
+
+    /// Draws `n` samples from q(θ | x) without leakage correction, in parallel; draw j uses
+    /// stream `SAMPLE_STREAM + first + j` of `seed`, so results do not depend on the thread count.
+    pub fn sample_unconstrained(
+        &self,
+        x: &[f64],
+        n: usize,
+        seed: u64,
+        first: u64,
+    ) -> Result<Vec<f64>, NpeError> {
+        self.check_x(x)?;
+        let d = self.theta_dim();
+        let mut xz = vec![0.0; self.x_dim()];
+        self.x_z.apply(x, &mut xz);
+        let mut out = vec![0.0; n * d];
+        out.par_chunks_mut(CHUNK * d)
+            .enumerate()
+            .for_each(|(c, chunk)| {
+                let mut tape = vec![0.0; self.flow.tape_len()];
+                let mut z = vec![0.0; d];
+                let mut tz = vec![0.0; d];
+                for (k, row) in chunk.chunks_mut(d).enumerate() {
+                    let j = (c * CHUNK + k) as u64;
+                    let mut rng = seeded(seed, SAMPLE_STREAM + first + j);
+                    crate::rng::fill_standard_normal(&mut rng, &mut z);
+                    self.flow.inverse(&self.params, &z, &xz, &mut tz, &mut tape);
+                    self.theta_z.invert(&tz, row);
+                }
+            });
+        Ok(out)
+    }
+
+    /// Draws `n` posterior samples given `x`, rejecting draws outside the prior's box support
+    /// (when the estimator has one) until `n` are accepted.
+    pub fn sample(
+        &self,
+        x: &[f64],
+        n: usize,
+        settings: &SampleSettings,
+    ) -> Result<PosteriorSamples, NpeError> {
+        let d = self.theta_dim();
+        let mut samples = Vec::with_capacity(n * d);
+        let mut drawn = 0usize;
+        let mut generated = 0usize;
+        let max_draws = n.saturating_mul(settings.max_draws_per_sample).max(1000);
+        while samples.len() < n * d {
+            let missing = n - samples.len() / d;
+            let rate = if drawn == 0 {
+                1.0
+            } else {
+                (samples.len() / d) as f64 / drawn as f64
+            };
+            let batch = ((missing as f64 / rate.max(1e-3)) * 1.1).ceil() as usize + 16;
+            let batch = batch.min(max_draws.saturating_sub(generated));
+            if batch == 0 {
+                return Err(NpeError::Leakage {
+                    num_accepted: samples.len() / d,
+                    num_drawn: drawn,
+                    rate,
+                });
+            }
+            let draws = self.sample_unconstrained(x, batch, settings.seed, generated as u64)?;
+            generated += batch;
+            for row in draws.chunks(d) {
+                if samples.len() == n * d {
+                    break;
+                }
+                drawn += 1;
+                if self.bounds.as_ref().is_none_or(|b| b.contains(row)) {
+                    samples.extend_from_slice(row);
+                }
+            }
+        }
+        // Draws after the n-th acceptance were never examined and do not count.
+        let acceptance_rate = if drawn == 0 {
+            1.0
+        } else {
+            n as f64 / drawn as f64
+        };
+        Ok(PosteriorSamples {
+            samples,
+            dim: d,
+            num_drawn: drawn,
+            acceptance_rate,
+            low_acceptance: acceptance_rate < settings.warn_acceptance,
+        })
+    }
+}
+
+/// log N(z; 0, I).
+pub(crate) fn standard_normal_log_density(z: &[f64]) -> f64 {
+    let ln_2pi = (2.0 * std::f64::consts::PI).ln();
+    -0.5 * z.iter().map(|v| v * v).sum::<f64>() - 0.5 * ln_2pi * z.len() as f64
+}

@@ -1,0 +1,136 @@
+//! The estimator file: JSON with a format name and version, the flow's layer specs, the
+//! z-scoring statistics, the prior bounds and the flat parameters. `serde_json`'s
+//! `float_roundtrip` makes every f64 read back bit for bit. Reading validates everything and
+//! names what is wrong: a truncated or corrupt file, another format or version, dimensions that
+//! do not agree.
+
+use super::{Bounds, NpeError, NpeEstimator, Standardizer};
+use crate::bijection::ConditionalSpec;
+use std::path::Path;
+
+/// The `format` field of an estimator file.
+pub const ESTIMATOR_FORMAT: &str = "flowpost-npe-estimator";
+/// The version this build writes and reads.
+pub const ESTIMATOR_VERSION: u32 = 1;
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Header {
+    format: String,
+    version: u32,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EstimatorFile {
+    format: String,
+    version: u32,
+    theta_dim: usize,
+    x_dim: usize,
+    theta_labels: Vec<String>,
+    flow: ConditionalSpec,
+    theta_standardizer: Standardizer,
+    x_standardizer: Standardizer,
+    prior_bounds: Option<Bounds>,
+    num_params: usize,
+    params: Vec<f64>,
+}
+
+impl NpeEstimator {
+    /// The estimator as the JSON text of a versioned estimator file.
+    pub fn to_json(&self) -> String {
+        let file = EstimatorFile {
+            format: ESTIMATOR_FORMAT.into(),
+            version: ESTIMATOR_VERSION,
+            theta_dim: self.theta_dim(),
+            x_dim: self.x_dim(),
+            theta_labels: self.theta_labels.clone(),
+            flow: self.flow.spec(),
+            theta_standardizer: self.theta_z.clone(),
+            x_standardizer: self.x_z.clone(),
+            prior_bounds: self.bounds.clone(),
+            num_params: self.params.len(),
+            params: self.params.clone(),
+        };
+        serde_json::to_string(&file).expect("estimator serializes")
+    }
+
+    /// Parses estimator JSON; `origin` names the source in errors.
+    ///
+    /// ```
+    /// use flowpost::npe::NpeEstimator;
+    /// let err = NpeEstimator::from_json("{\"format\": \"flowpost-npe-estimator\", \"vers", "x.json").unwrap_err();
+    /// assert!(err.to_string().contains("truncated"));
+    /// ```
+    pub fn from_json(text: &str, origin: &str) -> Result<Self, NpeError> {
+        let fail = |reason: String| NpeError::EstimatorFile {
+            path: origin.to_string(),
+            reason,
+        };
+        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+            if e.is_eof() {
+                fail(format!("file is truncated ({e})"))
+            } else {
+                fail(format!("not valid JSON ({e})"))
+            }
+        })?;
+        let header: Header = serde_json::from_value(value.clone())
+            .map_err(|e| fail(format!("missing format/version header ({e})")))?;
+        if header.format != ESTIMATOR_FORMAT {
+            return Err(fail(format!(
+                "format is `{}`, expected `{ESTIMATOR_FORMAT}`",
+                header.format
+            )));
+        }
+        if header.version != ESTIMATOR_VERSION {
+            return Err(fail(format!(
+                "version {} is not supported (this build reads version {ESTIMATOR_VERSION})",
+                header.version
+            )));
+        }
+        let file: EstimatorFile =
+            serde_json::from_value(value).map_err(|e| fail(format!("corrupt content ({e})")))?;
+        let flow = file.flow.build().map_err(|e| fail(format!("flow: {e}")))?;
+        if flow.dim() != file.theta_dim || flow.context_dim() != file.x_dim {
+            return Err(fail(format!(
+                "flow maps {}-d θ given {}-d x but the file declares {} and {}",
+                flow.dim(),
+                flow.context_dim(),
+                file.theta_dim,
+                file.x_dim
+            )));
+        }
+        if file.num_params != file.params.len() {
+            return Err(fail(format!(
+                "declares {} parameters but holds {}",
+                file.num_params,
+                file.params.len()
+            )));
+        }
+        NpeEstimator::new(
+            flow,
+            file.params,
+            file.theta_standardizer,
+            file.x_standardizer,
+            file.prior_bounds,
+        )
+        .and_then(|e| e.with_labels(file.theta_labels))
+        .map_err(|e| fail(e.to_string()))
+    }
+
+    /// Writes the estimator file.
+    pub fn save(&self, path: &Path) -> Result<(), NpeError> {
+        std::fs::write(path, self.to_json()).map_err(|source| NpeError::Io {
+            path: path.display().to_string(),
+            source,
+        })
+    }
+
+    /// Reads an estimator file.
+    pub fn load(path: &Path) -> Result<Self, NpeError> {
+        let text = std::fs::read_to_string(path).map_err(|source| NpeError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Self::from_json(&text, &path.display().to_string())
+    }
+}

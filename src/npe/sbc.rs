@@ -1,0 +1,232 @@
+//! Is the posterior right? Simulation-based calibration (Talts, Betancourt, Simpson, Vehtari &
+//! Gelman 2018) and expected coverage (Hermans et al. 2022, "A Trust Crisis in Simulation-Based
+//! Inference?").
+//!
+//! For datasets i = 1…M: θ_i ~ prior, x_i ~ simulator(θ_i), L draws from the estimated
+//! posterior q(θ | x_i). If q is the true posterior, the rank of θ_i among the draws (per
+//! coordinate) is uniform on {0, …, L}; a χ² test on a histogram of the ranks (B bins) tests
+//! that, with a Bonferroni correction over coordinates. Expected coverage uses the density: the
+//! fraction f_i of draws with log q(θ_s | x_i) > log q(θ_i | x_i) is the smallest highest-density
+//! credible level containing θ_i; the coverage at level α is the fraction of datasets with
+//! f_i < α, which equals α for a calibrated q (above: conservative; below: overconfident).
+
+use super::{NpeError, NpeEstimator, Prior, SampleSettings, Simulator};
+use crate::rng::seeded;
+use rayon::prelude::*;
+use statrs::distribution::{ChiSquared, ContinuousCDF};
+
+/// Streams from this on are used by SBC datasets.
+pub const SBC_STREAM: u64 = 1 << 42;
+
+/// A posterior estimate that SBC can test.
+pub trait PosteriorSampler: Sync {
+    /// Dimension of θ.
+    fn theta_dim(&self) -> usize;
+    /// `n` draws from q(θ | x), row-major, reproducible for `seed`.
+    fn sample_posterior(&self, x: &[f64], n: usize, seed: u64) -> Result<Vec<f64>, NpeError>;
+    /// log q(θ | x) up to a constant that may depend on x only.
+    fn log_prob(&self, theta: &[f64], x: &[f64]) -> Result<f64, NpeError>;
+    /// log q for every row of the row-major `thetas` (override to share scratch).
+    fn log_prob_many(&self, thetas: &[f64], x: &[f64]) -> Result<Vec<f64>, NpeError> {
+        thetas
+            .chunks(self.theta_dim())
+            .map(|t| self.log_prob(t, x))
+            .collect()
+    }
+}
+
+impl PosteriorSampler for NpeEstimator {
+    fn theta_dim(&self) -> usize {
+        NpeEstimator::theta_dim(self)
+    }
+    fn sample_posterior(&self, x: &[f64], n: usize, seed: u64) -> Result<Vec<f64>, NpeError> {
+        let s = SampleSettings {
+            seed,
+            ..Default::default()
+        };
+        Ok(self.sample(x, n, &s)?.samples)
+    }
+    fn log_prob(&self, theta: &[f64], x: &[f64]) -> Result<f64, NpeError> {
+        NpeEstimator::log_prob(self, theta, x)
+    }
+    fn log_prob_many(&self, thetas: &[f64], x: &[f64]) -> Result<Vec<f64>, NpeError> {
+        NpeEstimator::log_prob_many(self, thetas, x)
+    }
+}
+
+/// SBC settings.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SbcSettings {
+    /// Number of simulated datasets M.
+    pub num_datasets: usize,
+    /// Posterior draws per dataset L (ranks take L + 1 values).
+    pub num_posterior_samples: usize,
+    /// Histogram bins B for the χ² test; must divide L + 1.
+    pub num_bins: usize,
+    /// Family-wise significance level of the uniformity test (Bonferroni over coordinates).
+    pub alpha: f64,
+    /// Seed.
+    pub seed: u64,
+}
+
+impl Default for SbcSettings {
+    fn default() -> Self {
+        SbcSettings {
+            num_datasets: 1000,
+            num_posterior_samples: 99,
+            num_bins: 20,
+            alpha: 0.01,
+            seed: 0,
+        }
+    }
+}
+
+/// Result of one χ² uniformity test on a histogram.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct UniformityTest {
+    /// Bin counts (for the report's rank histogram).
+    pub histogram: Vec<usize>,
+    /// The χ² statistic with B − 1 degrees of freedom.
+    pub chi2: f64,
+    /// Its p-value.
+    pub p_value: f64,
+}
+
+/// End-of-run SBC summary.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SbcReport {
+    /// Ranks per dataset and coordinate, row-major `num_datasets × dim`.
+    pub ranks: Vec<usize>,
+    /// Per coordinate: rank histogram and χ² test.
+    pub per_dim: Vec<UniformityTest>,
+    /// The same test on the highest-density ranks f_i (binned like the ranks).
+    pub density_rank: UniformityTest,
+    /// Credible levels α.
+    pub coverage_levels: Vec<f64>,
+    /// Empirical coverage at each level (calibrated: equal to the level).
+    pub coverage: Vec<f64>,
+    /// Binomial standard error of each coverage value under calibration, √(α(1−α)/M).
+    pub coverage_mcse: Vec<f64>,
+    /// Smallest p-value over coordinates and the density rank.
+    pub min_p_value: f64,
+    /// Whether every test passes at level α / (dim + 1).
+    pub passed: bool,
+    /// Datasets used.
+    pub num_datasets: usize,
+}
+
+fn uniformity(
+    values: impl Iterator<Item = usize>,
+    num_values: usize,
+    bins: usize,
+) -> UniformityTest {
+    let mut histogram = vec![0usize; bins];
+    let mut n = 0usize;
+    for v in values {
+        histogram[v * bins / num_values] += 1;
+        n += 1;
+    }
+    let expected = n as f64 / bins as f64;
+    let chi2: f64 = histogram
+        .iter()
+        .map(|&o| (o as f64 - expected).powi(2) / expected)
+        .sum();
+    let dist = ChiSquared::new((bins - 1) as f64).expect("bins ≥ 2");
+    UniformityTest {
+        histogram,
+        chi2,
+        p_value: 1.0 - dist.cdf(chi2),
+    }
+}
+
+/// Runs SBC and expected coverage for `estimator` on data from `prior` and `simulator`.
+pub fn sbc(
+    prior: &dyn Prior,
+    simulator: &dyn Simulator,
+    estimator: &dyn PosteriorSampler,
+    settings: &SbcSettings,
+) -> Result<SbcReport, NpeError> {
+    let (m, l, b) = (
+        settings.num_datasets,
+        settings.num_posterior_samples,
+        settings.num_bins,
+    );
+    let bad = |field, reason: &str| NpeError::Settings {
+        field,
+        reason: reason.into(),
+    };
+    if m < b {
+        return Err(bad("num_datasets", "must be at least num_bins"));
+    }
+    if b < 2 || (l + 1) % b != 0 {
+        return Err(bad(
+            "num_bins",
+            "must be ≥ 2 and divide num_posterior_samples + 1",
+        ));
+    }
+    if !(settings.alpha > 0.0 && settings.alpha < 1.0) {
+        return Err(bad("alpha", "must be in (0, 1)"));
+    }
+    let d = prior.dim();
+    super::error::dim_check("estimator θ", d, estimator.theta_dim())?;
+    let dx = simulator.data_dim();
+    // Per dataset: d ranks and the density rank.
+    let per: Vec<(Vec<usize>, usize)> = (0..m)
+        .into_par_iter()
+        .map(|i| -> Result<(Vec<usize>, usize), NpeError> {
+            let mut rng = seeded(settings.seed, SBC_STREAM + i as u64);
+            let mut theta = vec![0.0; d];
+            let mut x = vec![0.0; dx];
+            prior.sample(&mut rng, &mut theta);
+            simulator.simulate(&theta, &mut rng, &mut x);
+            let draws =
+                estimator.sample_posterior(&x, l, settings.seed ^ (i as u64).rotate_left(32))?;
+            let ranks = (0..d)
+                .map(|k| draws.chunks(d).filter(|s| s[k] < theta[k]).count())
+                .collect();
+            let lp_true = estimator.log_prob(&theta, &x)?;
+            let above = estimator
+                .log_prob_many(&draws, &x)?
+                .iter()
+                .filter(|&&lp| lp > lp_true)
+                .count();
+            Ok((ranks, above))
+        })
+        .collect::<Result<_, _>>()?;
+    let ranks: Vec<usize> = per.iter().flat_map(|(r, _)| r.iter().copied()).collect();
+    let per_dim: Vec<UniformityTest> = (0..d)
+        .map(|k| uniformity(per.iter().map(|(r, _)| r[k]), l + 1, b))
+        .collect();
+    let density_rank = uniformity(per.iter().map(|(_, a)| *a), l + 1, b);
+    let coverage_levels: Vec<f64> = (1..20).map(|k| k as f64 * 0.05).collect();
+    let coverage = coverage_levels
+        .iter()
+        .map(|&a| {
+            per.iter()
+                .filter(|(_, f)| (*f as f64) < a * l as f64)
+                .count() as f64
+                / m as f64
+        })
+        .collect();
+    let coverage_mcse = coverage_levels
+        .iter()
+        .map(|a| (a * (1.0 - a) / m as f64).sqrt())
+        .collect();
+    let min_p_value = per_dim
+        .iter()
+        .chain([&density_rank])
+        .map(|t| t.p_value)
+        .fold(1.0, f64::min);
+    let passed = min_p_value > settings.alpha / (d + 1) as f64;
+    Ok(SbcReport {
+        ranks,
+        per_dim,
+        density_rank,
+        coverage_levels,
+        coverage,
+        coverage_mcse,
+        min_p_value,
+        passed,
+        num_datasets: m,
+    })
+}
