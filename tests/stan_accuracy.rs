@@ -30,6 +30,26 @@ const DEFAULT_POSTERIORS: [&str; 4] = [
     "low_dim_gauss_mix-low_dim_gauss_mix",
 ];
 
+/// The one Stan model CI runs end to end: non-centered eight schools (compiled once for
+/// `tests/stan.rs`, so this hits the cache), sampled with NeuTra and checked against the
+/// reference draws.
+#[test]
+fn noncentered_eight_schools_end_to_end() {
+    let posterior = "eight_schools-eight_schools_noncentered";
+    let Some(lib) = compile(posterior) else {
+        return;
+    };
+    let model = lib
+        .model(
+            Some(&posterior_dir(posterior).join("data.json")),
+            &StanModelSettings::default(),
+        )
+        .unwrap();
+    let row = run_and_check(posterior, &model, Method::NeuTra).unwrap_or_else(|e| panic!("{e}"));
+    eprintln!("stan {}", row.details());
+    assert_all_passed(&[row], &[]);
+}
+
 #[test]
 #[ignore = "compiles and samples Stan models (minutes each)"]
 fn stan_files_pass_the_accuracy_check() {
