@@ -8,7 +8,10 @@
 //!    counts as +∞ so the step shrinks) on −log p from a Stan-style random point in [−2, 2]^d,
 //!    recording the path of improving points; the first step, taken before L-BFGS has any
 //!    curvature information, is capped at length 1 (unscaled regressions have gradients of
-//!    10^7 there), and 60 unevaluable points in a row end the search;
+//!    10^7 there), 60 unevaluable points in a row end the search, and a search that stalls
+//!    (argmin calls a step that changes the cost by < 1e-12 convergence) restarts from its best
+//!    point with fresh memory until a restart no longer improves it or 1000 iterations are
+//!    spent (diamonds, d = 26, stalled at 8 iterations without restarts);
 //! 2. at a few points along the path build a Gaussian N(x_k, H_k⁻¹) from a central-difference
 //!    Hessian (eigenvalues made positive: |λ|, floored);
 //! 3. estimate each candidate's ELBO with common random draws, together with N(x₀, I), and keep
@@ -224,29 +227,53 @@ pub fn gaussian_fit<D: LogDensity + ?Sized>(
     let mut rng = seeded(seed, 0x1417);
     let x0 = random_start(&counted, settings.init_radius, &mut rng)?;
 
-    let path = Mutex::new(Vec::new());
+    let path: Mutex<Vec<PathPoint>> = Mutex::new(Vec::new());
     let fatal = Mutex::new(None);
-    let problem = Problem {
-        density: &counted,
-        path: &path,
-        fatal: &fatal,
-        num_failed_in_row: AtomicUsize::new(0),
-        start: x0.clone(),
-        num_gradients: AtomicUsize::new(0),
-    };
-    let line_search =
-        BacktrackingLineSearch::new(ArmijoCondition::new(1e-4).expect("valid Armijo constant"))
-            .rho(0.5)
-            .expect("valid backtracking factor");
-    let solver = LBFGS::new(line_search, 8.min(d.max(1)))
-        .with_tolerance_grad(1e-10)
-        .and_then(|s| s.with_tolerance_cost(1e-12))
-        .expect("static L-BFGS tolerances are valid");
-    // An error (a point the density cannot evaluate) ends the run early; the path recorded up
-    // to there is still usable.
-    let _ = Executor::new(problem, solver)
-        .configure(|state| state.param(x0.clone()).max_iters(settings.max_lbfgs_iters))
-        .run();
+    // L-BFGS with restarts: argmin reports convergence when a step changes the cost by < 1e-12,
+    // which also happens when the line search has shrunk a bad direction to nothing; a fresh
+    // start from the best point (new memory, capped first step) then often goes on.
+    let (mut start, mut num_iters) = (x0.clone(), 0u64);
+    while num_iters < settings.max_lbfgs_iters {
+        let problem = Problem {
+            density: &counted,
+            path: &path,
+            fatal: &fatal,
+            num_failed_in_row: AtomicUsize::new(0),
+            start: start.clone(),
+            num_gradients: AtomicUsize::new(0),
+        };
+        let line_search =
+            BacktrackingLineSearch::new(ArmijoCondition::new(1e-4).expect("valid Armijo constant"))
+                .rho(0.5)
+                .expect("valid backtracking factor");
+        let solver = LBFGS::new(line_search, 8.min(d.max(1)))
+            .with_tolerance_grad(1e-10)
+            .and_then(|s| s.with_tolerance_cost(1e-12))
+            .expect("static L-BFGS tolerances are valid");
+        let cost_before = path.lock().unwrap().last().map_or(f64::INFINITY, |p| p.1);
+        // An error (a point the density cannot evaluate) ends the run early; the path recorded
+        // up to there is still usable.
+        let result = Executor::new(problem, solver)
+            .configure(|state| {
+                state
+                    .param(start.clone())
+                    .max_iters(settings.max_lbfgs_iters - num_iters)
+            })
+            .run();
+        num_iters += result.as_ref().map_or(1, |r| r.state.iter.max(1));
+        if fatal.lock().unwrap().is_some() {
+            break;
+        }
+        let path = path.lock().unwrap();
+        let Some((best, cost_after, _)) = path.last() else {
+            break;
+        };
+        // Stop once a restart no longer improves the cost (relative 1e-10).
+        if !(cost_before - cost_after > 1e-10 * cost_after.abs().max(1.0)) {
+            break;
+        }
+        start = best.clone();
+    }
     if let Some(e) = fatal.into_inner().unwrap() {
         return Err(crate::Error::Density {
             context: "Gaussian initialization".into(),
