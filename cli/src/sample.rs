@@ -49,7 +49,7 @@ pub struct Args {
     /// Dimension, for models that have one (funnel).
     #[arg(long)]
     dim: Option<usize>,
-    /// NUTS target acceptance statistic [default: 0.9 for neutra, 0.8 for nuts].
+    /// NUTS target acceptance statistic [default: 0.95 for neutra, 0.8 for nuts].
     #[arg(long)]
     target_accept: Option<f64>,
     /// NUTS maximum tree depth.

@@ -132,7 +132,7 @@ impl DiagnosticWarning {
     pub fn advice(&self) -> &'static str {
         match self {
             Self::Divergences { .. } => {
-                "The sampler skipped regions of high curvature, so the draws may be biased: reparameterize (e.g. non-centered), use NeuTra (--method neutra) if this run did not, or raise the target acceptance rate (--target-accept 0.95)."
+                "The sampler skipped regions of high curvature, so the draws may be biased: reparameterize (e.g. non-centered), use NeuTra (--method neutra) if this run did not, or raise the target acceptance rate (e.g. --target-accept 0.99)."
             }
             Self::TreeDepth { .. } => {
                 "Trajectories were cut short (an efficiency problem, not bias): raise the maximum tree depth or reparameterize so the posterior is less elongated."
