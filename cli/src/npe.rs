@@ -58,8 +58,9 @@ struct TrainingOptions {
     /// Training seed (split, initial weights, shuffles).
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Transform: spline (neural spline flow) or affine (MAF).
-    #[arg(long, default_value = "spline")]
+    /// Transform: auto (train a spline and an affine flow, keep the lower validation loss),
+    /// spline (neural spline flow) or affine (MAF).
+    #[arg(long, default_value = "auto")]
     transform: String,
     /// Number of autoregressive transforms.
     #[arg(long)]
@@ -160,7 +161,8 @@ fn settings(o: &TrainingOptions) -> Result<NpeSettings> {
     let transform = match o.transform.as_str() {
         "spline" => TransformKind::Spline,
         "affine" => TransformKind::Affine,
-        other => bail!("--transform must be `spline` or `affine`, got `{other}`"),
+        "auto" => TransformKind::Auto,
+        other => bail!("--transform must be `auto`, `spline` or `affine`, got `{other}`"),
     };
     let flow = FlowSettings {
         transform,
@@ -228,6 +230,18 @@ fn train_with_progress(
         r.seconds,
         r.num_gradient_evals
     );
+    if !r.candidates.is_empty() {
+        let losses: Vec<String> = r
+            .candidates
+            .iter()
+            .map(|(k, l)| format!("{k:?} {l:.4}").to_lowercase())
+            .collect();
+        eprintln!(
+            "transform: {:?} kept (best validation loss per candidate: {}; seconds and gradient evaluations above count both)",
+            r.transform,
+            losses.join(", ")
+        );
+    }
     Ok(out)
 }
 
@@ -425,6 +439,8 @@ fn run_cmd(a: RunArgs) -> Result<()> {
         "num_epochs": report.num_epochs,
         "best_epoch": report.best_epoch,
         "best_validation_loss": report.best_validation_loss,
+        "transform": report.transform,
+        "candidates": report.candidates,
         "num_gradient_evals": report.num_gradient_evals,
         "acceptance_rate": samples.acceptance_rate,
     });

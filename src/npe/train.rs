@@ -9,7 +9,9 @@
 //! whatever the thread count.
 
 use super::loss::{Data, batch_loss};
-use super::{Bounds, FlowSettings, NpeError, NpeEstimator, Simulations, Standardizer};
+use super::{
+    Bounds, FlowSettings, NpeError, NpeEstimator, Simulations, Standardizer, TransformKind,
+};
 use crate::bijection::ConditionalBijection;
 use crate::optim::{Adam, AdamSettings};
 use crate::rng::seeded;
@@ -144,6 +146,12 @@ pub struct NpeReport {
     pub seconds: f64,
     /// Number of flow parameters.
     pub num_params: usize,
+    /// The transform of the kept flow.
+    pub transform: TransformKind,
+    /// With [`TransformKind::Auto`]: each candidate's best validation loss (the kept one is the
+    /// lowest); `num_gradient_evals`, `num_steps` and `seconds` count all candidates, the other
+    /// fields describe the kept one. Empty otherwise.
+    pub candidates: Vec<(TransformKind, f64)>,
 }
 
 /// Trains a posterior estimator on `sims`. `bounds` (a box prior's support) is stored for
@@ -168,6 +176,46 @@ pub fn train(
     progress: &mut dyn FnMut(&EpochProgress),
 ) -> Result<(NpeEstimator, NpeReport), NpeError> {
     settings.validate()?;
+    if settings.flow.transform != TransformKind::Auto {
+        return train_one(sims, bounds, settings, progress);
+    }
+    let mut best: Option<(NpeEstimator, NpeReport)> = None;
+    let (mut candidates, mut evals, mut steps, mut seconds) = (Vec::new(), 0, 0, 0.0);
+    for kind in [TransformKind::Spline, TransformKind::Affine] {
+        let one = NpeSettings {
+            flow: FlowSettings {
+                transform: kind,
+                ..settings.flow.clone()
+            },
+            ..settings.clone()
+        };
+        let (estimator, report) = train_one(sims, bounds.clone(), &one, progress)?;
+        candidates.push((kind, report.best_validation_loss));
+        evals += report.num_gradient_evals;
+        steps += report.num_steps;
+        seconds += report.seconds;
+        if best
+            .as_ref()
+            .is_none_or(|(_, b)| report.best_validation_loss < b.best_validation_loss)
+        {
+            best = Some((estimator, report));
+        }
+    }
+    let (estimator, mut report) = best.expect("two candidates were trained");
+    report.candidates = candidates;
+    report.num_gradient_evals = evals;
+    report.num_steps = steps;
+    report.seconds = seconds;
+    Ok((estimator, report))
+}
+
+/// Trains one flow of a concrete transform kind.
+fn train_one(
+    sims: &Simulations,
+    bounds: Option<Bounds>,
+    settings: &NpeSettings,
+    progress: &mut dyn FnMut(&EpochProgress),
+) -> Result<(NpeEstimator, NpeReport), NpeError> {
     let start = Instant::now();
     let (clean, num_dropped) = sims.finite_rows();
     let n = clean.len();
@@ -226,6 +274,8 @@ pub fn train(
         num_steps: 0,
         seconds: 0.0,
         num_params: params.len(),
+        transform: settings.flow.transform,
+        candidates: Vec::new(),
     };
     let mut train_order = train_idx.to_vec();
     for epoch in 1..=settings.max_epochs {
