@@ -21,7 +21,7 @@ use common::accuracy::{
 };
 use flowpost::Method;
 use flowpost::stan::StanModelSettings;
-use stan_support::{compile, posterior_dir};
+use stan_support::{compile, load_model};
 
 const DEFAULT_POSTERIORS: [&str; 4] = [
     "eight_schools-eight_schools_centered",
@@ -39,12 +39,7 @@ fn noncentered_eight_schools_end_to_end() {
     let Some(lib) = compile(posterior) else {
         return;
     };
-    let model = lib
-        .model(
-            Some(&posterior_dir(posterior).join("data.json")),
-            &StanModelSettings::default(),
-        )
-        .unwrap();
+    let model = load_model(&lib, posterior, &StanModelSettings::default());
     let row = run_and_check(posterior, &model, Method::NeuTra).unwrap_or_else(|e| panic!("{e}"));
     eprintln!("stan {}", row.details());
     assert_all_passed(&[row], &[]);
@@ -65,12 +60,7 @@ fn stan_files_pass_the_accuracy_check() {
             return;
         };
         // As the CLI does: parameters, transformed parameters and generated quantities.
-        let model = lib
-            .model(
-                Some(&posterior_dir(posterior).join("data.json")),
-                &StanModelSettings::default(),
-            )
-            .unwrap();
+        let model = load_model(&lib, posterior, &StanModelSettings::default());
         for &method in &methods {
             match run_and_check(posterior, &model, method) {
                 Ok(row) => {

@@ -9,17 +9,14 @@ mod stan_support;
 
 use flowpost::stan::{StanCompileSettings, StanLibrary, StanModelSettings};
 use flowpost::{LogDensity, check_gradient};
-use stan_support::{compile, posterior_dir, reference_draws, toolchain};
+use stan_support::{compile, load_model, reference_draws, toolchain};
 
 /// Compiles the posterior's model and checks it against its reference draws.
 fn check_posterior(posterior: &str) {
     let Some(lib) = compile(posterior) else {
         return;
     };
-    let data = posterior_dir(posterior).join("data.json");
-    let model = lib
-        .model(Some(&data), &StanModelSettings::default())
-        .unwrap();
+    let model = load_model(&lib, posterior, &StanModelSettings::default());
     let names = model.param_names();
     let draws = reference_draws(posterior);
     for name in draws.keys() {

@@ -13,7 +13,7 @@ mod stan_support;
 use flowpost::LogDensity;
 use flowpost::stan::{StanModel, StanModelSettings};
 use flowpost_models::BuiltinModel;
-use stan_support::{compile, posterior_dir, reference_draws};
+use stan_support::{compile, load_model, reference_draws};
 use std::collections::BTreeMap;
 
 type Draws = BTreeMap<String, Vec<f64>>;
@@ -100,13 +100,12 @@ fn cross_check(posterior: &str) {
     let Some(lib) = compile(posterior) else {
         return;
     };
-    let data = posterior_dir(posterior).join("data.json");
     let settings = StanModelSettings {
         include_tparams: false,
         include_gqs: false,
         ..Default::default()
     };
-    let stan = lib.model(Some(&data), &settings).unwrap();
+    let stan = load_model(&lib, posterior, &settings);
     let rust = flowpost_models::load_builtin(posterior, &Default::default()).unwrap();
     assert_eq!(stan.dim(), rust.dim(), "{posterior}: dimensions");
     compare(posterior, &stan, rust.as_ref(), &reference_draws(posterior));

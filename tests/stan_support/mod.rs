@@ -2,7 +2,9 @@
 //! the posteriordb reference files.
 #![allow(dead_code)]
 
-use flowpost::stan::{StanCompileSettings, StanError, StanLibrary, Toolchain};
+use flowpost::stan::{
+    StanCompileSettings, StanError, StanLibrary, StanModel, StanModelSettings, Toolchain,
+};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -49,6 +51,13 @@ pub fn compile(posterior: &str) -> Option<StanLibrary> {
         }
         Err(e) => panic!("compiling {}: {e}", file.display()),
     }
+}
+
+/// The compiled model of `posterior` with its posteriordb data.
+pub fn load_model(lib: &StanLibrary, posterior: &str, settings: &StanModelSettings) -> StanModel {
+    let data = posterior_dir(posterior).join("data.json");
+    lib.model(Some(&data), settings)
+        .unwrap_or_else(|e| panic!("loading {posterior} with {}: {e}", data.display()))
 }
 
 /// The reference draws of a posterior: name → 10,000 draws (chains concatenated).
