@@ -4,6 +4,7 @@
 //! measured errors; [`ConditionalReport::assert_ok`] applies the project's thresholds.
 
 use super::ConditionalBijection;
+use super::check::{fd_jacobian_of, max_fd_error, rel};
 use nalgebra::DMatrix;
 
 /// Errors measured by [`check_conditional`]; each is a max relative error, max(1, |ref|)-scaled.
@@ -23,16 +24,6 @@ pub struct ConditionalReport {
     pub vjp_params: f64,
 }
 
-fn rel(a: f64, b: f64) -> f64 {
-    (a - b).abs() / b.abs().max(1.0)
-}
-
-fn derivative(mut f: impl FnMut(f64) -> f64, x0: f64, h: f64) -> f64 {
-    let d1 = (f(x0 + h) - f(x0 - h)) / (2.0 * h);
-    let d2 = (f(x0 + 2.0 * h) - f(x0 - 2.0 * h)) / (4.0 * h);
-    (4.0 * d1 - d2) / 3.0
-}
-
 /// The Jacobians (∂z/∂θ, ∂z/∂c) at (θ, c) by central differences.
 pub fn fd_jacobians(
     b: &dyn ConditionalBijection,
@@ -42,41 +33,13 @@ pub fn fd_jacobians(
     h: f64,
 ) -> (DMatrix<f64>, DMatrix<f64>) {
     let d = b.dim();
-    let m = b.context_dim();
     let mut tape = vec![0.0; b.tape_len()];
-    let mut z = vec![0.0; d];
-    let mut jt = DMatrix::zeros(d, d);
-    let mut jc = DMatrix::zeros(d, m);
-    let mut tp = theta.to_vec();
-    let mut cp = context.to_vec();
-    for j in 0..d {
-        for i in 0..d {
-            jt[(i, j)] = derivative(
-                |t| {
-                    tp[j] = t;
-                    b.forward(params, &tp, context, &mut z, &mut tape);
-                    tp[j] = theta[j];
-                    z[i]
-                },
-                theta[j],
-                h,
-            );
-        }
-    }
-    for j in 0..m {
-        for i in 0..d {
-            jc[(i, j)] = derivative(
-                |t| {
-                    cp[j] = t;
-                    b.forward(params, theta, &cp, &mut z, &mut tape);
-                    cp[j] = context[j];
-                    z[i]
-                },
-                context[j],
-                h,
-            );
-        }
-    }
+    let jt = fd_jacobian_of(theta, d, h, |tp, z| {
+        b.forward(params, tp, context, z, &mut tape);
+    });
+    let jc = fd_jacobian_of(context, d, h, |cp, z| {
+        b.forward(params, theta, cp, z, &mut tape);
+    });
     (jt, jc)
 }
 
@@ -120,57 +83,17 @@ pub fn check_conditional(
         Some(&mut g_ctx),
         Some(&mut gp),
     );
-    let loss = |p: &[f64], t: &[f64], c: &[f64], tape: &mut Vec<f64>, z: &mut Vec<f64>| {
-        let ld = b.forward(p, t, c, z, tape);
+    let mut loss = |p: &[f64], t: &[f64], c: &[f64]| {
+        let ld = b.forward(p, t, c, &mut z, &mut tape);
         z.iter().zip(gz).map(|(a, g)| a * g).sum::<f64>() + g_log_det * ld
     };
-    let mut vjp_input: f64 = 0.0;
-    let mut tp = theta.to_vec();
-    for j in 0..d {
-        let num = derivative(
-            |t| {
-                tp[j] = t;
-                let l = loss(params, &tp, context, &mut tape, &mut z);
-                tp[j] = theta[j];
-                l
-            },
-            theta[j],
-            h,
-        );
-        vjp_input = vjp_input.max(rel(g_theta[j], num));
-    }
-    let mut vjp_context: f64 = 0.0;
-    let mut cp = context.to_vec();
-    for j in 0..m {
-        let num = derivative(
-            |t| {
-                cp[j] = t;
-                let l = loss(params, theta, &cp, &mut tape, &mut z);
-                cp[j] = context[j];
-                l
-            },
-            context[j],
-            h,
-        );
-        vjp_context = vjp_context.max(rel(g_ctx[j], num));
-    }
-    let mut vjp_params: f64 = 0.0;
-    let mut pp = params.to_vec();
+    let vjp_input = max_fd_error(theta, &g_theta, 0..d, h, |tp| loss(params, tp, context));
+    let vjp_context = max_fd_error(context, &g_ctx, 0..m, h, |cp| loss(params, theta, cp));
     let np = b.num_params();
     let stride = np.div_ceil(96).max(1);
-    for k in (0..np).step_by(stride) {
-        let num = derivative(
-            |t| {
-                pp[k] = t;
-                let l = loss(&pp, theta, context, &mut tape, &mut z);
-                pp[k] = params[k];
-                l
-            },
-            params[k],
-            h,
-        );
-        vjp_params = vjp_params.max(rel(gp[k], num));
-    }
+    let vjp_params = max_fd_error(params, &gp, (0..np).step_by(stride), h, |pp| {
+        loss(pp, theta, context)
+    });
     ConditionalReport {
         round_trip,
         log_det_consistency,
