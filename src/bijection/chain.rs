@@ -27,9 +27,67 @@ pub struct Chain {
     dim: usize,
     layers: Vec<Box<dyn Bijection>>,
     frozen: Vec<bool>,
+    layout: ChainLayout,
+}
+
+/// Where each layer's parameters sit in the flat vector, and the tape layout of a chain of n
+/// layers in dimension d: n layer inputs (n·d), then each layer's own tape, then 2·d of scratch
+/// for cotangents. Shared by [`Chain`] and the conditional chain of [`npe`](crate::npe).
+#[derive(Debug, Clone)]
+pub(crate) struct ChainLayout {
+    dim: usize,
     param_offsets: Vec<usize>,
     tape_offsets: Vec<usize>,
     tape_len: usize,
+}
+
+impl ChainLayout {
+    /// The layout of layers with these (parameter count, tape length) pairs.
+    pub(crate) fn new(dim: usize, sizes: impl ExactSizeIterator<Item = (usize, usize)>) -> Self {
+        let mut param_offsets = vec![0];
+        let mut tape_offsets = vec![sizes.len() * dim];
+        for (np, nt) in sizes {
+            param_offsets.push(param_offsets.last().unwrap() + np);
+            tape_offsets.push(tape_offsets.last().unwrap() + nt);
+        }
+        let tape_len = tape_offsets.last().unwrap() + 2 * dim;
+        ChainLayout {
+            dim,
+            param_offsets,
+            tape_offsets,
+            tape_len,
+        }
+    }
+
+    pub(crate) fn num_params(&self) -> usize {
+        *self.param_offsets.last().unwrap()
+    }
+
+    pub(crate) fn tape_len(&self) -> usize {
+        self.tape_len
+    }
+
+    /// The range of layer `i`'s parameters in the flat vector.
+    pub(crate) fn param_range(&self, i: usize) -> std::ops::Range<usize> {
+        self.param_offsets[i]..self.param_offsets[i + 1]
+    }
+
+    /// Splits a tape into (layer inputs, layer tapes, scratch).
+    pub(crate) fn split_tape<'a>(
+        &self,
+        tape: &'a mut [f64],
+    ) -> (&'a mut [f64], &'a mut [f64], &'a mut [f64]) {
+        let n = self.param_offsets.len() - 1;
+        let (inputs, rest) = tape.split_at_mut(n * self.dim);
+        let (layer_tapes, scratch) = rest.split_at_mut(self.tape_offsets[n] - self.tape_offsets[0]);
+        (inputs, layer_tapes, scratch)
+    }
+
+    /// Layer `i`'s own tape within the layer-tapes part of [`split_tape`](Self::split_tape).
+    pub(crate) fn layer_tape<'a>(&self, layer_tapes: &'a mut [f64], i: usize) -> &'a mut [f64] {
+        let base = self.tape_offsets[0];
+        &mut layer_tapes[self.tape_offsets[i] - base..self.tape_offsets[i + 1] - base]
+    }
 }
 
 impl Chain {
@@ -50,20 +108,12 @@ impl Chain {
             layers.iter().all(|l| l.dim() == dim),
             "all layers must have the same dimension"
         );
-        let mut param_offsets = vec![0];
-        let mut tape_offsets = vec![layers.len() * dim];
-        for l in &layers {
-            param_offsets.push(param_offsets.last().unwrap() + l.num_params());
-            tape_offsets.push(tape_offsets.last().unwrap() + l.tape_len());
-        }
-        let tape_len = tape_offsets.last().unwrap() + 2 * dim;
+        let layout = ChainLayout::new(dim, layers.iter().map(|l| (l.num_params(), l.tape_len())));
         Chain {
             dim,
             layers,
             frozen,
-            param_offsets,
-            tape_offsets,
-            tape_len,
+            layout,
         }
     }
 
@@ -79,24 +129,12 @@ impl Chain {
 
     /// The range of layer `i`'s parameters in the flat vector.
     pub fn param_range(&self, i: usize) -> std::ops::Range<usize> {
-        self.param_offsets[i]..self.param_offsets[i + 1]
+        self.layout.param_range(i)
     }
 
     /// A zeroed tape of the right length.
     pub fn new_tape(&self) -> Vec<f64> {
-        vec![0.0; self.tape_len]
-    }
-
-    fn split_tape<'a>(&self, tape: &'a mut [f64]) -> (&'a mut [f64], &'a mut [f64], &'a mut [f64]) {
-        let n = self.layers.len();
-        let (inputs, rest) = tape.split_at_mut(n * self.dim);
-        let (layer_tapes, scratch) = rest.split_at_mut(self.tape_offsets[n] - self.tape_offsets[0]);
-        (inputs, layer_tapes, scratch)
-    }
-
-    fn layer_tape<'a>(&self, layer_tapes: &'a mut [f64], i: usize) -> &'a mut [f64] {
-        let base = self.tape_offsets[0];
-        &mut layer_tapes[self.tape_offsets[i] - base..self.tape_offsets[i + 1] - base]
+        vec![0.0; self.layout.tape_len()]
     }
 }
 
@@ -115,11 +153,11 @@ impl Bijection for Chain {
     }
 
     fn num_params(&self) -> usize {
-        *self.param_offsets.last().unwrap()
+        self.layout.num_params()
     }
 
     fn tape_len(&self) -> usize {
-        self.tape_len
+        self.layout.tape_len()
     }
 
     fn init_params(&self, params: &mut [f64], rng: &mut dyn rand::Rng) {
@@ -134,13 +172,13 @@ impl Bijection for Chain {
         assert_len("params", params.len(), self.num_params());
         assert_len("x", x.len(), d);
         assert_len("y", y.len(), d);
-        assert_len("tape", tape.len(), self.tape_len);
-        let (inputs, layer_tapes, _) = self.split_tape(tape);
+        assert_len("tape", tape.len(), self.layout.tape_len());
+        let (inputs, layer_tapes, _) = self.layout.split_tape(tape);
         inputs[..d].copy_from_slice(x);
         let mut log_det = 0.0;
         for i in 0..n {
             let p = &params[self.param_range(i)];
-            let lt = self.layer_tape(layer_tapes, i);
+            let lt = self.layout.layer_tape(layer_tapes, i);
             if i + 1 < n {
                 let (cur, next) = inputs[i * d..(i + 2) * d].split_at_mut(d);
                 log_det += self.layers[i].forward(p, cur, next, lt);
@@ -156,13 +194,13 @@ impl Bijection for Chain {
         assert_len("params", params.len(), self.num_params());
         assert_len("x", x.len(), d);
         assert_len("y", y.len(), d);
-        assert_len("tape", tape.len(), self.tape_len);
-        let (inputs, layer_tapes, _) = self.split_tape(tape);
+        assert_len("tape", tape.len(), self.layout.tape_len());
+        let (inputs, layer_tapes, _) = self.layout.split_tape(tape);
         let mut log_det = 0.0;
         // Layer i's input is recovered into slot i; the last layer inverts y itself.
         for i in (0..n).rev() {
             let p = &params[self.param_range(i)];
-            let lt = self.layer_tape(layer_tapes, i);
+            let lt = self.layout.layer_tape(layer_tapes, i);
             if i + 1 < n {
                 let (cur, next) = inputs[i * d..(i + 2) * d].split_at_mut(d);
                 log_det += self.layers[i].inverse(p, next, cur, lt);
@@ -187,13 +225,13 @@ impl Bijection for Chain {
         let (d, n) = (self.dim, self.layers.len());
         assert_len("gy", gy.len(), d);
         assert_len("gx", gx.len(), d);
-        let (inputs, layer_tapes, scratch) = self.split_tape(tape);
+        let (inputs, layer_tapes, scratch) = self.layout.split_tape(tape);
         let (mut ga, mut gb) = scratch.split_at_mut(d);
         ga.copy_from_slice(gy);
         for i in (0..n).rev() {
             let range = self.param_range(i);
             let p = &params[range.clone()];
-            let lt = self.layer_tape(layer_tapes, i);
+            let lt = self.layout.layer_tape(layer_tapes, i);
             let gp = match (&mut gparams, self.frozen[i]) {
                 (Some(g), false) => Some(&mut g[range]),
                 _ => None,
@@ -214,12 +252,12 @@ impl Bijection for Chain {
     ) {
         // J = J_n ⋯ J_1, so Jᵀu = v is solved layer by layer from the latent side.
         let (d, n) = (self.dim, self.layers.len());
-        let (inputs, layer_tapes, scratch) = self.split_tape(tape);
+        let (inputs, layer_tapes, scratch) = self.layout.split_tape(tape);
         let (mut ga, mut gb) = scratch.split_at_mut(d);
         ga.copy_from_slice(v);
         for i in 0..n {
             let p = &params[self.param_range(i)];
-            let lt = self.layer_tape(layer_tapes, i);
+            let lt = self.layout.layer_tape(layer_tapes, i);
             self.layers[i].solve_jacobian_transpose(p, &inputs[i * d..(i + 1) * d], lt, ga, gb);
             std::mem::swap(&mut ga, &mut gb);
         }

@@ -28,6 +28,7 @@ mod spec;
 
 pub use affine::ElementwiseAffine;
 pub use chain::Chain;
+pub(crate) use chain::ChainLayout;
 pub use conditional::{ConditionalBijection, ConditionalSpec, Unconditioned};
 pub use iaf::{AffineIaf, ScaleClamp};
 pub use lower_tri::LowerTriangularAffine;

@@ -3,6 +3,7 @@
 //! The tape holds each layer's input and tape, so one backward pass yields the parameter
 //! gradient of log q(θ | x).
 
+use crate::bijection::ChainLayout;
 use crate::bijection::{ConditionalBijection, ConditionalSpec, assert_len};
 
 /// A sequence of conditional bijections.
@@ -22,9 +23,7 @@ pub struct ConditionalChain {
     dim: usize,
     context_dim: usize,
     layers: Vec<Box<dyn ConditionalBijection>>,
-    param_offsets: Vec<usize>,
-    tape_offsets: Vec<usize>,
-    tape_len: usize,
+    layout: ChainLayout,
 }
 
 impl ConditionalChain {
@@ -40,20 +39,12 @@ impl ConditionalChain {
                 .all(|l| l.dim() == dim && l.context_dim() == context_dim),
             "all layers must have the same dimension and context dimension"
         );
-        let mut param_offsets = vec![0];
-        let mut tape_offsets = vec![layers.len() * dim];
-        for l in &layers {
-            param_offsets.push(param_offsets.last().unwrap() + l.num_params());
-            tape_offsets.push(tape_offsets.last().unwrap() + l.tape_len());
-        }
-        let tape_len = tape_offsets.last().unwrap() + 2 * dim;
+        let layout = ChainLayout::new(dim, layers.iter().map(|l| (l.num_params(), l.tape_len())));
         ConditionalChain {
             dim,
             context_dim,
             layers,
-            param_offsets,
-            tape_offsets,
-            tape_len,
+            layout,
         }
     }
 
@@ -64,11 +55,7 @@ impl ConditionalChain {
 
     /// The range of layer `i`'s parameters in the flat vector.
     pub fn param_range(&self, i: usize) -> std::ops::Range<usize> {
-        self.param_offsets[i]..self.param_offsets[i + 1]
-    }
-
-    fn tape_range(&self, i: usize) -> std::ops::Range<usize> {
-        self.tape_offsets[i]..self.tape_offsets[i + 1]
+        self.layout.param_range(i)
     }
 }
 
@@ -82,11 +69,11 @@ impl ConditionalBijection for ConditionalChain {
     }
 
     fn num_params(&self) -> usize {
-        *self.param_offsets.last().unwrap()
+        self.layout.num_params()
     }
 
     fn tape_len(&self) -> usize {
-        self.tape_len
+        self.layout.tape_len()
     }
 
     fn init_params(&self, params: &mut [f64], rng: &mut dyn rand::Rng) {
@@ -102,19 +89,20 @@ impl ConditionalBijection for ConditionalChain {
         assert_len("chain input", theta.len(), d);
         assert_len("chain context", c.len(), self.context_dim);
         assert_len("chain output", z.len(), d);
-        assert_len("chain tape", tape.len(), self.tape_len);
-        let (inputs, rest) = tape.split_at_mut(self.tape_offsets[0]);
+        assert_len("chain tape", tape.len(), self.layout.tape_len());
+        let (inputs, layer_tapes, _) = self.layout.split_tape(tape);
         inputs[..d].copy_from_slice(theta);
-        let base = self.tape_offsets[0];
         let mut ld = 0.0;
         let n = self.layers.len();
         for (i, l) in self.layers.iter().enumerate() {
-            let r = self.tape_range(i);
-            let lt = &mut rest[r.start - base..r.end - base];
-            let (before, after) = inputs.split_at_mut((i + 1) * d);
-            let input = &before[i * d..];
-            let output = if i + 1 < n { &mut after[..d] } else { &mut *z };
-            ld += l.forward(&p[self.param_range(i)], input, c, output, lt);
+            let lt = self.layout.layer_tape(layer_tapes, i);
+            let p = &p[self.param_range(i)];
+            if i + 1 < n {
+                let (cur, next) = inputs[i * d..(i + 2) * d].split_at_mut(d);
+                ld += l.forward(p, cur, c, next, lt);
+            } else {
+                ld += l.forward(p, &inputs[i * d..(i + 1) * d], c, z, lt);
+            }
         }
         ld
     }
@@ -123,19 +111,14 @@ impl ConditionalBijection for ConditionalChain {
         let d = self.dim;
         assert_len("chain output", z.len(), d);
         assert_len("chain input", theta.len(), d);
-        assert_len("chain tape", tape.len(), self.tape_len);
-        let n = self.layers.len();
-        let scratch_start = self.tape_len - 2 * d;
-        let (head, scratch) = tape.split_at_mut(scratch_start);
+        assert_len("chain tape", tape.len(), self.layout.tape_len());
+        let (_, layer_tapes, scratch) = self.layout.split_tape(tape);
         let (a, b) = scratch.split_at_mut(d);
         a.copy_from_slice(z);
-        let base = self.tape_offsets[0];
-        let layer_tapes = &mut head[base..];
         let mut ld = 0.0;
         let (mut cur, mut next) = (a, b);
-        for i in (0..n).rev() {
-            let r = self.tape_range(i);
-            let lt = &mut layer_tapes[r.start - base..r.end - base];
+        for i in (0..self.layers.len()).rev() {
+            let lt = self.layout.layer_tape(layer_tapes, i);
             ld += self.layers[i].inverse(&p[self.param_range(i)], cur, c, next, lt);
             std::mem::swap(&mut cur, &mut next);
         }
@@ -158,16 +141,12 @@ impl ConditionalBijection for ConditionalChain {
         let d = self.dim;
         assert_len("chain g_output", gz.len(), d);
         assert_len("chain g_input", g_theta.len(), d);
-        let scratch_start = self.tape_len - 2 * d;
-        let (head, scratch) = tape.split_at_mut(scratch_start);
-        let (inputs, layer_tapes) = head.split_at_mut(self.tape_offsets[0]);
-        let base = self.tape_offsets[0];
+        let (inputs, layer_tapes, scratch) = self.layout.split_tape(tape);
         let (a, b) = scratch.split_at_mut(d);
         a.copy_from_slice(gz);
         let (mut g_out, mut g_in) = (a, b);
         for i in (0..self.layers.len()).rev() {
-            let r = self.tape_range(i);
-            let lt = &mut layer_tapes[r.start - base..r.end - base];
+            let lt = self.layout.layer_tape(layer_tapes, i);
             let pr = self.param_range(i);
             let gp = gparams.as_deref_mut().map(|g| &mut g[pr.clone()]);
             self.layers[i].backward(
