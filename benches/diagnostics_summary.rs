@@ -63,7 +63,7 @@ fn main() {
         let t = Instant::now();
         let s = summarize(&draws);
         times.push(t.elapsed().as_secs_f64());
-        min_ess = s.iter().map(|p| p.ess_bulk).fold(f64::INFINITY, f64::min);
+        min_ess = flowpost::diagnostics::extremes(&s).min_ess_bulk;
     }
     times.sort_by(f64::total_cmp);
     println!(

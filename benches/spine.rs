@@ -9,7 +9,7 @@
 //! 0.5% of draws diverge and every checked moment has |z| < 4. Prints a Markdown table and writes
 //! `target/bench-spine.json`.
 
-use flowpost::diagnostics::{mcse_mean, mcse_sd, summarize};
+use flowpost::diagnostics::{Extremes, extremes, mcse_mean, mcse_sd, summarize};
 use flowpost::{Draws, LogDensity, Method, Run, SampleSettings};
 use std::path::PathBuf;
 
@@ -166,18 +166,11 @@ struct Row {
 
 fn row(model: &str, run: &Run) -> Row {
     let summary = summarize(&run.draws);
-    let min_ess_bulk = summary
-        .iter()
-        .map(|p| p.ess_bulk)
-        .fold(f64::INFINITY, f64::min);
-    let min_ess_tail = summary
-        .iter()
-        .map(|p| p.ess_tail)
-        .fold(f64::INFINITY, f64::min);
-    let max_rhat = summary
-        .iter()
-        .map(|p| p.r_hat)
-        .fold(f64::NEG_INFINITY, f64::max);
+    let Extremes {
+        min_ess_bulk,
+        min_ess_tail,
+        max_r_hat: max_rhat,
+    } = extremes(&summary);
     let draws = run.draws.num_chains() * run.draws.num_draws();
     let divergences = run.draws.num_divergent();
     let checks = checks(model, &run.draws);

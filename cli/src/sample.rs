@@ -3,7 +3,7 @@
 
 use crate::progress::Bars;
 use anyhow::{Context, bail};
-use flowpost::diagnostics::ParamSummary;
+use flowpost::diagnostics::{Extremes, ParamSummary, extremes};
 use flowpost::io::cmdstan::{CmdStanMeta, write_cmdstan_csvs};
 use flowpost::io::flow_file::{self, StoredFit};
 use flowpost::report::{ReportInput, ReportVi, RunFacts, write_report};
@@ -189,18 +189,11 @@ fn write_outputs(
 
 fn print_summary(model: &str, run: &Run, summary: &[ParamSummary], out: &Path) {
     let c = &run.cost;
-    let min_bulk = summary
-        .iter()
-        .map(|p| p.ess_bulk)
-        .fold(f64::INFINITY, f64::min);
-    let min_tail = summary
-        .iter()
-        .map(|p| p.ess_tail)
-        .fold(f64::INFINITY, f64::min);
-    let max_rhat = summary
-        .iter()
-        .map(|p| p.r_hat)
-        .fold(f64::NEG_INFINITY, f64::max);
+    let Extremes {
+        min_ess_bulk: min_bulk,
+        min_ess_tail: min_tail,
+        max_r_hat: max_rhat,
+    } = extremes(summary);
     println!(
         "{model}: {} · {} chains × {} draws · {} divergences · max R-hat {max_rhat:.3} · min ESS bulk {min_bulk:.0} / tail {min_tail:.0}",
         run.method.name(),

@@ -59,5 +59,5 @@ pub use mcse::{mcse_mean, mcse_quantile, mcse_sd};
 pub use psis::{PsisResult, pareto_k_threshold, psis, psis_with_reff};
 pub use rank::quantile;
 pub use rhat::{rhat_rank, rhat_split};
-pub use summary::{ParamSummary, summarize, summarize_param};
+pub use summary::{Extremes, ParamSummary, extremes, summarize, summarize_param};
 pub use warnings::{DiagnosticWarning, WarningSettings, check_run};

@@ -118,6 +118,38 @@ pub fn summarize(draws: &Draws) -> Vec<ParamSummary> {
         .collect()
 }
 
+/// The worst values over a run's parameters: what decides whether to trust it at a glance.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Extremes {
+    /// Smallest bulk ESS.
+    pub min_ess_bulk: f64,
+    /// Smallest tail ESS.
+    pub min_ess_tail: f64,
+    /// Largest R-hat.
+    pub max_r_hat: f64,
+}
+
+/// The [`Extremes`] of a summary (`NaN` entries are skipped; an empty summary gives ±∞).
+///
+/// ```
+/// use flowpost::diagnostics::{extremes, summarize_param};
+/// let a = summarize_param("a", &[vec![0.1, -0.4, 1.2, 0.3], vec![-0.2, 0.8, -1.1, 0.0]]);
+/// let b = summarize_param("b", &[vec![1.0, 2.0, 1.5, 0.5], vec![0.7, 1.2, 1.9, 0.2]]);
+/// let e = extremes(&[a.clone(), b.clone()]);
+/// assert_eq!(e.min_ess_bulk, a.ess_bulk.min(b.ess_bulk));
+/// assert_eq!(e.max_r_hat, a.r_hat.max(b.r_hat));
+/// ```
+pub fn extremes(summary: &[ParamSummary]) -> Extremes {
+    let fold = |f: fn(&ParamSummary) -> f64, init: f64, op: fn(f64, f64) -> f64| {
+        summary.iter().map(f).fold(init, op)
+    };
+    Extremes {
+        min_ess_bulk: fold(|p| p.ess_bulk, f64::INFINITY, f64::min),
+        min_ess_tail: fold(|p| p.ess_tail, f64::INFINITY, f64::min),
+        max_r_hat: fold(|p| p.r_hat, f64::NEG_INFINITY, f64::max),
+    }
+}
+
 /// `NaN` ↔ `null` (serde_json writes non-finite floats as `null` but cannot read them back).
 pub(crate) mod nan_as_null {
     use serde::{Deserialize, Deserializer, Serializer};
