@@ -120,3 +120,80 @@ impl ConditionalReport {
         assert!(self.vjp_params < 1e-6, "{what}: parameter VJP {self:?}");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bijection::{Activation, ConditionalSpec};
+    use crate::npe::MafAffine;
+
+    /// A conditional affine MAF layer whose context gradient is wrong (or not).
+    #[derive(Debug)]
+    struct Broken(MafAffine, bool);
+
+    impl ConditionalBijection for Broken {
+        fn dim(&self) -> usize {
+            self.0.dim()
+        }
+        fn context_dim(&self) -> usize {
+            self.0.context_dim()
+        }
+        fn num_params(&self) -> usize {
+            self.0.num_params()
+        }
+        fn tape_len(&self) -> usize {
+            self.0.tape_len()
+        }
+        fn init_params(&self, p: &mut [f64], rng: &mut dyn rand::Rng) {
+            self.0.init_params(p, rng)
+        }
+        fn forward(&self, p: &[f64], t: &[f64], c: &[f64], z: &mut [f64], tape: &mut [f64]) -> f64 {
+            self.0.forward(p, t, c, z, tape)
+        }
+        fn inverse(&self, p: &[f64], z: &[f64], c: &[f64], t: &mut [f64], tape: &mut [f64]) -> f64 {
+            self.0.inverse(p, z, c, t, tape)
+        }
+        fn backward(
+            &self,
+            p: &[f64],
+            t: &[f64],
+            c: &[f64],
+            tape: &mut [f64],
+            gz: &[f64],
+            gld: f64,
+            gt: &mut [f64],
+            gc: Option<&mut [f64]>,
+            gp: Option<&mut [f64]>,
+        ) {
+            match gc {
+                Some(gc) => {
+                    self.0
+                        .backward(p, t, c, tape, gz, gld, gt, Some(&mut *gc), gp);
+                    if self.1 {
+                        gc[0] *= 0.5;
+                    }
+                }
+                None => self.0.backward(p, t, c, tape, gz, gld, gt, None, gp),
+            }
+        }
+        fn spec(&self) -> ConditionalSpec {
+            self.0.spec()
+        }
+    }
+
+    #[test]
+    fn a_wrong_context_gradient_is_caught() {
+        let report = |bug| {
+            let b = Broken(MafAffine::new(3, 2, &[8], Activation::Tanh), bug);
+            let params: Vec<f64> = (0..b.num_params())
+                .map(|i| 0.3 * ((i as f64) * 0.7).sin())
+                .collect();
+            let (theta, ctx) = ([0.4, -0.8, 1.1], [0.6, -0.5]);
+            check_conditional(&b, &params, &theta, &ctx, &[0.5, -0.3, 0.8], 0.7)
+        };
+        report(false).assert_ok("correct layer");
+        let bad = report(true);
+        assert!(bad.vjp_context > 1e-3, "{bad:?}");
+        assert!(bad.vjp_input < 1e-6 && bad.vjp_params < 1e-6, "{bad:?}");
+    }
+}
