@@ -290,14 +290,18 @@ fn auto_keeps_the_candidate_with_the_lower_validation_loss() {
     let mut num_epochs_seen = 0;
     let (est, report) = train(&sims, None, &auto, &mut |_| num_epochs_seen += 1).unwrap();
     assert_eq!(report.candidates.len(), 2, "{report:?}");
-    let (kind, loss) = report
+    let kept = report
         .candidates
         .iter()
         .copied()
-        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .min_by(|a, b| a.best_validation_loss.total_cmp(&b.best_validation_loss))
         .unwrap();
+    let kind = kept.transform;
     assert_eq!(report.transform, kind);
-    assert_eq!(report.best_validation_loss, loss);
+    assert_eq!(report.best_validation_loss, kept.best_validation_loss);
+    assert_eq!(report.best_epoch, kept.best_epoch);
+    let evals: u64 = report.candidates.iter().map(|c| c.num_gradient_evals).sum();
+    assert_eq!(report.num_gradient_evals, evals);
     let single = NpeSettings {
         flow: FlowSettings {
             transform: kind,

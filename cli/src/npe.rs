@@ -234,7 +234,13 @@ fn train_with_progress(
         let losses: Vec<String> = r
             .candidates
             .iter()
-            .map(|(k, l)| format!("{k:?} {l:.4}").to_lowercase())
+            .map(|c| {
+                format!(
+                    "{:?} {:.4} in {:.1} s",
+                    c.transform, c.best_validation_loss, c.seconds
+                )
+                .to_lowercase()
+            })
             .collect();
         eprintln!(
             "transform: {:?} kept (best validation loss per candidate: {}; seconds and gradient evaluations above count both)",

@@ -42,5 +42,5 @@ pub use sbc::{PosteriorSampler, SBC_STREAM, SbcReport, SbcSettings, UniformityTe
 pub use simulator::{SIMULATION_STREAM, Simulations, Simulator, simulate};
 pub use spline::{RqSpline, SplineScratch};
 pub use table::{Table, parse_table, read_table, write_table};
-pub use train::{EpochProgress, NpeReport, NpeSettings, train};
+pub use train::{CandidateReport, EpochProgress, NpeReport, NpeSettings, train};
 pub use zscore::Standardizer;

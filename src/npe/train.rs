@@ -148,10 +148,27 @@ pub struct NpeReport {
     pub num_params: usize,
     /// The transform of the kept flow.
     pub transform: TransformKind,
-    /// With [`TransformKind::Auto`]: each candidate's best validation loss (the kept one is the
-    /// lowest); `num_gradient_evals`, `num_steps` and `seconds` count all candidates, the other
-    /// fields describe the kept one. Empty otherwise.
-    pub candidates: Vec<(TransformKind, f64)>,
+    /// With [`TransformKind::Auto`]: each candidate's result and cost (the kept one has the
+    /// lowest validation loss); `num_gradient_evals`, `num_steps` and `seconds` above count all
+    /// candidates, the other fields describe the kept one. Empty otherwise.
+    pub candidates: Vec<CandidateReport>,
+}
+
+/// One candidate flow trained by [`TransformKind::Auto`].
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct CandidateReport {
+    /// Its transform.
+    pub transform: TransformKind,
+    /// Its best validation loss.
+    pub best_validation_loss: f64,
+    /// The epoch of that loss (1-based).
+    pub best_epoch: usize,
+    /// Epochs it ran.
+    pub num_epochs: usize,
+    /// Its per-item gradient evaluations.
+    pub num_gradient_evals: u64,
+    /// Its wall-clock training seconds.
+    pub seconds: f64,
 }
 
 /// Trains a posterior estimator on `sims`. `bounds` (a box prior's support) is stored for
@@ -190,7 +207,14 @@ pub fn train(
             ..settings.clone()
         };
         let (estimator, report) = train_one(sims, bounds.clone(), &one, progress)?;
-        candidates.push((kind, report.best_validation_loss));
+        candidates.push(CandidateReport {
+            transform: kind,
+            best_validation_loss: report.best_validation_loss,
+            best_epoch: report.best_epoch,
+            num_epochs: report.num_epochs,
+            num_gradient_evals: report.num_gradient_evals,
+            seconds: report.seconds,
+        });
         evals += report.num_gradient_evals;
         steps += report.num_steps;
         seconds += report.seconds;
