@@ -290,6 +290,32 @@ pub fn check_gradient<D: LogDensity + ?Sized>(
     })
 }
 
+/// A density wrapper that counts gradient evaluations (every call evaluates the gradient) and
+/// guards each call (see [`guarded_log_density`]).
+pub(crate) struct Counted<'a, D: ?Sized> {
+    pub density: &'a D,
+    pub count: std::sync::atomic::AtomicU64,
+}
+
+impl<'a, D: LogDensity + ?Sized> Counted<'a, D> {
+    pub fn new(density: &'a D) -> Self {
+        Counted {
+            density,
+            count: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    pub fn eval(&self, theta: &[f64], grad: &mut [f64]) -> Result<f64, DensityError> {
+        self.count
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        guarded_log_density(self.density, theta, grad)
+    }
+
+    pub fn num_evals(&self) -> u64 {
+        self.count.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -352,31 +378,5 @@ mod tests {
         let e = guarded_log_density(&Panics, &[0.0], &mut g).unwrap_err();
         assert!(!e.is_recoverable());
         assert!(e.message().contains("panicked: boom"), "{e}");
-    }
-}
-
-/// A density wrapper that counts gradient evaluations (every call evaluates the gradient) and
-/// guards each call (see [`guarded_log_density`]).
-pub(crate) struct Counted<'a, D: ?Sized> {
-    pub density: &'a D,
-    pub count: std::sync::atomic::AtomicU64,
-}
-
-impl<'a, D: LogDensity + ?Sized> Counted<'a, D> {
-    pub fn new(density: &'a D) -> Self {
-        Counted {
-            density,
-            count: std::sync::atomic::AtomicU64::new(0),
-        }
-    }
-
-    pub fn eval(&self, theta: &[f64], grad: &mut [f64]) -> Result<f64, DensityError> {
-        self.count
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        guarded_log_density(self.density, theta, grad)
-    }
-
-    pub fn num_evals(&self) -> u64 {
-        self.count.load(std::sync::atomic::Ordering::Relaxed)
     }
 }

@@ -63,10 +63,10 @@ impl AdamSettings {
         if !(self.epsilon > 0.0) {
             return err("epsilon", "must be positive");
         }
-        if let Some(c) = self.clip_norm {
-            if !(c > 0.0) {
-                return err("clip_norm", "must be positive");
-            }
+        if let Some(c) = self.clip_norm
+            && !(c > 0.0)
+        {
+            return err("clip_norm", "must be positive");
         }
         Ok(())
     }

@@ -81,10 +81,10 @@ fn load_model(args: &Args) -> anyhow::Result<(String, Box<dyn LogDensity>)> {
         ..Default::default()
     };
     let library = StanLibrary::compile(&toolchain, &args.model, &settings)?;
-    if let Some(report) = library.build_report() {
-        if !report.stanc_warnings.is_empty() {
-            eprintln!("stanc warnings:\n{}", report.stanc_warnings);
-        }
+    if let Some(report) = library.build_report()
+        && !report.stanc_warnings.is_empty()
+    {
+        eprintln!("stanc warnings:\n{}", report.stanc_warnings);
     }
     let model_settings = StanModelSettings {
         seed: args.seed as u32,

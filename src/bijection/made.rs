@@ -134,8 +134,8 @@ impl MaskedLayer {
         ctx: &[f64],
         delta: &[f64],
         g_ar: Option<&mut [f64]>,
-        mut g_ctx: Option<&mut [f64]>,
-        mut gp: Option<&mut [f64]>,
+        g_ctx: Option<&mut [f64]>,
+        gp: Option<&mut [f64]>,
     ) {
         if let Some(g_ar) = g_ar {
             for r in 0..self.rows {
@@ -143,13 +143,13 @@ impl MaskedLayer {
                 axpy(delta[r], w, &mut g_ar[..self.prefix[r]]);
             }
         }
-        if let Some(g_ctx) = g_ctx.as_deref_mut() {
+        if let Some(g_ctx) = g_ctx {
             for r in 0..self.rows {
                 let start = self.row_offset[r] + self.prefix[r];
                 axpy(delta[r], &p[start..start + self.dense_cols], g_ctx);
             }
         }
-        if let Some(gp) = gp.as_deref_mut() {
+        if let Some(gp) = gp {
             for r in 0..self.rows {
                 let off = self.row_offset[r];
                 let pre = self.prefix[r];

@@ -56,13 +56,13 @@ impl FlowSettings {
 
     /// Checks the settings.
     pub fn validate(&self) -> Result<(), crate::Error> {
-        if let Some(h) = &self.hidden {
-            if h.is_empty() || h.contains(&0) {
-                return Err(crate::Error::settings(
-                    "flow.hidden",
-                    "widths must be non-empty and positive",
-                ));
-            }
+        if let Some(h) = &self.hidden
+            && (h.is_empty() || h.contains(&0))
+        {
+            return Err(crate::Error::settings(
+                "flow.hidden",
+                "widths must be non-empty and positive",
+            ));
         }
         self.base.validate()?;
         if !(self.max_log_scale > 0.0 && self.max_log_scale.is_finite()) {

@@ -160,7 +160,7 @@ impl NpeEstimator {
     pub fn log_prob_many(&self, thetas: &[f64], x: &[f64]) -> Result<Vec<f64>, NpeError> {
         self.check_x(x)?;
         let d = self.theta_dim();
-        if thetas.len() % d != 0 {
+        if !thetas.len().is_multiple_of(d) {
             return Err(NpeError::Dimension {
                 what: "θ rows".into(),
                 expected: d,
