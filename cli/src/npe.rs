@@ -74,8 +74,7 @@ struct TrainingOptions {
     /// MADE nonlinearity: relu, elu or tanh.
     #[arg(long)]
     activation: Option<String>,
-    /// Minibatch size [default: 128]; with 10^5 simulations 1024 measured better on the 10-d
-    /// sbibm tasks (docs/npe.md).
+    /// Minibatch size [default: 128] (docs/npe.md has batch 1024 measured at 10^5 simulations).
     #[arg(long)]
     batch_size: Option<usize>,
     /// Adam learning rate.
