@@ -150,3 +150,34 @@ fn mismatched_rows_are_an_error() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown task"));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn auto_reports_each_candidate() {
+    let dir = tmp("auto");
+    tables(&dir, 300);
+    let mut args = train_args(&dir);
+    let i = args.iter().position(|a| a == "--transform").unwrap();
+    args[i + 1] = "auto".into();
+    let out = bin().args(&args).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    let text = std::fs::read_to_string(dir.join("est").join("training_report.json")).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let report = &doc["report"];
+    let candidates = report["candidates"].as_array().unwrap();
+    let kinds: Vec<&str> = candidates
+        .iter()
+        .map(|c| c["transform"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["spline", "affine"]);
+    let loss = |c: &serde_json::Value| c["best_validation_loss"].as_f64().unwrap();
+    let best = candidates.iter().map(loss).fold(f64::INFINITY, f64::min);
+    assert_eq!(report["best_validation_loss"].as_f64().unwrap(), best);
+    let evals: u64 = candidates
+        .iter()
+        .map(|c| c["num_gradient_evals"].as_u64().unwrap())
+        .sum();
+    assert_eq!(report["num_gradient_evals"].as_u64().unwrap(), evals);
+    assert!(candidates.iter().all(|c| c["seconds"].as_f64().unwrap() > 0.0
+        && c["num_epochs"].as_u64().unwrap() == 5));
+}
