@@ -105,16 +105,13 @@ fn vi_with_an_affine_flow_recovers_a_correlated_gaussian() {
     assert!(report.pareto_k < 0.5, "k̂ {}", report.pareto_k);
 }
 
-/// The default IAF fit: Pareto k̂ < 0.7 on the funnel; on the banana, a KL below 0.05 nats
-/// against its known normalizing constant (log Z = ln 20π) and k̂ < 1.
+/// The default IAF fit: Pareto k̂ < 0.7 on the banana and the funnel, and on the banana a KL
+/// below 0.05 nats against its known normalizing constant (log Z = ln 20π).
 ///
-/// The issue asks for k̂ < 0.7 on the banana too. That is not robust: the 1000-draw k̂ of the
-/// default fit is 0.706 at seed 1 and 0.26–1.0 over seeds 1–6 (below 0.7 on four), and the
-/// 100,000-draw k̂ of the same fits is 0.47–0.87. The fits are good in KL (0.004–0.018 nats);
-/// the weight tail comes from the quadratic ridge at |x1| > 25, where few training draws go and
-/// the network extrapolates linearly. Wider or deeper flows, bigger batches, more decays, other
-/// bases and averaging the last window's iterates did not move it reliably (see the closing
-/// note of the spine issue).
+/// How robust (measured with the conditioners' hidden biases initialized N(0, 2²)): over fit
+/// seeds 1–12 the banana's reported (1000-draw) k̂ is below 0.7 on 11 (0.01–0.62; seed 4:
+/// 0.92) and the 100,000-draw k̂ on 10 (0.34–0.83); with zero initial biases it was 8 of 12
+/// for both, 0.706 at this seed.
 #[test]
 fn default_flow_fits_banana_and_funnel() {
     for name in ["banana", "funnel"] {
@@ -131,9 +128,9 @@ fn default_flow_fits_banana_and_funnel() {
             "{name}: k̂ {:.3}, ELBO {:.4} ± {:.4}",
             report.pareto_k, report.elbo, report.elbo_mcse
         );
-        if name == "funnel" {
-            assert!(report.pareto_k < 0.7, "funnel: k̂ {}", report.pareto_k);
-        } else {
+        assert!(report.pareto_k < 0.7, "{name}: k̂ {}", report.pareto_k);
+        if name == "banana" {
+            // The banana's normalizing constant is known: the fit's KL is log Z − ELBO.
             let log_z = (20.0 * std::f64::consts::PI).ln();
             let kl = log_z - report.elbo;
             assert!(
@@ -142,7 +139,6 @@ fn default_flow_fits_banana_and_funnel() {
                 report.elbo,
                 report.elbo_mcse
             );
-            assert!(report.pareto_k < 1.0, "banana: k̂ {}", report.pareto_k);
         }
     }
 }
@@ -162,9 +158,9 @@ fn neutra_samples_the_funnel() {
     assert_eq!(run.draws.num_draws(), 1000);
     let v = moments(&run.draws.param_by_name("v").unwrap());
     let rhat = max_rhat(&run.draws);
-    // The issue's target is zero divergences; measured over seeds 0-7 this default gives 0-2 of
-    // 4000 (trajectories that reach far latent tails the flow never saw). What must hold for
-    // correctness is fewer than 0.5% divergent draws; the count is printed for the record.
+    // The issue's target is zero divergences; measured over seeds 0-7 this default gives 0 of
+    // 4000 (0-2 before the conditioners' biases were spread). What must hold for correctness is
+    // fewer than 0.5% divergent draws; the count is printed for the record.
     let div = run.draws.num_divergent();
     eprintln!("funnel NeuTra divergences: {div} of 4000");
     assert!(div < 20, "{div} divergences");

@@ -13,6 +13,12 @@
 use super::made::{Activation, Made};
 use super::{Bijection, LayerSpec, assert_len};
 
+/// Standard deviation of the IAF conditioners' initial hidden biases (latent units). With zero
+/// biases the banana's fit bent only near the origin and its importance weights had heavier
+/// tails: over seeds 1–12, 100k-draw k̂ 0.70 on average (8 of 12 below 0.7) against 0.59
+/// (10 of 12) with 2; 3 was worse again.
+const IAF_HIDDEN_BIAS_STD: f64 = 2.0;
+
 /// The soft clamp on the log-scale: log σ = s − softplus(s − B) + softplus(−s − B).
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ScaleClamp {
@@ -127,11 +133,13 @@ impl Bijection for AffineIaf {
         self.made_tape() + 6 * self.made.dim()
     }
 
-    /// Random hidden weights, zero output and direct weights: the layer starts as the identity
-    /// exactly (so a flow built on an exact Gaussian fit starts exact), and the first gradient
-    /// step reaches the output weights.
+    /// Random hidden weights and biases (N(0, 2²): the units' kinks spread over the latent's
+    /// range, see [`Made::init_params_spread`]), zero output and direct weights: the layer
+    /// starts as the identity exactly (so a flow built on an exact Gaussian fit starts exact),
+    /// and the first gradient step reaches the output weights.
     fn init_params(&self, params: &mut [f64], rng: &mut dyn rand::Rng) {
-        self.made.init_params(params, rng, 0.0);
+        self.made
+            .init_params_spread(params, rng, 0.0, IAF_HIDDEN_BIAS_STD);
     }
 
     fn forward(&self, params: &[f64], x: &[f64], y: &mut [f64], tape: &mut [f64]) -> f64 {

@@ -166,7 +166,8 @@ impl MaskedLayer {
         }
     }
 
-    fn init(&self, p: &mut [f64], rng: &mut dyn rand::Rng, gain: f64) {
+    /// Weights N(0, gain²/fan-in); biases N(0, bias_std²) (no draws when `bias_std` is 0).
+    fn init(&self, p: &mut [f64], rng: &mut dyn rand::Rng, gain: f64, bias_std: f64) {
         for r in 0..self.rows {
             let fan_in = (self.prefix[r] + self.dense_cols).max(1) as f64;
             let std = gain / fan_in.sqrt();
@@ -177,7 +178,14 @@ impl MaskedLayer {
             }
         }
         if self.has_bias {
-            p[self.num_weights..self.num_weights + self.rows].fill(0.0);
+            for b in &mut p[self.num_weights..self.num_weights + self.rows] {
+                *b = if bias_std > 0.0 {
+                    let z: f64 = StandardNormal.sample(rng);
+                    bias_std * z
+                } else {
+                    0.0
+                };
+            }
         }
     }
 }
@@ -326,10 +334,29 @@ impl Made {
     /// Random hidden weights (variance 1/fan-in), output and direct weights scaled by
     /// `output_gain` (small values make the network start near zero output), zero biases.
     pub fn init_params(&self, params: &mut [f64], rng: &mut dyn rand::Rng, output_gain: f64) {
+        self.init_params_spread(params, rng, output_gain, 0.0);
+    }
+
+    /// As [`init_params`](Made::init_params), with hidden biases drawn from N(0, `bias_std`²):
+    /// with zero biases every first-layer unit's kink (w·u + b = 0) passes through the origin,
+    /// so the network starts piecewise linear only near 0; random biases spread the kinks over
+    /// the inputs' range (|u| of a few units), where the function must bend in the tails.
+    pub fn init_params_spread(
+        &self,
+        params: &mut [f64],
+        rng: &mut dyn rand::Rng,
+        output_gain: f64,
+        bias_std: f64,
+    ) {
         assert_len("MADE params", params.len(), self.num_params);
         for (l, layer) in self.layers.iter().enumerate() {
             let off = self.param_offsets[l];
-            layer.init(&mut params[off..off + layer.num_params()], rng, 1.0);
+            layer.init(
+                &mut params[off..off + layer.num_params()],
+                rng,
+                1.0,
+                bias_std,
+            );
         }
         let n = self.layers.len();
         let off = self.param_offsets[n];
@@ -337,6 +364,7 @@ impl Made {
             &mut params[off..off + self.output.num_params()],
             rng,
             output_gain,
+            0.0,
         );
         let off = self.param_offsets[n + 1];
         params[off..off + self.direct.num_params()].fill(0.0);
