@@ -167,6 +167,8 @@ pub struct CandidateReport {
     pub num_epochs: usize,
     /// Its per-item gradient evaluations.
     pub num_gradient_evals: u64,
+    /// Its Adam steps.
+    pub num_steps: u64,
     /// Its wall-clock training seconds.
     pub seconds: f64,
 }
@@ -197,7 +199,7 @@ pub fn train(
         return train_one(sims, bounds, settings, progress);
     }
     let mut best: Option<(NpeEstimator, NpeReport)> = None;
-    let (mut candidates, mut evals, mut steps, mut seconds) = (Vec::new(), 0, 0, 0.0);
+    let mut candidates = Vec::new();
     for kind in [TransformKind::Spline, TransformKind::Affine] {
         let one = NpeSettings {
             flow: FlowSettings {
@@ -213,11 +215,9 @@ pub fn train(
             best_epoch: report.best_epoch,
             num_epochs: report.num_epochs,
             num_gradient_evals: report.num_gradient_evals,
+            num_steps: report.num_steps,
             seconds: report.seconds,
         });
-        evals += report.num_gradient_evals;
-        steps += report.num_steps;
-        seconds += report.seconds;
         if best
             .as_ref()
             .is_none_or(|(_, b)| report.best_validation_loss < b.best_validation_loss)
@@ -226,10 +226,10 @@ pub fn train(
         }
     }
     let (estimator, mut report) = best.expect("two candidates were trained");
+    report.num_gradient_evals = candidates.iter().map(|c| c.num_gradient_evals).sum();
+    report.num_steps = candidates.iter().map(|c| c.num_steps).sum();
+    report.seconds = candidates.iter().map(|c| c.seconds).sum();
     report.candidates = candidates;
-    report.num_gradient_evals = evals;
-    report.num_steps = steps;
-    report.seconds = seconds;
     Ok((estimator, report))
 }
 
