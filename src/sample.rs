@@ -4,10 +4,9 @@
 use crate::density::LogDensity;
 use crate::draws::Draws;
 use crate::flow::{Flow, FlowSettings};
-use crate::nuts::{NutsSettings, run_chain};
-use crate::progress::{NoProgress, Phase, Progress};
+use crate::nuts::{Metric, NutsSettings};
+use crate::progress::{NoProgress, Progress};
 use crate::vi::{ViReport, ViSettings, fit_default};
-use rayon::prelude::*;
 use std::time::Instant;
 
 /// The sampling method.
@@ -51,6 +50,8 @@ pub struct SampleSettings {
     /// (a funnel's neck); smaller steps reach it: on the funnel the sd of v averaged 2.89 over
     /// five seeds at 0.9 (the neck, v < −7.5, under-visited) and 2.99 at 0.95 (truth 3).
     pub target_accept: Option<f64>,
+    /// The mass matrix NUTS adapts (in the flow's latent space for NeuTra).
+    pub metric: Metric,
     /// The variational fit (NeuTra only).
     pub vi: ViSettings,
     /// The flow architecture (NeuTra only).
@@ -67,6 +68,7 @@ impl Default for SampleSettings {
             seed: 0,
             max_depth: 10,
             target_accept: None,
+            metric: Metric::Diag,
             vi: ViSettings::default(),
             flow: FlowSettings::default(),
         }
@@ -278,36 +280,15 @@ pub fn sample_with<D: LogDensity + ?Sized>(
         max_depth: settings.max_depth,
         target_accept: settings.target_accept(),
         seed: settings.seed,
+        metric: settings.metric,
     };
-    let chains_total = settings.num_chains as u64;
-    progress.begin(Phase::Warmup, nuts.num_tune * chains_total);
-    progress.begin(Phase::Sampling, nuts.num_draws * chains_total);
-    let nuts_start = Instant::now();
-    let outputs: Vec<_> = (0..settings.num_chains)
-        .into_par_iter()
-        .map(|c| run_chain(density, flow.as_ref(), &nuts, c, names.len(), progress))
-        .collect();
-    let nuts_wall = nuts_start.elapsed().as_secs_f64();
-    progress.end(Phase::Warmup);
-    progress.end(Phase::Sampling);
-    let mut chains = Vec::with_capacity(outputs.len());
-    let (mut warm_time, mut samp_time) = (0.0, 0.0);
-    for o in outputs {
-        let o = o?;
-        cost.grad_evals.warmup += o.num_grad_evals_warmup;
-        cost.grad_evals.sampling += o.num_grad_evals_sampling;
-        warm_time += o.seconds_warmup;
-        samp_time += o.seconds_sampling;
-        chains.push(o.draws);
-    }
-    let share = if warm_time + samp_time > 0.0 {
-        warm_time / (warm_time + samp_time)
-    } else {
-        0.5
-    };
-    cost.seconds.warmup = nuts_wall * share;
-    cost.seconds.sampling = nuts_wall * (1.0 - share);
+    let nuts_run = crate::nuts::sample(density, flow.as_ref(), &nuts, progress)?;
+    cost.grad_evals.warmup = nuts_run.num_grad_evals_warmup;
+    cost.grad_evals.sampling = nuts_run.num_grad_evals_sampling;
+    cost.seconds.warmup = nuts_run.seconds_warmup;
+    cost.seconds.sampling = nuts_run.seconds_sampling;
     cost.seconds.total = start.elapsed().as_secs_f64();
+    let chains = nuts_run.chains;
     let draws = Draws::new(names, chains).map_err(|e| crate::Error::Sampler {
         chain: 0,
         message: e.to_string(),

@@ -1,0 +1,500 @@
+//! NUTS via nuts-rs — the only module that imports it.
+//!
+//! NeuTra (Hoffman et al. 2019, "NeuTra-lizing Bad Geometry in Hamiltonian Monte Carlo Using
+//! Neural Transport"): with a flow T fitted to the target, NUTS runs in the latent space on
+//! log p̃(z) = log p(T(z)) + log|det J_T(z)|, whose gradient Jᵀ∇log p + ∇ log|det J| is one
+//! backward pass through the flow. Draws are mapped back through T and the model's constraining
+//! map. nuts-rs's mass-matrix ([`Metric`]: diagonal, or low-rank as in Seyboldt, Carlson &
+//! Carpenter 2026) and step-size adaptation stay on top. Without a flow the same code is plain
+//! NUTS on the target.
+//!
+//! Two phases, so a caller can look at the warmup before paying for the draws: [`run`] runs
+//! every chain through its adaptation, hands a [`WarmupReport`] to the caller's decision, and
+//! then samples or stops; [`sample`] always samples.
+//!
+//! Chains run in parallel, each on its own thread with its own ChaCha8 stream (chain c: stream
+//! c + 1), at most rayon's thread count computing at once, so the draws do not depend on the
+//! thread count. A recoverable density error is a divergence
+//! (nuts-rs's convention); a fatal one stops the run.
+
+mod chain;
+mod gate;
+mod logp;
+
+use crate::density::LogDensity;
+use crate::draws::ChainDraws;
+use crate::flow::Flow;
+use crate::progress::{Phase, Progress};
+use chain::{Stepper, density_error, new_stepper};
+use gate::Gate;
+use logp::LatentLogp;
+use nuts_rs::{DiagNutsSettings, LowRankNutsSettings};
+use rand::RngExt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, mpsc};
+use std::time::Instant;
+
+/// The mass matrix NUTS adapts during warmup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Metric {
+    /// Diagonal (Stan's default), from draws and gradients (nuts-rs's default adaptation).
+    #[default]
+    Diag,
+    /// Diagonal plus a low-rank correction from the draws' and gradients' leading directions
+    /// (nuts-rs's `LowRankNutsSettings`, with its defaults).
+    LowRank,
+}
+
+impl Metric {
+    /// `diag` or `low_rank`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Metric::Diag => "diag",
+            Metric::LowRank => "low_rank",
+        }
+    }
+}
+
+/// Settings of one NUTS run (all chains).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct NutsSettings {
+    /// Chains.
+    pub num_chains: usize,
+    /// Warmup draws per chain.
+    pub num_tune: u64,
+    /// Post-warmup draws per chain.
+    pub num_draws: u64,
+    /// Maximum tree depth.
+    pub max_depth: u64,
+    /// Target mean acceptance statistic of the step-size adaptation.
+    pub target_accept: f64,
+    /// Seed; chain c (0-based) uses stream c + 1.
+    pub seed: u64,
+    /// The adapted mass matrix.
+    pub metric: Metric,
+}
+
+impl Default for NutsSettings {
+    fn default() -> Self {
+        NutsSettings {
+            num_chains: 4,
+            num_tune: 1000,
+            num_draws: 1000,
+            max_depth: 10,
+            target_accept: 0.8,
+            seed: 0,
+            metric: Metric::Diag,
+        }
+    }
+}
+
+impl NutsSettings {
+    /// Checks ranges.
+    pub fn validate(&self) -> Result<(), crate::Error> {
+        let bad = |f: &str, r: &str| Err(crate::Error::settings(f, r));
+        if self.num_chains == 0 {
+            return bad("num_chains", "must be at least 1");
+        }
+        if self.num_draws < 4 {
+            return bad(
+                "num_draws",
+                "must be at least 4 (split R-hat needs two halves of 2)",
+            );
+        }
+        if !(self.target_accept > 0.0 && self.target_accept < 1.0) {
+            return bad("target_accept", "must be in (0, 1)");
+        }
+        if !(1..=30).contains(&self.max_depth) {
+            return bad("max_depth", "must be in 1..=30");
+        }
+        Ok(())
+    }
+}
+
+/// The draws of a NUTS run and what they cost.
+#[derive(Debug, Clone)]
+pub struct NutsRun {
+    /// One entry per chain: post-warmup draws, their statistics and the warmup statistics.
+    pub chains: Vec<ChainDraws>,
+    /// Gradient evaluations during warmup, all chains.
+    pub num_grad_evals_warmup: u64,
+    /// Gradient evaluations after warmup, all chains.
+    pub num_grad_evals_sampling: u64,
+    /// Wall-clock seconds of the warmup phase (all chains in parallel).
+    pub seconds_warmup: f64,
+    /// Wall-clock seconds of the sampling phase.
+    pub seconds_sampling: f64,
+}
+
+/// Runs warmup and sampling ([`run`] with no check in between).
+///
+/// ```
+/// use flowpost::{DensityError, LogDensity};
+/// use flowpost::nuts::{Metric, NutsSettings, sample};
+/// struct Normal2;
+/// impl LogDensity for Normal2 {
+///     fn dim(&self) -> usize { 2 }
+///     fn log_density(&self, x: &[f64], g: &mut [f64]) -> Result<f64, DensityError> {
+///         g[0] = -x[0];
+///         g[1] = -x[1] / 4.0;
+///         Ok(-0.5 * x[0] * x[0] - x[1] * x[1] / 8.0)
+///     }
+/// }
+/// let settings = NutsSettings { num_tune: 200, num_draws: 200, metric: Metric::LowRank, ..Default::default() };
+/// let run = sample(&Normal2, None, &settings, &flowpost::progress::NoProgress).unwrap();
+/// assert_eq!(run.chains.len(), 4);
+/// assert!(run.num_grad_evals_sampling > 0);
+/// ```
+pub fn sample<D: LogDensity + ?Sized>(
+    density: &D,
+    flow: Option<&Flow>,
+    settings: &NutsSettings,
+    progress: &dyn Progress,
+) -> Result<NutsRun, crate::Error> {
+    match run(density, flow, settings, progress, |_| Decision::Sample)? {
+        Outcome::Sampled(run) => Ok(run),
+        Outcome::Stopped(_) => unreachable!("the decision was to sample"),
+    }
+}
+
+/// One chain's warmup, as handed to the decision of [`run`].
+#[derive(Debug, Clone, Default)]
+pub struct ChainWarmup {
+    /// Per-draw statistics (the last one carries the adapted step size).
+    pub stats: Vec<crate::DrawStats>,
+    /// nuts-rs's Fisher distance ‖z + ∇ log p̃(z)‖² per draw, in the metric's coordinates: zero
+    /// where the density NUTS sees is exactly standard normal there.
+    pub fisher_distances: Vec<f64>,
+    /// Constrained values of the warmup draws, draw-major.
+    pub values: Vec<f64>,
+    /// Gradient evaluations of this chain's warmup.
+    pub num_grad_evals: u64,
+}
+
+/// Every chain's warmup.
+#[derive(Debug, Clone, Default)]
+pub struct WarmupReport {
+    /// One entry per chain.
+    pub chains: Vec<ChainWarmup>,
+    /// Wall-clock seconds of the warmup phase.
+    pub seconds: f64,
+}
+
+impl WarmupReport {
+    /// Gradient evaluations of the warmup, all chains.
+    pub fn num_grad_evals(&self) -> u64 {
+        self.chains.iter().map(|c| c.num_grad_evals).sum()
+    }
+}
+
+/// What to do after the warmup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// Draw the post-warmup samples.
+    Sample,
+    /// Stop here (the warmup's cost is in the [`WarmupReport`]).
+    Stop,
+}
+
+/// How [`run`] ended.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    /// The chains were sampled.
+    Sampled(NutsRun),
+    /// The decision stopped the run after the warmup.
+    Stopped(WarmupReport),
+}
+
+/// Runs every chain's warmup, hands the [`WarmupReport`] to `decide`, and then samples or
+/// stops. Each chain lives on its own thread (a nuts-rs chain cannot change threads), at most
+/// rayon's thread count of them computing at once.
+pub fn run<D, F>(
+    density: &D,
+    flow: Option<&Flow>,
+    settings: &NutsSettings,
+    progress: &dyn Progress,
+    decide: F,
+) -> Result<Outcome, crate::Error>
+where
+    D: LogDensity + ?Sized,
+    F: FnOnce(&WarmupReport) -> Decision,
+{
+    settings.validate()?;
+    if let Some(f) = flow
+        && f.dim() != density.dim()
+    {
+        return Err(crate::Error::DimensionMismatch {
+            what: "flow dimension vs density dimension",
+            expected: density.dim(),
+            got: f.dim(),
+        });
+    }
+    let num_constrained = density.param_names().len();
+    let chains_total = settings.num_chains as u64;
+    progress.begin(Phase::Warmup, settings.num_tune * chains_total);
+    progress.begin(Phase::Sampling, settings.num_draws * chains_total);
+    let gate = Gate::new(rayon::current_num_threads());
+    let start = Instant::now();
+    std::thread::scope(|scope| {
+        let (warm_tx, warm_rx) = mpsc::channel();
+        let mut decision_txs = Vec::with_capacity(settings.num_chains);
+        let mut handles = Vec::with_capacity(settings.num_chains);
+        for c in 0..settings.num_chains {
+            let (decision_tx, decision_rx) = mpsc::channel::<Decision>();
+            decision_txs.push(decision_tx);
+            let warm_tx = warm_tx.clone();
+            let gate = &gate;
+            handles.push(scope.spawn(move || {
+                let permit = gate.acquire();
+                let state = warmup_chain(density, flow, settings, c, num_constrained, progress);
+                drop(permit);
+                let mut state = match state {
+                    Ok(s) => s,
+                    Err(e) => {
+                        let _ = warm_tx.send((c, Err(e)));
+                        return Ok(None);
+                    }
+                };
+                // Sent, then dropped: the coordinator's loop ends once every chain has
+                // reported (or died).
+                let _ = warm_tx.send((c, Ok(state.warmup.clone())));
+                drop(warm_tx);
+                if decision_rx.recv() != Ok(Decision::Sample) {
+                    return Ok(None);
+                }
+                let _permit = gate.acquire();
+                sample_chain(&mut state, settings, c, progress)?;
+                let num_grad_evals = state.num_evals.load(Ordering::Relaxed);
+                Ok(Some((
+                    state.draws,
+                    state.warmup.num_grad_evals,
+                    num_grad_evals,
+                )))
+            }));
+        }
+        drop(warm_tx);
+        let mut report = WarmupReport {
+            chains: vec![ChainWarmup::default(); settings.num_chains],
+            seconds: 0.0,
+        };
+        let mut first_error: Option<(usize, crate::Error)> = None;
+        for (c, result) in warm_rx.iter() {
+            match result {
+                Ok(w) => report.chains[c] = w,
+                Err(e) => {
+                    if first_error.as_ref().is_none_or(|(f, _)| c < *f) {
+                        first_error = Some((c, e));
+                    }
+                }
+            }
+        }
+        progress.end(Phase::Warmup);
+        report.seconds = start.elapsed().as_secs_f64();
+        let decision = match first_error {
+            Some(_) => Decision::Stop,
+            None => decide(&report),
+        };
+        for tx in &decision_txs {
+            let _ = tx.send(decision);
+        }
+        let sampling_start = Instant::now();
+        let mut states = Vec::with_capacity(settings.num_chains);
+        let mut sample_error: Option<crate::Error> = None;
+        for (c, h) in handles.into_iter().enumerate() {
+            match h.join() {
+                Ok(Ok(state)) => states.push(state),
+                Ok(Err(e)) => {
+                    sample_error.get_or_insert(e);
+                }
+                Err(_) => {
+                    sample_error.get_or_insert(sampler_error(c, &"the chain's thread panicked"));
+                }
+            }
+        }
+        progress.end(Phase::Sampling);
+        if let Some((_, e)) = first_error {
+            return Err(e);
+        }
+        if let Some(e) = sample_error {
+            return Err(e);
+        }
+        if decision == Decision::Stop {
+            return Ok(Outcome::Stopped(report));
+        }
+        let mut run = NutsRun {
+            chains: Vec::with_capacity(settings.num_chains),
+            num_grad_evals_warmup: 0,
+            num_grad_evals_sampling: 0,
+            seconds_warmup: report.seconds,
+            seconds_sampling: sampling_start.elapsed().as_secs_f64(),
+        };
+        for (draws, num_warmup, num_total) in states.into_iter().flatten() {
+            run.num_grad_evals_warmup += num_warmup;
+            run.num_grad_evals_sampling += num_total - num_warmup;
+            run.chains.push(draws);
+        }
+        Ok(Outcome::Sampled(run))
+    })
+}
+
+/// One chain between phases.
+struct ChainState<'a> {
+    stepper: Box<dyn Stepper + 'a>,
+    draws: ChainDraws,
+    warmup: ChainWarmup,
+    num_evals: Arc<AtomicU64>,
+}
+
+fn sampler_error(chain: usize, e: &dyn std::fmt::Display) -> crate::Error {
+    crate::Error::Sampler {
+        chain: chain + 1,
+        message: e.to_string(),
+    }
+}
+
+/// A nuts-rs error of chain `chain` at draw `draw` (1-based, warmup included).
+fn draw_error(e: &anyhow::Error, chain: usize, draw: u64) -> crate::Error {
+    match density_error(e) {
+        Some(source) => crate::Error::Density {
+            context: format!("chain {}, draw {}", chain + 1, draw),
+            source,
+        },
+        None => sampler_error(chain, &format!("{e:#}")),
+    }
+}
+
+fn warmup_chain<'a, D: LogDensity + ?Sized>(
+    density: &'a D,
+    flow: Option<&'a Flow>,
+    settings: &NutsSettings,
+    chain: usize,
+    num_constrained: usize,
+    progress: &dyn Progress,
+) -> Result<ChainState<'a>, crate::Error> {
+    let d = density.dim();
+    let num_evals = Arc::new(AtomicU64::new(0));
+    let logp = LatentLogp::new(density, flow, num_constrained, num_evals.clone());
+    let mut rng = crate::rng::seeded(settings.seed, chain as u64 + 1);
+    let stepper = match settings.metric {
+        Metric::Diag => {
+            let mut nuts = DiagNutsSettings {
+                num_tune: settings.num_tune,
+                num_draws: settings.num_draws,
+                ..Default::default()
+            };
+            nuts.maxdepth = settings.max_depth;
+            nuts.seed = settings.seed;
+            nuts.num_chains = settings.num_chains;
+            nuts.adapt_options.step_size_settings.target_accept = settings.target_accept;
+            nuts.adapt_options.mass_matrix_options.store_mass_matrix = true;
+            new_stepper(&nuts, chain as u64, logp, num_constrained, &mut rng)
+        }
+        Metric::LowRank => {
+            let mut nuts = LowRankNutsSettings {
+                num_tune: settings.num_tune,
+                num_draws: settings.num_draws,
+                ..Default::default()
+            };
+            nuts.maxdepth = settings.max_depth;
+            nuts.seed = settings.seed;
+            nuts.num_chains = settings.num_chains;
+            nuts.adapt_options.step_size_settings.target_accept = settings.target_accept;
+            new_stepper(&nuts, chain as u64, logp, num_constrained, &mut rng)
+        }
+    };
+    let mut stepper = stepper.map_err(|e| sampler_error(chain, &e))?;
+    init_position(&mut *stepper, d, flow.map(Flow::base), &mut rng, chain)?;
+    let num_tune = settings.num_tune as usize;
+    let mut state = ChainState {
+        stepper,
+        draws: ChainDraws {
+            values: Vec::with_capacity(settings.num_draws as usize * num_constrained),
+            ..Default::default()
+        },
+        warmup: ChainWarmup {
+            stats: Vec::with_capacity(num_tune),
+            fisher_distances: Vec::with_capacity(num_tune),
+            values: Vec::with_capacity(num_tune * num_constrained),
+            num_grad_evals: 0,
+        },
+        num_evals,
+    };
+    for i in 0..settings.num_tune {
+        let draw = state
+            .stepper
+            .draw()
+            .map_err(|e| draw_error(&e, chain, i + 1))?;
+        state.warmup.stats.push(draw.stats);
+        state.warmup.fisher_distances.push(draw.fisher_distance);
+        state
+            .warmup
+            .values
+            .extend_from_slice(&draw.expanded[..num_constrained]);
+        progress.advance(Phase::Warmup, 1);
+    }
+    state.draws.warmup_stats = state.warmup.stats.clone();
+    state.warmup.num_grad_evals = state.num_evals.load(Ordering::Relaxed);
+    Ok(state)
+}
+
+fn sample_chain(
+    state: &mut ChainState<'_>,
+    settings: &NutsSettings,
+    chain: usize,
+    progress: &dyn Progress,
+) -> Result<(), crate::Error> {
+    for i in 0..settings.num_draws {
+        let draw = state
+            .stepper
+            .draw()
+            .map_err(|e| draw_error(&e, chain, settings.num_tune + i + 1))?;
+        if state.draws.stats.is_empty() {
+            state.draws.adapted_step_size = Some(draw.stats.step_size);
+            state.draws.inv_mass_diag = draw.inv_mass_diag;
+        }
+        state.draws.stats.push(draw.stats);
+        let n = draw.expanded.len() - 1;
+        state.draws.values.extend_from_slice(&draw.expanded[..n]);
+        progress.advance(Phase::Sampling, 1);
+    }
+    Ok(())
+}
+
+/// Finds a starting point nuts-rs accepts (finite, non-zero gradient): z from the flow's base
+/// for NeuTra, uniform in [−2, 2]^d (Stan's default) otherwise; up to 100 attempts.
+fn init_position(
+    sampler: &mut dyn Stepper,
+    d: usize,
+    latent: Option<crate::flow::Base>,
+    rng: &mut dyn rand::Rng,
+    chain: usize,
+) -> Result<(), crate::Error> {
+    let mut last = String::new();
+    const ATTEMPTS: usize = 100;
+    for _ in 0..ATTEMPTS {
+        let x: Vec<f64> = if let Some(base) = latent {
+            let mut z = vec![0.0; d];
+            base.sample(rng, &mut z);
+            z
+        } else {
+            (0..d).map(|_| rng.random_range(-2.0..2.0)).collect()
+        };
+        match sampler.set_position(&x) {
+            Ok(()) => return Ok(()),
+            Err(e) => {
+                if let Some(source) = density_error(&e).filter(|s| !s.is_recoverable()) {
+                    return Err(crate::Error::Density {
+                        context: format!("chain {} initialization", chain + 1),
+                        source,
+                    });
+                }
+                last = format!("{e:#}");
+            }
+        }
+    }
+    Err(crate::Error::NoValidInit {
+        attempts: ATTEMPTS,
+        last_error: last,
+    })
+}
