@@ -12,6 +12,7 @@
 //! [`draws`], [`diagnostics`], [`io`], [`report`]; [`stan`] turns a `.stan` file into a
 //! [`LogDensity`]; [`npe`] trains conditional flows on simulations (neural posterior estimation).
 
+pub mod auto;
 pub mod autodiff;
 pub mod bijection;
 pub mod density;

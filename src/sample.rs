@@ -9,10 +9,25 @@ use crate::progress::{NoProgress, Progress};
 use crate::vi::{ViReport, ViSettings, fit_default};
 use std::time::Instant;
 
+/// NeuTra's default warmup draws per chain (the flow has done most of the adaptation).
+pub const NEUTRA_TUNE: u64 = 500;
+/// NUTS's default warmup draws per chain (Stan's).
+pub const NUTS_TUNE: u64 = 1000;
+/// NeuTra's default target acceptance statistic. In the latent space the flow is least
+/// accurate where the target is hardest (a funnel's neck); smaller steps reach it: on the
+/// funnel the sd of v averaged 2.89 over five seeds at 0.9 (the neck, v < −7.5, under-visited)
+/// and 2.99 at 0.95 (truth 3).
+pub const NEUTRA_TARGET_ACCEPT: f64 = 0.95;
+/// NUTS's default target acceptance statistic (Stan's).
+pub const NUTS_TARGET_ACCEPT: f64 = 0.8;
+
 /// The sampling method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Method {
+    /// The cheapest sampler the evidence says is correct: NUTS on the target whitened by a
+    /// Gaussian fit, escalating to NeuTra when the geometry needs a flow (see [`auto`](crate::auto)).
+    Auto,
     /// Fit an IAF by reverse KL, then NUTS in its latent space.
     NeuTra,
     /// NUTS on the target directly (diagonal mass matrix).
@@ -20,9 +35,10 @@ pub enum Method {
 }
 
 impl Method {
-    /// `neutra` or `nuts`.
+    /// `auto`, `neutra` or `nuts`.
     pub fn name(self) -> &'static str {
         match self {
+            Method::Auto => "auto",
             Method::NeuTra => "neutra",
             Method::Nuts => "nuts",
         }
@@ -36,8 +52,9 @@ pub struct SampleSettings {
     pub method: Method,
     /// Chains (run in parallel).
     pub num_chains: usize,
-    /// Warmup draws per chain; `None`: 500 for NeuTra (the flow has done most of the
-    /// adaptation), 1000 for NUTS (Stan's default).
+    /// Warmup draws per chain; `None`: [`NEUTRA_TUNE`] for NeuTra, [`NUTS_TUNE`] for NUTS, and
+    /// for auto [`AutoSettings::num_tune`](crate::auto::AutoSettings) on the whitened path and
+    /// [`NEUTRA_TUNE`] on the flow path.
     pub num_tune: Option<u64>,
     /// Post-warmup draws per chain.
     pub num_draws: u64,
@@ -45,10 +62,8 @@ pub struct SampleSettings {
     pub seed: u64,
     /// NUTS maximum tree depth.
     pub max_depth: u64,
-    /// NUTS target acceptance statistic; `None`: 0.95 for NeuTra, 0.8 for NUTS (Stan's
-    /// default). In the latent space the flow is least accurate where the target is hardest
-    /// (a funnel's neck); smaller steps reach it: on the funnel the sd of v averaged 2.89 over
-    /// five seeds at 0.9 (the neck, v < −7.5, under-visited) and 2.99 at 0.95 (truth 3).
+    /// NUTS target acceptance statistic; `None`: [`NEUTRA_TARGET_ACCEPT`] for NeuTra (and
+    /// auto's flow path), [`NUTS_TARGET_ACCEPT`] for NUTS (and auto's whitened path).
     pub target_accept: Option<f64>,
     /// The mass matrix NUTS adapts (in the flow's latent space for NeuTra).
     pub metric: Metric,
@@ -56,6 +71,8 @@ pub struct SampleSettings {
     pub vi: ViSettings,
     /// The flow architecture (NeuTra only).
     pub flow: FlowSettings,
+    /// The evidence thresholds of auto.
+    pub auto: crate::auto::AutoSettings,
 }
 
 impl Default for SampleSettings {
@@ -71,6 +88,7 @@ impl Default for SampleSettings {
             metric: Metric::Diag,
             vi: ViSettings::default(),
             flow: FlowSettings::default(),
+            auto: crate::auto::AutoSettings::default(),
         }
     }
 }
@@ -79,16 +97,17 @@ impl SampleSettings {
     /// Warmup draws per chain after defaults.
     pub fn tune(&self) -> u64 {
         self.num_tune.unwrap_or(match self.method {
-            Method::NeuTra => 500,
-            Method::Nuts => 1000,
+            Method::NeuTra => NEUTRA_TUNE,
+            Method::Nuts => NUTS_TUNE,
+            Method::Auto => self.auto.num_tune,
         })
     }
 
     /// Target acceptance statistic after defaults.
     pub fn target_accept(&self) -> f64 {
         self.target_accept.unwrap_or(match self.method {
-            Method::NeuTra => 0.95,
-            Method::Nuts => 0.8,
+            Method::NeuTra => NEUTRA_TARGET_ACCEPT,
+            Method::Nuts | Method::Auto => NUTS_TARGET_ACCEPT,
         })
     }
 
@@ -110,9 +129,12 @@ impl SampleSettings {
         if !(1..=30).contains(&self.max_depth) {
             return bad("max_depth", "must be in 1..=30");
         }
-        if self.method == Method::NeuTra {
+        if self.method != Method::Nuts {
             self.vi.validate()?;
             self.flow.validate()?;
+        }
+        if self.method == Method::Auto {
+            self.auto.validate()?;
         }
         Ok(())
     }
@@ -176,6 +198,8 @@ pub struct Run {
     pub num_tune: u64,
     /// The seed.
     pub seed: u64,
+    /// What auto decided and why (auto only).
+    pub auto: Option<crate::auto::AutoReport>,
 }
 
 impl Run {
@@ -225,6 +249,103 @@ pub fn sample_with<D: LogDensity + ?Sized>(
     flow: Option<Flow>,
     progress: &dyn Progress,
 ) -> Result<Run, crate::Error> {
+    let names = validate(density, settings, flow.as_ref())?;
+    let start = Instant::now();
+    let nuts = NutsSettings {
+        num_chains: settings.num_chains,
+        num_tune: settings.tune(),
+        num_draws: settings.num_draws,
+        max_depth: settings.max_depth,
+        target_accept: settings.target_accept(),
+        seed: settings.seed,
+        metric: settings.metric,
+        integrator: crate::nuts::Integrator::Leapfrog,
+    };
+    let mut cost = CostReport::default();
+    let (method, flow, vi, nuts_run, num_tune, auto) = match (settings.method, flow) {
+        (Method::Auto, None) => {
+            let out = crate::auto::run(
+                density,
+                &settings.auto,
+                &settings.vi,
+                &settings.flow,
+                &nuts,
+                settings.num_tune,
+                settings.target_accept,
+                progress,
+            )?;
+            cost.grad_evals.vi = out.num_grad_evals_vi;
+            cost.seconds.vi = out.seconds_vi;
+            cost.grad_evals.warmup = out.discarded.0;
+            cost.seconds.warmup = out.discarded.1;
+            let tune = out.num_tune;
+            (
+                Method::Auto,
+                Some(out.flow),
+                Some(out.vi),
+                out.nuts,
+                tune,
+                Some(out.report),
+            )
+        }
+        (Method::Nuts, _) => {
+            let run = crate::nuts::sample(density, None, &nuts, progress)?;
+            (Method::Nuts, None, None, run, nuts.num_tune, None)
+        }
+        (method, given) => {
+            // NeuTra, or auto with a trained flow given: NUTS in that flow's latent space.
+            let nuts = NutsSettings {
+                num_tune: settings.num_tune.unwrap_or(NEUTRA_TUNE),
+                target_accept: settings.target_accept.unwrap_or(NEUTRA_TARGET_ACCEPT),
+                ..nuts
+            };
+            let (flow, vi) = match given {
+                Some(f) => (f, None),
+                None => {
+                    let (f, report) = fit_default(
+                        density,
+                        &settings.flow,
+                        &settings.vi,
+                        settings.seed,
+                        progress,
+                    )?;
+                    cost.grad_evals.vi = report.num_grad_evals();
+                    cost.seconds.vi = report.seconds;
+                    (f, Some(report))
+                }
+            };
+            let run = crate::nuts::sample(density, Some(&flow), &nuts, progress)?;
+            (method, Some(flow), vi, run, nuts.num_tune, None)
+        }
+    };
+    cost.grad_evals.warmup += nuts_run.num_grad_evals_warmup;
+    cost.grad_evals.sampling = nuts_run.num_grad_evals_sampling;
+    cost.seconds.warmup += nuts_run.seconds_warmup;
+    cost.seconds.sampling = nuts_run.seconds_sampling;
+    cost.seconds.total = start.elapsed().as_secs_f64();
+    let draws = Draws::new(names, nuts_run.chains).map_err(|e| crate::Error::Sampler {
+        chain: 0,
+        message: e.to_string(),
+    })?;
+    Ok(Run {
+        method,
+        draws,
+        vi,
+        flow,
+        cost,
+        num_tune,
+        seed: settings.seed,
+        auto,
+    })
+}
+
+/// Checks the settings, the density's dimension and names, and a given flow; returns the
+/// names of the constrained values.
+fn validate<D: LogDensity + ?Sized>(
+    density: &D,
+    settings: &SampleSettings,
+    flow: Option<&Flow>,
+) -> Result<Vec<String>, crate::Error> {
     settings.validate()?;
     let d = density.dim();
     if d == 0 {
@@ -240,11 +361,11 @@ pub fn sample_with<D: LogDensity + ?Sized>(
             "must name at least one value",
         ));
     }
-    if let Some(f) = &flow {
-        if settings.method != Method::NeuTra {
+    if let Some(f) = flow {
+        if settings.method == Method::Nuts {
             return Err(crate::Error::settings(
                 "flow",
-                "a flow can only be used with method neutra",
+                "a flow can only be used with method neutra or auto",
             ));
         }
         if f.dim() != d {
@@ -255,51 +376,5 @@ pub fn sample_with<D: LogDensity + ?Sized>(
             });
         }
     }
-    let start = Instant::now();
-    let mut cost = CostReport::default();
-    let (flow, vi) = match (settings.method, flow) {
-        (Method::Nuts, _) => (None, None),
-        (Method::NeuTra, Some(f)) => (Some(f), None),
-        (Method::NeuTra, None) => {
-            let (f, report) = fit_default(
-                density,
-                &settings.flow,
-                &settings.vi,
-                settings.seed,
-                progress,
-            )?;
-            cost.grad_evals.vi = report.num_grad_evals();
-            cost.seconds.vi = report.seconds;
-            (Some(f), Some(report))
-        }
-    };
-    let nuts = NutsSettings {
-        num_chains: settings.num_chains,
-        num_tune: settings.tune(),
-        num_draws: settings.num_draws,
-        max_depth: settings.max_depth,
-        target_accept: settings.target_accept(),
-        seed: settings.seed,
-        metric: settings.metric,
-    };
-    let nuts_run = crate::nuts::sample(density, flow.as_ref(), &nuts, progress)?;
-    cost.grad_evals.warmup = nuts_run.num_grad_evals_warmup;
-    cost.grad_evals.sampling = nuts_run.num_grad_evals_sampling;
-    cost.seconds.warmup = nuts_run.seconds_warmup;
-    cost.seconds.sampling = nuts_run.seconds_sampling;
-    cost.seconds.total = start.elapsed().as_secs_f64();
-    let chains = nuts_run.chains;
-    let draws = Draws::new(names, chains).map_err(|e| crate::Error::Sampler {
-        chain: 0,
-        message: e.to_string(),
-    })?;
-    Ok(Run {
-        method: settings.method,
-        draws,
-        vi,
-        flow,
-        cost,
-        num_tune: nuts.num_tune,
-        seed: settings.seed,
-    })
+    Ok(names)
 }

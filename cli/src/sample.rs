@@ -13,8 +13,15 @@ use std::path::{Path, PathBuf};
 
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum MethodArg {
+    Auto,
     Neutra,
     Nuts,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum MetricArg {
+    Diag,
+    LowRank,
 }
 
 /// Arguments of `flowpost sample`.
@@ -25,9 +32,14 @@ pub struct Args {
     /// Data for a Stan program (Stan's JSON data format).
     #[arg(long)]
     data: Option<PathBuf>,
-    /// NeuTra (fit an IAF, then NUTS in its latent space) or plain NUTS.
+    /// auto (NUTS on the target whitened by a Gaussian fit, a flow only when the warmup shows
+    /// the geometry needs one), neutra (fit an IAF, then NUTS in its latent space) or plain NUTS.
     #[arg(long, value_enum, default_value = "neutra")]
     method: MethodArg,
+    /// The mass matrix NUTS adapts (in the flow's latent space for neutra): diagonal, or
+    /// diagonal plus a low-rank correction (nuts-rs's low-rank metric).
+    #[arg(long, value_enum, default_value = "diag")]
+    metric: MetricArg,
     /// Number of chains (run in parallel).
     #[arg(long, default_value_t = 4)]
     chains: usize,
@@ -100,6 +112,7 @@ fn load_model(args: &Args) -> anyhow::Result<(String, Box<dyn LogDensity>)> {
 pub fn run(args: Args) -> anyhow::Result<()> {
     let (name, model) = load_model(&args)?;
     let method = match args.method {
+        MethodArg::Auto => Method::Auto,
         MethodArg::Neutra => Method::NeuTra,
         MethodArg::Nuts => Method::Nuts,
     };
@@ -109,6 +122,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         num_tune: args.tune,
         num_draws: args.draws,
         seed: args.seed,
+        metric: match args.metric {
+            MetricArg::Diag => flowpost::nuts::Metric::Diag,
+            MetricArg::LowRank => flowpost::nuts::Metric::LowRank,
+        },
         ..Default::default()
     };
     settings.target_accept = args.target_accept;
@@ -118,8 +135,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let flow = match &args.flow {
         None => None,
         Some(path) => {
-            if method != Method::NeuTra {
-                bail!("--flow needs --method neutra");
+            if method == Method::Nuts {
+                bail!("--flow needs --method neutra or auto");
             }
             let loaded = flow_file::load(path)?;
             let names = model.param_names();
@@ -201,6 +218,26 @@ fn print_summary(model: &str, run: &Run, summary: &[ParamSummary], out: &Path) {
         run.draws.num_draws(),
         run.draws.num_divergent(),
     );
+    if let Some(auto) = &run.auto {
+        match &auto.escalation_reason {
+            None => println!(
+                "auto: whitened NUTS (low-rank metric) — no flow needed: {}; Gaussian k̂ {:.2}",
+                auto.evidence
+                    .last()
+                    .map(|e| format!(
+                        "Fisher distance {:.2}/dim, {:.1}% divergent in late warmup",
+                        e.fisher_per_dim,
+                        100.0 * e.divergent_fraction
+                    ))
+                    .unwrap_or_default(),
+                auto.gaussian_pareto_k
+            ),
+            Some(reason) => println!(
+                "auto: trained a flow (NeuTra) — {reason}; {} gradients of whitened NUTS discarded",
+                auto.num_grad_evals_discarded
+            ),
+        }
+    }
     if let Some(vi) = &run.vi {
         let verdict = if vi.pareto_k_ok() {
             "good"

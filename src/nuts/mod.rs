@@ -56,6 +56,20 @@ impl Metric {
     }
 }
 
+/// How NUTS integrates a trajectory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Integrator {
+    /// The ordinary leapfrog.
+    #[default]
+    Leapfrog,
+    /// nuts-rs's geodesic leapfrog, exact for a standard normal in the metric's coordinates:
+    /// the Gaussian part of the motion is a rotation and only the residual ∇ log p̃(z) + z
+    /// kicks. Where a flow has made the target nearly standard normal, steps up to π/2 are
+    /// accepted (the step size is capped there, as nuts-rs's flow settings do).
+    ExactNormal,
+}
+
 /// Settings of one NUTS run (all chains).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NutsSettings {
@@ -73,6 +87,8 @@ pub struct NutsSettings {
     pub seed: u64,
     /// The adapted mass matrix.
     pub metric: Metric,
+    /// The integrator.
+    pub integrator: Integrator,
 }
 
 impl Default for NutsSettings {
@@ -85,6 +101,7 @@ impl Default for NutsSettings {
             target_accept: 0.8,
             seed: 0,
             metric: Metric::Diag,
+            integrator: Integrator::Leapfrog,
         }
     }
 }
@@ -152,48 +169,59 @@ pub fn sample<D: LogDensity + ?Sized>(
     settings: &NutsSettings,
     progress: &dyn Progress,
 ) -> Result<NutsRun, crate::Error> {
-    match run(density, flow, settings, progress, |_| Decision::Sample)? {
+    match run(density, flow, settings, progress, &[], |_| {
+        Decision::Continue
+    })? {
         Outcome::Sampled(run) => Ok(run),
-        Outcome::Stopped(_) => unreachable!("the decision was to sample"),
+        Outcome::Stopped(_) => unreachable!("the decision was to continue"),
     }
 }
 
-/// One chain's warmup, as handed to the decision of [`run`].
+/// One chain's warmup so far, as handed to the decision of [`run`].
 #[derive(Debug, Clone, Default)]
 pub struct ChainWarmup {
-    /// Per-draw statistics (the last one carries the adapted step size).
+    /// Per-draw statistics (the last one carries the current step size).
     pub stats: Vec<crate::DrawStats>,
     /// nuts-rs's Fisher distance ‖z + ∇ log p̃(z)‖² per draw, in the metric's coordinates: zero
     /// where the density NUTS sees is exactly standard normal there.
     pub fisher_distances: Vec<f64>,
     /// Constrained values of the warmup draws, draw-major.
     pub values: Vec<f64>,
-    /// Gradient evaluations of this chain's warmup.
+    /// Gradient evaluations of this chain so far.
     pub num_grad_evals: u64,
 }
 
-/// Every chain's warmup.
+/// Every chain's warmup so far.
 #[derive(Debug, Clone, Default)]
 pub struct WarmupReport {
     /// One entry per chain.
     pub chains: Vec<ChainWarmup>,
-    /// Wall-clock seconds of the warmup phase.
+    /// Warmup draws per chain so far (a checkpoint, or the whole warmup).
+    pub num_draws: u64,
+    /// Warmup draws per chain in all.
+    pub num_tune: u64,
+    /// Wall-clock seconds of the warmup so far.
     pub seconds: f64,
 }
 
 impl WarmupReport {
-    /// Gradient evaluations of the warmup, all chains.
+    /// Gradient evaluations of the warmup so far, all chains.
     pub fn num_grad_evals(&self) -> u64 {
         self.chains.iter().map(|c| c.num_grad_evals).sum()
     }
+
+    /// Whether this is the end of the warmup (not an earlier checkpoint).
+    pub fn is_complete(&self) -> bool {
+        self.num_draws == self.num_tune
+    }
 }
 
-/// What to do after the warmup.
+/// What to do at a checkpoint of [`run`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decision {
-    /// Draw the post-warmup samples.
-    Sample,
-    /// Stop here (the warmup's cost is in the [`WarmupReport`]).
+    /// Go on: to the next checkpoint, or from the end of the warmup to the draws.
+    Continue,
+    /// Stop here (the cost so far is in the [`WarmupReport`]).
     Stop,
 }
 
@@ -202,23 +230,28 @@ pub enum Decision {
 pub enum Outcome {
     /// The chains were sampled.
     Sampled(NutsRun),
-    /// The decision stopped the run after the warmup.
+    /// The decision stopped the run during or after the warmup.
     Stopped(WarmupReport),
 }
 
-/// Runs every chain's warmup, hands the [`WarmupReport`] to `decide`, and then samples or
-/// stops. Each chain lives on its own thread (a nuts-rs chain cannot change threads), at most
-/// rayon's thread count of them computing at once.
+/// A chain thread's message at the end of a stage.
+type StageMessage = (usize, Result<ChainWarmup, crate::Error>);
+
+/// Runs every chain's warmup, pausing all chains after `checkpoints` warmup draws (those
+/// inside `(0, num_tune)`) and at the end of the warmup; at each pause `decide` sees the
+/// [`WarmupReport`] and says whether to go on. Each chain lives on its own thread (a nuts-rs
+/// chain cannot change threads), at most rayon's thread count of them computing at once.
 pub fn run<D, F>(
     density: &D,
     flow: Option<&Flow>,
     settings: &NutsSettings,
     progress: &dyn Progress,
-    decide: F,
+    checkpoints: &[u64],
+    mut decide: F,
 ) -> Result<Outcome, crate::Error>
 where
     D: LogDensity + ?Sized,
-    F: FnOnce(&WarmupReport) -> Decision,
+    F: FnMut(&WarmupReport) -> Decision,
 {
     settings.validate()?;
     if let Some(f) = flow
@@ -230,6 +263,15 @@ where
             got: f.dim(),
         });
     }
+    let mut stages: Vec<u64> = checkpoints
+        .iter()
+        .copied()
+        .filter(|&k| k > 0 && k < settings.num_tune)
+        .collect();
+    stages.sort_unstable();
+    stages.dedup();
+    stages.push(settings.num_tune);
+    let stages = &stages;
     let num_constrained = density.param_names().len();
     let chains_total = settings.num_chains as u64;
     progress.begin(Phase::Warmup, settings.num_tune * chains_total);
@@ -237,90 +279,80 @@ where
     let gate = Gate::new(rayon::current_num_threads());
     let start = Instant::now();
     std::thread::scope(|scope| {
-        let (warm_tx, warm_rx) = mpsc::channel();
+        let (stage_tx, stage_rx) = mpsc::channel::<StageMessage>();
         let mut decision_txs = Vec::with_capacity(settings.num_chains);
         let mut handles = Vec::with_capacity(settings.num_chains);
         for c in 0..settings.num_chains {
             let (decision_tx, decision_rx) = mpsc::channel::<Decision>();
             decision_txs.push(decision_tx);
-            let warm_tx = warm_tx.clone();
+            let stage_tx = stage_tx.clone();
             let gate = &gate;
             handles.push(scope.spawn(move || {
-                let permit = gate.acquire();
-                let state = warmup_chain(density, flow, settings, c, num_constrained, progress);
-                drop(permit);
-                let mut state = match state {
-                    Ok(s) => s,
-                    Err(e) => {
-                        let _ = warm_tx.send((c, Err(e)));
-                        return Ok(None);
-                    }
-                };
-                // Sent, then dropped: the coordinator's loop ends once every chain has
-                // reported (or died).
-                let _ = warm_tx.send((c, Ok(state.warmup.clone())));
-                drop(warm_tx);
-                if decision_rx.recv() != Ok(Decision::Sample) {
-                    return Ok(None);
-                }
-                let _permit = gate.acquire();
-                sample_chain(&mut state, settings, c, progress)?;
-                let num_grad_evals = state.num_evals.load(Ordering::Relaxed);
-                Ok(Some((
-                    state.draws,
-                    state.warmup.num_grad_evals,
-                    num_grad_evals,
-                )))
+                chain_thread(ChainJob {
+                    density,
+                    flow,
+                    settings,
+                    chain: c,
+                    num_constrained,
+                    progress,
+                    stages,
+                    gate,
+                    stage_tx,
+                    decision_rx,
+                })
             }));
         }
-        drop(warm_tx);
+        drop(stage_tx);
         let mut report = WarmupReport {
             chains: vec![ChainWarmup::default(); settings.num_chains],
+            num_draws: 0,
+            num_tune: settings.num_tune,
             seconds: 0.0,
         };
-        let mut first_error: Option<(usize, crate::Error)> = None;
-        for (c, result) in warm_rx.iter() {
-            match result {
-                Ok(w) => report.chains[c] = w,
-                Err(e) => {
-                    if first_error.as_ref().is_none_or(|(f, _)| c < *f) {
-                        first_error = Some((c, e));
+        let mut failure: Option<(usize, crate::Error)> = None;
+        let mut decision = Decision::Continue;
+        for &stage in stages {
+            for _ in 0..settings.num_chains {
+                // Every live chain sends one message per stage; a closed channel means every
+                // chain thread has ended.
+                let Ok((c, result)) = stage_rx.recv() else {
+                    break;
+                };
+                match result {
+                    Ok(w) => report.chains[c] = w,
+                    Err(e) => {
+                        if failure.as_ref().is_none_or(|(f, _)| c < *f) {
+                            failure = Some((c, e));
+                        }
                     }
                 }
+            }
+            report.num_draws = stage;
+            report.seconds = start.elapsed().as_secs_f64();
+            decision = if failure.is_some() {
+                Decision::Stop
+            } else {
+                decide(&report)
+            };
+            for tx in &decision_txs {
+                let _ = tx.send(decision);
+            }
+            if decision == Decision::Stop {
+                break;
             }
         }
         progress.end(Phase::Warmup);
-        report.seconds = start.elapsed().as_secs_f64();
-        let decision = match first_error {
-            Some(_) => Decision::Stop,
-            None => decide(&report),
-        };
-        for tx in &decision_txs {
-            let _ = tx.send(decision);
-        }
         let sampling_start = Instant::now();
-        let mut states = Vec::with_capacity(settings.num_chains);
-        let mut sample_error: Option<crate::Error> = None;
+        let mut results = Vec::with_capacity(settings.num_chains);
         for (c, h) in handles.into_iter().enumerate() {
             match h.join() {
-                Ok(Ok(state)) => states.push(state),
-                Ok(Err(e)) => {
-                    sample_error.get_or_insert(e);
-                }
-                Err(_) => {
-                    sample_error.get_or_insert(sampler_error(c, &"the chain's thread panicked"));
-                }
+                Ok(r) => results.push(r),
+                Err(_) => results.push(Err(sampler_error(c, &"the chain's thread panicked"))),
             }
         }
         progress.end(Phase::Sampling);
-        if let Some((_, e)) = first_error {
+        if let Some((_, e)) = failure {
             return Err(e);
-        }
-        if let Some(e) = sample_error {
-            return Err(e);
-        }
-        if decision == Decision::Stop {
-            return Ok(Outcome::Stopped(report));
         }
         let mut run = NutsRun {
             chains: Vec::with_capacity(settings.num_chains),
@@ -329,13 +361,100 @@ where
             seconds_warmup: report.seconds,
             seconds_sampling: sampling_start.elapsed().as_secs_f64(),
         };
-        for (draws, num_warmup, num_total) in states.into_iter().flatten() {
-            run.num_grad_evals_warmup += num_warmup;
-            run.num_grad_evals_sampling += num_total - num_warmup;
-            run.chains.push(draws);
+        for r in results {
+            if let Some(done) = r? {
+                run.num_grad_evals_warmup += done.num_grad_evals_warmup;
+                run.num_grad_evals_sampling += done.num_grad_evals - done.num_grad_evals_warmup;
+                run.chains.push(done.draws);
+            }
+        }
+        if decision == Decision::Stop {
+            return Ok(Outcome::Stopped(report));
         }
         Ok(Outcome::Sampled(run))
     })
+}
+
+/// What a chain thread needs.
+struct ChainJob<'a, 's, D: ?Sized> {
+    density: &'a D,
+    flow: Option<&'a Flow>,
+    settings: &'s NutsSettings,
+    chain: usize,
+    num_constrained: usize,
+    progress: &'s dyn Progress,
+    stages: &'s [u64],
+    gate: &'s Gate,
+    stage_tx: mpsc::Sender<StageMessage>,
+    decision_rx: mpsc::Receiver<Decision>,
+}
+
+/// A sampled chain.
+struct ChainDone {
+    draws: ChainDraws,
+    num_grad_evals_warmup: u64,
+    num_grad_evals: u64,
+}
+
+/// One chain's life: start, the warmup stages (each reported, then a decision awaited), the
+/// draws. A panic inside a stage is reported as an error, so the coordinator never waits for a
+/// message that cannot come.
+fn chain_thread<D: LogDensity + ?Sized>(
+    job: ChainJob<'_, '_, D>,
+) -> Result<Option<ChainDone>, crate::Error> {
+    let ChainJob {
+        density,
+        flow,
+        settings,
+        chain,
+        num_constrained,
+        progress,
+        stages,
+        gate,
+        stage_tx,
+        decision_rx,
+    } = job;
+    let guarded = |f: &mut dyn FnMut() -> Result<(), crate::Error>| {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+            .unwrap_or_else(|_| Err(sampler_error(chain, &"the sampler panicked")))
+    };
+    let mut state = None;
+    let mut done = 0u64;
+    for &stage in stages {
+        let permit = gate.acquire();
+        let result = guarded(&mut || {
+            if state.is_none() {
+                state = Some(start_chain(
+                    density,
+                    flow,
+                    settings,
+                    chain,
+                    num_constrained,
+                )?);
+            }
+            let s = state.as_mut().expect("started above");
+            warmup_draws(s, done, stage, chain, num_constrained, progress)
+        });
+        drop(permit);
+        let message = result.map(|()| state.as_ref().expect("started").warmup.clone());
+        let failed = message.is_err();
+        let _ = stage_tx.send((chain, message));
+        if failed || decision_rx.recv() != Ok(Decision::Continue) {
+            return Ok(None);
+        }
+        done = stage;
+    }
+    drop(stage_tx);
+    let Some(mut state) = state else {
+        return Ok(None);
+    };
+    let _permit = gate.acquire();
+    guarded(&mut || sample_chain(&mut state, settings, chain, progress))?;
+    Ok(Some(ChainDone {
+        num_grad_evals: state.num_evals.load(Ordering::Relaxed),
+        num_grad_evals_warmup: state.warmup.num_grad_evals,
+        draws: state.draws,
+    }))
 }
 
 /// One chain between phases.
@@ -344,6 +463,21 @@ struct ChainState<'a> {
     draws: ChainDraws,
     warmup: ChainWarmup,
     num_evals: Arc<AtomicU64>,
+}
+
+/// Sets nuts-rs's kinetic energy (and the step-size cap that goes with it).
+fn set_integrator<S: Default + std::fmt::Debug + Copy + serde::Serialize>(
+    nuts: &mut nuts_rs::NutsSettings<nuts_rs::EuclideanAdaptOptions<S>>,
+    integrator: Integrator,
+) {
+    if integrator == Integrator::ExactNormal {
+        nuts.trajectory_kind = nuts_rs::KineticEnergyKind::ExactNormal;
+        nuts.adapt_options
+            .step_size_settings
+            .adapt_options
+            .dual_average
+            .max_step_size = std::f64::consts::FRAC_PI_2;
+    }
 }
 
 fn sampler_error(chain: usize, e: &dyn std::fmt::Display) -> crate::Error {
@@ -364,13 +498,13 @@ fn draw_error(e: &anyhow::Error, chain: usize, draw: u64) -> crate::Error {
     }
 }
 
-fn warmup_chain<'a, D: LogDensity + ?Sized>(
+/// Builds chain `chain` and finds its starting point.
+fn start_chain<'a, D: LogDensity + ?Sized>(
     density: &'a D,
     flow: Option<&'a Flow>,
     settings: &NutsSettings,
     chain: usize,
     num_constrained: usize,
-    progress: &dyn Progress,
 ) -> Result<ChainState<'a>, crate::Error> {
     let d = density.dim();
     let num_evals = Arc::new(AtomicU64::new(0));
@@ -388,6 +522,7 @@ fn warmup_chain<'a, D: LogDensity + ?Sized>(
             nuts.num_chains = settings.num_chains;
             nuts.adapt_options.step_size_settings.target_accept = settings.target_accept;
             nuts.adapt_options.mass_matrix_options.store_mass_matrix = true;
+            set_integrator(&mut nuts, settings.integrator);
             new_stepper(&nuts, chain as u64, logp, num_constrained, &mut rng)
         }
         Metric::LowRank => {
@@ -400,13 +535,14 @@ fn warmup_chain<'a, D: LogDensity + ?Sized>(
             nuts.seed = settings.seed;
             nuts.num_chains = settings.num_chains;
             nuts.adapt_options.step_size_settings.target_accept = settings.target_accept;
+            set_integrator(&mut nuts, settings.integrator);
             new_stepper(&nuts, chain as u64, logp, num_constrained, &mut rng)
         }
     };
     let mut stepper = stepper.map_err(|e| sampler_error(chain, &e))?;
     init_position(&mut *stepper, d, flow.map(Flow::base), &mut rng, chain)?;
     let num_tune = settings.num_tune as usize;
-    let mut state = ChainState {
+    let state = ChainState {
         stepper,
         draws: ChainDraws {
             values: Vec::with_capacity(settings.num_draws as usize * num_constrained),
@@ -420,7 +556,19 @@ fn warmup_chain<'a, D: LogDensity + ?Sized>(
         },
         num_evals,
     };
-    for i in 0..settings.num_tune {
+    Ok(state)
+}
+
+/// Warmup draws `from..to` (0-based) of one chain.
+fn warmup_draws(
+    state: &mut ChainState<'_>,
+    from: u64,
+    to: u64,
+    chain: usize,
+    num_constrained: usize,
+    progress: &dyn Progress,
+) -> Result<(), crate::Error> {
+    for i in from..to {
         let draw = state
             .stepper
             .draw()
@@ -435,7 +583,7 @@ fn warmup_chain<'a, D: LogDensity + ?Sized>(
     }
     state.draws.warmup_stats = state.warmup.stats.clone();
     state.warmup.num_grad_evals = state.num_evals.load(Ordering::Relaxed);
-    Ok(state)
+    Ok(())
 }
 
 fn sample_chain(

@@ -240,10 +240,41 @@ pub fn fit_default<D: LogDensity + ?Sized>(
     settings.validate()?;
     flow_settings.validate()?;
     let start = std::time::Instant::now();
-    let (gaussians, mut init_report) = init::gaussian_fit(density, &settings.init, seed)?;
-    // A nearly Gaussian posterior gets a Gaussian flow: NUTS handles the mild remainder better
-    // than IAF layers trained at great cost (they buy little KL there). An exact Gaussian fit
-    // (log p − log q constant over its draws) then stops the fit before its first step.
+    let (gaussians, init_report) = init::gaussian_fit(density, &settings.init, seed)?;
+    let (flow, mut report) = fit_from_gaussians(
+        density,
+        &gaussians,
+        init_report,
+        flow_settings,
+        settings,
+        seed,
+        progress,
+    )?;
+    report.seconds = start.elapsed().as_secs_f64();
+    Ok((flow, report))
+}
+
+/// The part of [`fit_default`] after the Gaussian initialization: `gaussians` and `init_report`
+/// are what [`init::gaussian_fit`] returned (its gradient evaluations are counted in the
+/// report). Used by a caller that ran the initialization itself.
+pub fn fit_from_gaussians<D: LogDensity + ?Sized>(
+    density: &D,
+    gaussians: &[crate::flow::GaussianFit],
+    mut init_report: InitReport,
+    flow_settings: &crate::flow::FlowSettings,
+    settings: &ViSettings,
+    seed: u64,
+    progress: &dyn Progress,
+) -> Result<(Flow, ViReport), crate::Error> {
+    settings.validate()?;
+    flow_settings.validate()?;
+    if gaussians.is_empty() {
+        return Err(crate::Error::settings(
+            "gaussians",
+            "the Gaussian initialization gave no candidate",
+        ));
+    }
+    let start = std::time::Instant::now();
     let gaussian = init_report.best_is_exact(settings.gaussian_variance);
     let flow_settings = &if gaussian {
         crate::flow::FlowSettings {

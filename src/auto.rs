@@ -1,0 +1,326 @@
+//! `--method auto`: the cheapest sampler that is correct for *this* posterior, decided from
+//! evidence the run gathers anyway.
+//!
+//! 1. **Gaussian fit** ([`vi::init`](crate::vi::init), Pathfinder-like: L-BFGS path, Hessian
+//!    candidates, the best by ELBO) and its Pareto k̂ on fresh draws.
+//! 2. **Whitened NUTS**: NUTS with nuts-rs's low-rank metric on the target pulled back through
+//!    that Gaussian (a frozen affine flow), so the chains start in the bulk and the metric
+//!    adapts from a nearly isotropic target; the warmup is short
+//!    ([`AutoSettings::num_tune`]). The chains pause at [`AutoSettings::checkpoint`] warmup
+//!    draws and at the end of the warmup, and the [`Evidence`] of the later half of the draws so
+//!    far is judged: nuts-rs's per-draw Fisher distance ‖z + ∇ log p̃(z)‖² per dimension (zero
+//!    where the whitened target is standard normal; a funnel or a banana keeps it far above 1
+//!    whatever the metric) and the divergent fraction.
+//! 3. **Escalation**: when the evidence says a linear map cannot fix the geometry (or the
+//!    draws diverge), the chains stop and an IAF is trained by reverse KL on top of the same
+//!    Gaussian fit (no second initialization), then NUTS runs in its latent space (NeuTra).
+//!
+//! Every gradient is counted, the wasted pilot included, and the decision with its evidence is
+//! part of the [`Run`](crate::Run) ([`AutoReport`]).
+
+use crate::density::LogDensity;
+use crate::flow::{Base, Flow, FlowSettings, GaussianFit};
+use crate::nuts::{Decision, Integrator, Metric, NutsRun, NutsSettings, Outcome, WarmupReport};
+use crate::progress::Progress;
+use crate::vi::{InitReport, ViReport, ViSettings};
+
+/// Settings of [`Method::Auto`](crate::Method::Auto).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct AutoSettings {
+    /// Warmup draws per chain of the whitened NUTS run (the flow path uses the run's own).
+    pub num_tune: u64,
+    /// Warmup draws per chain after which the evidence is judged a first time.
+    pub checkpoint: u64,
+    /// Escalate when the mean Fisher distance per dimension over the later half of the warmup
+    /// so far exceeds this.
+    pub max_fisher_per_dim: f64,
+    /// Escalate when more than this fraction of the later half of the warmup draws diverged.
+    pub max_warmup_divergent_fraction: f64,
+    /// Escalate after sampling when more than this fraction of the draws diverged.
+    pub max_divergent_fraction: f64,
+}
+
+impl Default for AutoSettings {
+    fn default() -> Self {
+        AutoSettings {
+            num_tune: 300,
+            checkpoint: 150,
+            max_fisher_per_dim: 1.0,
+            max_warmup_divergent_fraction: 0.02,
+            max_divergent_fraction: 0.005,
+        }
+    }
+}
+
+impl AutoSettings {
+    /// Checks ranges.
+    pub fn validate(&self) -> Result<(), crate::Error> {
+        let bad = |f: &str, r: &str| Err(crate::Error::settings(f, r));
+        if self.num_tune < 20 {
+            return bad("auto.num_tune", "must be at least 20");
+        }
+        if !(self.max_fisher_per_dim > 0.0) {
+            return bad("auto.max_fisher_per_dim", "must be positive");
+        }
+        for (f, v) in [
+            (
+                "auto.max_warmup_divergent_fraction",
+                self.max_warmup_divergent_fraction,
+            ),
+            ("auto.max_divergent_fraction", self.max_divergent_fraction),
+        ] {
+            if !(0.0..=1.0).contains(&v) {
+                return bad(f, "must be in [0, 1]");
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What the whitened warmup showed at one pause.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct Evidence {
+    /// Warmup draws per chain so far.
+    pub num_warmup_draws: u64,
+    /// Mean Fisher distance per dimension over the later half of those draws, all chains.
+    pub fisher_per_dim: f64,
+    /// Divergent fraction of the later half of those draws, all chains.
+    pub divergent_fraction: f64,
+}
+
+impl Evidence {
+    /// The evidence of the later half of the warmup draws in `report`.
+    pub fn from_warmup(report: &WarmupReport, dim: usize) -> Evidence {
+        let from = (report.num_draws / 2) as usize;
+        let (mut fisher, mut divergent, mut n) = (0.0, 0usize, 0usize);
+        for c in &report.chains {
+            for i in from..c.stats.len() {
+                fisher += c.fisher_distances[i];
+                divergent += c.stats[i].divergent as usize;
+                n += 1;
+            }
+        }
+        let n = n.max(1) as f64;
+        Evidence {
+            num_warmup_draws: report.num_draws,
+            fisher_per_dim: fisher / n / dim.max(1) as f64,
+            divergent_fraction: divergent as f64 / n,
+        }
+    }
+
+    /// Why this evidence calls for a flow, if it does.
+    pub fn escalation_reason(&self, settings: &AutoSettings) -> Option<String> {
+        if !(self.fisher_per_dim <= settings.max_fisher_per_dim) {
+            return Some(format!(
+                "Fisher distance {:.2} per dimension after {} warmup draws (> {}): the whitened \
+                 target is far from Gaussian",
+                self.fisher_per_dim, self.num_warmup_draws, settings.max_fisher_per_dim
+            ));
+        }
+        if self.divergent_fraction > settings.max_warmup_divergent_fraction {
+            return Some(format!(
+                "{:.1}% divergent warmup draws after {} draws (> {:.1}%)",
+                100.0 * self.divergent_fraction,
+                self.num_warmup_draws,
+                100.0 * settings.max_warmup_divergent_fraction
+            ));
+        }
+        None
+    }
+}
+
+/// The sampler [`Method::Auto`](crate::Method::Auto) chose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AutoChoice {
+    /// NUTS with a low-rank metric on the target whitened by the Gaussian fit.
+    Whitened,
+    /// An IAF trained by reverse KL, then NUTS in its latent space (NeuTra).
+    Flow,
+}
+
+/// The decision of [`Method::Auto`](crate::Method::Auto) and its evidence.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct AutoReport {
+    /// What was used in the end.
+    pub choice: AutoChoice,
+    /// Why the flow was trained (`None`: it was not).
+    pub escalation_reason: Option<String>,
+    /// Pareto k̂ of the Gaussian fit as an importance sampler.
+    pub gaussian_pareto_k: f64,
+    /// The evidence at each pause of the whitened warmup.
+    pub evidence: Vec<Evidence>,
+    /// Gradient evaluations of the whitened run that were thrown away by an escalation.
+    pub num_grad_evals_discarded: u64,
+}
+
+/// What [`run`] gives [`sample_with`](crate::sample_with) to assemble.
+pub(crate) struct AutoOutcome {
+    pub nuts: NutsRun,
+    pub flow: Flow,
+    pub vi: ViReport,
+    pub report: AutoReport,
+    /// Warmup draws per chain of the run that produced the draws.
+    pub num_tune: u64,
+    /// Gradient evaluations of the Gaussian fit, its k̂, and (escalated) the flow's training.
+    pub num_grad_evals_vi: u64,
+    /// Seconds of the same.
+    pub seconds_vi: f64,
+    /// Gradient evaluations and seconds of the discarded whitened run.
+    pub discarded: (u64, f64),
+}
+
+/// The flow that whitens the target with a Gaussian fit: its affine map alone.
+fn whitening_flow(gaussian: &GaussianFit, seed: u64) -> Flow {
+    let settings = FlowSettings {
+        num_iaf_layers: 0,
+        base: Base::StandardNormal,
+        ..FlowSettings::default()
+    };
+    Flow::default_for(gaussian, &settings, seed)
+}
+
+/// The [`Method::Auto`](crate::Method::Auto) pipeline (module docs). `nuts` holds the
+/// run's NUTS settings; its warmup length applies to the flow path, the whitened path uses
+/// `auto.num_tune` unless `user_tune` is set.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn run<D: LogDensity + ?Sized>(
+    density: &D,
+    auto: &AutoSettings,
+    vi: &ViSettings,
+    flow_settings: &FlowSettings,
+    nuts: &NutsSettings,
+    user_tune: Option<u64>,
+    user_target_accept: Option<f64>,
+    progress: &dyn Progress,
+) -> Result<AutoOutcome, crate::Error> {
+    auto.validate()?;
+    let seed = nuts.seed;
+    let start = std::time::Instant::now();
+    let (gaussians, init_report) = crate::vi::init::gaussian_fit(density, &vi.init, seed)?;
+    let mut white = whitening_flow(&gaussians[0], seed);
+    let gaussian_fit = gaussian_vi_report(density, &mut white, vi, &init_report, seed, progress)?;
+    let mut seconds_vi = start.elapsed().as_secs_f64();
+    let mut num_grad_evals_vi = gaussian_fit.num_grad_evals();
+    let mut report = AutoReport {
+        choice: AutoChoice::Whitened,
+        escalation_reason: None,
+        gaussian_pareto_k: gaussian_fit.pareto_k,
+        evidence: Vec::new(),
+        num_grad_evals_discarded: 0,
+    };
+
+    let whitened = NutsSettings {
+        num_tune: user_tune.unwrap_or(auto.num_tune),
+        metric: Metric::LowRank,
+        integrator: Integrator::Leapfrog,
+        target_accept: user_target_accept.unwrap_or(0.8),
+        ..nuts.clone()
+    };
+    let dim = density.dim();
+    let mut reason = None;
+    let outcome = crate::nuts::run(
+        density,
+        Some(&white),
+        &whitened,
+        progress,
+        &[auto.checkpoint],
+        |w| {
+            let e = Evidence::from_warmup(w, dim);
+            report.evidence.push(e);
+            reason = e.escalation_reason(auto);
+            if reason.is_some() {
+                Decision::Stop
+            } else {
+                Decision::Continue
+            }
+        },
+    )?;
+    let discarded = match outcome {
+        Outcome::Sampled(run) => {
+            let num_divergent: usize = run
+                .chains
+                .iter()
+                .map(|c| c.stats.iter().filter(|s| s.divergent).count())
+                .sum();
+            let num_draws = (whitened.num_draws as usize * run.chains.len()).max(1);
+            let fraction = num_divergent as f64 / num_draws as f64;
+            if fraction <= auto.max_divergent_fraction {
+                return Ok(AutoOutcome {
+                    nuts: run,
+                    flow: white,
+                    vi: gaussian_fit,
+                    report,
+                    num_tune: whitened.num_tune,
+                    num_grad_evals_vi,
+                    seconds_vi,
+                    discarded: (0, 0.0),
+                });
+            }
+            reason = Some(format!(
+                "{num_divergent} of {num_draws} whitened NUTS draws diverged ({:.2}% > {:.1}%)",
+                100.0 * fraction,
+                100.0 * auto.max_divergent_fraction
+            ));
+            (
+                run.num_grad_evals_warmup + run.num_grad_evals_sampling,
+                run.seconds_warmup + run.seconds_sampling,
+            )
+        }
+        Outcome::Stopped(w) => (w.num_grad_evals(), w.seconds),
+    };
+    report.choice = AutoChoice::Flow;
+    report.escalation_reason = reason;
+    report.num_grad_evals_discarded = discarded.0;
+
+    let fit_start = std::time::Instant::now();
+    let (flow, mut fit) = crate::vi::fit_from_gaussians(
+        density,
+        &gaussians,
+        init_report,
+        flow_settings,
+        vi,
+        seed,
+        progress,
+    )?;
+    fit.seconds = fit_start.elapsed().as_secs_f64();
+    // The Gaussian's k̂ estimate was spent too.
+    num_grad_evals_vi = fit.num_grad_evals() + gaussian_fit.num_grad_evals_final;
+    seconds_vi += fit.seconds;
+    let latent = NutsSettings {
+        target_accept: user_target_accept.unwrap_or(crate::sample::NEUTRA_TARGET_ACCEPT),
+        num_tune: user_tune.unwrap_or(crate::sample::NEUTRA_TUNE),
+        ..nuts.clone()
+    };
+    let nuts_run = crate::nuts::sample(density, Some(&flow), &latent, progress)?;
+    Ok(AutoOutcome {
+        nuts: nuts_run,
+        flow,
+        vi: fit,
+        report,
+        num_tune: latent.num_tune,
+        num_grad_evals_vi,
+        seconds_vi,
+        discarded,
+    })
+}
+
+/// The Gaussian fit as a (0-step) variational fit: its ELBO and Pareto k̂ on fresh draws.
+fn gaussian_vi_report<D: LogDensity + ?Sized>(
+    density: &D,
+    flow: &mut Flow,
+    vi: &ViSettings,
+    init_report: &InitReport,
+    seed: u64,
+    progress: &dyn Progress,
+) -> Result<ViReport, crate::Error> {
+    let settings = ViSettings {
+        max_steps: 0,
+        min_steps: 0,
+        ..vi.clone()
+    };
+    let mut report = crate::vi::fit(density, flow, &settings, seed, progress)?;
+    report.num_grad_evals_init = init_report.num_grad_evals;
+    report.init = Some(init_report.clone());
+    Ok(report)
+}
