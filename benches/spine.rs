@@ -13,6 +13,9 @@ use flowpost::diagnostics::{Extremes, extremes, mcse_mean, mcse_sd, summarize};
 use flowpost::{Draws, LogDensity, Method, Run, SampleSettings};
 use std::path::PathBuf;
 
+#[path = "../tests/common/reference.rs"]
+mod reference;
+
 const MODELS: [&str; 6] = [
     "funnel",
     "eight_schools_centered",
@@ -64,12 +67,6 @@ fn check_param(draws: &Draws, name: &str, mean: f64, sd: f64) -> Vec<Check> {
     ]
 }
 
-fn shared(path: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared")
-        .join(path)
-}
-
 /// Moments against the truth: analytic (funnel, banana, gauss100) or posteriordb's reference
 /// (eight schools; combined MCSE). Returns the worst checks only for large models.
 fn checks(model: &str, draws: &Draws) -> Vec<Check> {
@@ -105,38 +102,28 @@ fn checks(model: &str, draws: &Draws) -> Vec<Check> {
             worst
         }
         "eight_schools_centered" | "eight_schools_noncentered" => {
-            let text = std::fs::read_to_string(shared("reference/posteriordb/eight_schools-eight_schools_noncentered/reference_draws.json")).unwrap();
-            let chains: Vec<serde_json::Map<String, serde_json::Value>> =
-                serde_json::from_str(&text).unwrap();
+            let reference = reference::load("eight_schools-eight_schools_noncentered");
             let mut out = Vec::new();
             for name in ["mu", "tau", "theta[1]"] {
-                let reference: Vec<Vec<f64>> = chains
+                let r = reference
+                    .parameters
                     .iter()
-                    .map(|c| {
-                        c[name]
-                            .as_array()
-                            .unwrap()
-                            .iter()
-                            .map(|x| x.as_f64().unwrap())
-                            .collect()
-                    })
-                    .collect();
+                    .find(|p| p.name == name)
+                    .unwrap();
                 let ours = draws.param_by_name(name).unwrap();
-                let (rm, rs) = mean_sd(&all(&reference));
                 let (m, s) = mean_sd(&all(&ours));
-                let zm =
-                    (m - rm) / (mcse_mean(&ours).powi(2) + mcse_mean(&reference).powi(2)).sqrt();
-                let zs = (s - rs) / (mcse_sd(&ours).powi(2) + mcse_sd(&reference).powi(2)).sqrt();
+                let zm = (m - r.mean) / (mcse_mean(&ours).powi(2) + r.mcse_mean.powi(2)).sqrt();
+                let zs = (s - r.sd) / (mcse_sd(&ours).powi(2) + r.mcse_sd.powi(2)).sqrt();
                 out.push(Check {
                     what: format!("{name} mean"),
                     estimate: m,
-                    truth: rm,
+                    truth: r.mean,
                     z: zm,
                 });
                 out.push(Check {
                     what: format!("{name} sd"),
                     estimate: s,
-                    truth: rs,
+                    truth: r.sd,
                     z: zs,
                 });
             }

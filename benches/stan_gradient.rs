@@ -11,7 +11,7 @@ mod stan_support;
 
 use flowpost::LogDensity;
 use flowpost::stan::{StanCompileSettings, StanLibrary, StanModelSettings};
-use stan_support::{posterior_dir, reference_draws, toolchain};
+use stan_support::{data_file, reference_draws, stan_file, toolchain};
 use std::time::Instant;
 
 /// `eight_schools_noncentered` (d = 10, 8 data points) shows the shim's fixed cost per call.
@@ -74,7 +74,11 @@ fn time_gradients(densities: &[&dyn LogDensity], theta: &[f64]) -> Vec<(f64, f64
 }
 
 fn main() {
-    let Some(toolchain) = toolchain() else { return };
+    if let Some(why) = stan_support::unavailable() {
+        eprintln!("stan_gradient bench skipped: {why}");
+        return;
+    }
+    let toolchain = toolchain();
     let settings = StanCompileSettings {
         verbose: true,
         ..Default::default()
@@ -84,15 +88,14 @@ fn main() {
         "posterior", "impl", "d", "ns/gradient", "vs Stan"
     );
     for posterior in POSTERIORS {
-        let dir = posterior_dir(posterior);
-        let lib = StanLibrary::compile(&toolchain, dir.join("model.stan"), &settings).unwrap();
+        let lib = StanLibrary::compile(&toolchain, stan_file(posterior), &settings).unwrap();
         let build = lib.build_report().unwrap();
         eprintln!(
             "{posterior}: build {:.1} s (cached: {})",
             build.seconds, build.cached
         );
         let model = lib
-            .model(Some(&dir.join("data.json")), &StanModelSettings::default())
+            .model(Some(&data_file(posterior)), &StanModelSettings::default())
             .unwrap();
 
         let draws = reference_draws(posterior);

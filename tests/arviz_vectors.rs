@@ -1,6 +1,7 @@
 //! Every diagnostic against ArviZ 0.23.4 on fixed draws, to a relative 1e-6.
 //!
-//! Sources: `../shared/diagnostics/arviz_vectors.json` (the project's reference vectors) and
+//! Sources: `tests/data/arviz_vectors.json` (the project's reference vectors, vendored from
+//! `../shared/diagnostics/`) and
 //! `tests/data/arviz_extra_vectors.json` (made by `scripts/arviz_extra_vectors.py` with ArviZ
 //! 0.23.4: `mcse_sd`, the summary, and degenerate inputs).
 //!
@@ -22,10 +23,7 @@ thread_local! {
 }
 
 fn shared() -> Value {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../shared/diagnostics/arviz_vectors.json"
-    );
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/arviz_vectors.json");
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
     serde_json::from_str(&text).expect("arviz_vectors.json is valid JSON")
 }

@@ -1,4 +1,4 @@
-//! The built-in sbibm simulators against the reference data in `../shared/reference/sbibm`:
+//! The built-in sbibm simulators against sbibm's reference data (vendored in `tests/data/sbibm`):
 //! shipped observations equal the reference ones, the Bernoulli GLM's design matrix, prior
 //! precision and summary x = Xᵀy reproduce sbibm's, the likelihoods written from the task
 //! descriptions are consistent with the reference posterior samples, and simulated moments
@@ -8,7 +8,7 @@ use flowpost::npe::simulate;
 use flowpost::npe::tasks::{self, BernoulliGlm, Slcp, TwoMoons};
 use flowpost::rng::seeded;
 
-const REF: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/reference/sbibm");
+const REF: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/sbibm");
 
 fn json(path: &str) -> serde_json::Value {
     let text = std::fs::read_to_string(format!("{REF}/{path}")).expect("reference file");
@@ -25,7 +25,7 @@ fn floats(v: &serde_json::Value) -> Vec<f64> {
 
 fn reference_samples(task: &str, k: usize) -> Vec<Vec<f64>> {
     let text = std::fs::read_to_string(format!(
-        "{REF}/{task}/num_observation_{k}/reference_posterior_samples.csv"
+        "{REF}/{task}/reference_posterior_samples_{k}_thinned.csv"
     ))
     .unwrap();
     text.lines()

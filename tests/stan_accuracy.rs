@@ -33,20 +33,15 @@ const DEFAULT_POSTERIORS: [&str; 4] = [
 /// The one Stan model CI runs end to end: non-centered eight schools (compiled once for
 /// `tests/stan.rs`, so this hits the cache), sampled with NeuTra and checked against the
 /// reference draws.
-#[test]
 fn noncentered_eight_schools_end_to_end() {
     let posterior = "eight_schools-eight_schools_noncentered";
-    let Some(lib) = compile(posterior) else {
-        return;
-    };
+    let lib = compile(posterior);
     let model = load_model(&lib, posterior, &StanModelSettings::default());
     let row = run_and_check(posterior, &model, Method::NeuTra).unwrap_or_else(|e| panic!("{e}"));
     eprintln!("stan {}", row.details());
     assert_all_passed(&[row], &[]);
 }
 
-#[test]
-#[ignore = "compiles and samples Stan models (minutes each)"]
 fn stan_files_pass_the_accuracy_check() {
     let posteriors: Vec<String> = match env_list("FLOWPOST_ACCURACY_POSTERIORS") {
         Some(v) if v == ["all"] => posteriordb_names(),
@@ -56,9 +51,7 @@ fn stan_files_pass_the_accuracy_check() {
     let methods = env_methods(&[Method::NeuTra]);
     let (mut rows, mut errors): (Vec<AccuracyRow>, Vec<String>) = (vec![], vec![]);
     for posterior in &posteriors {
-        let Some(lib) = compile(posterior) else {
-            return;
-        };
+        let lib = compile(posterior);
         // As the CLI does: parameters, transformed parameters and generated quantities.
         let model = load_model(&lib, posterior, &StanModelSettings::default());
         for &method in &methods {
@@ -82,4 +75,18 @@ fn stan_files_pass_the_accuracy_check() {
         .filter(|r| r.method == Method::NeuTra)
         .collect();
     assert_all_passed(&neutra, &errors);
+}
+
+fn main() {
+    stan_support::run(vec![
+        stan_support::stan(
+            "noncentered_eight_schools_end_to_end",
+            noncentered_eight_schools_end_to_end,
+        ),
+        stan_support::slow(
+            "stan_files_pass_the_accuracy_check",
+            "compiles and samples Stan models (minutes each)",
+            stan_files_pass_the_accuracy_check,
+        ),
+    ])
 }

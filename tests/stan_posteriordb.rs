@@ -1,5 +1,7 @@
-//! Slow Stan checks (one C++ compilation of 20–60 s per model, so `#[ignore]`d; run with
-//! `cargo test --release --test stan_posteriordb -- --ignored`): posteriordb models with
+//! Stan checks on posteriordb models. Most compile a model of their own (20–60 s each), so
+//! they are ignored (run with `cargo test --release --test stan_posteriordb -- --ignored`); the
+//! HMM (compiled for `tests/stan_vs_rust.rs` too) and the error-handling model (~30 s) run by
+//! default. Posteriordb models with
 //! constraints of every kind (ordered, simplex, positive_ordered, a Cholesky inside
 //! transformed parameters) reproduce their reference draws' names and values through
 //! unconstrain → constrain, and their gradients pass `check_gradient`; a fatal error, a
@@ -13,9 +15,7 @@ use stan_support::{compile, load_model, reference_draws, toolchain};
 
 /// Compiles the posterior's model and checks it against its reference draws.
 fn check_posterior(posterior: &str) {
-    let Some(lib) = compile(posterior) else {
-        return;
-    };
+    let lib = compile(posterior);
     let model = load_model(&lib, posterior, &StanModelSettings::default());
     let names = model.param_names();
     let draws = reference_draws(posterior);
@@ -67,38 +67,26 @@ fn check_posterior(posterior: &str) {
     );
 }
 
-#[test]
-#[ignore = "compiles a Stan model (~1 min)"]
 fn eight_schools_centered() {
     check_posterior("eight_schools-eight_schools_centered");
 }
 
-#[test]
-#[ignore = "compiles a Stan model (~1 min)"]
 fn diamonds() {
     check_posterior("diamonds-diamonds");
 }
 
-#[test]
-#[ignore = "compiles a Stan model (~1 min)"]
 fn ark() {
     check_posterior("arK-arK");
 }
 
-#[test]
-#[ignore = "compiles a Stan model (~1 min)"]
 fn gp_pois_regr() {
     check_posterior("gp_pois_regr-gp_pois_regr");
 }
 
-#[test]
-#[ignore = "compiles a Stan model (~1 min)"]
 fn low_dim_gauss_mix() {
     check_posterior("low_dim_gauss_mix-low_dim_gauss_mix");
 }
 
-#[test]
-#[ignore = "compiles a Stan model (~1 min)"]
 fn hmm_example_simplex_and_positive_ordered() {
     check_posterior("hmm_example-hmm_example");
 }
@@ -123,10 +111,8 @@ generated quantities {
 }
 "#;
 
-#[test]
-#[ignore = "compiles a Stan model (~30 s)"]
 fn fatal_errors_gq_failures_and_gq_seeding() {
-    let Some(toolchain) = toolchain() else { return };
+    let toolchain = toolchain();
     let dir = std::env::temp_dir().join(format!("flowpost-stan-errors-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("errors.stan");
@@ -167,4 +153,35 @@ fn fatal_errors_gq_failures_and_gq_seeding() {
     assert_eq!(failures.count, 1);
     assert!(failures.first_message.unwrap().contains("x is too big"));
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn main() {
+    use stan_support::{slow, stan};
+    stan_support::run(vec![
+        slow(
+            "eight_schools_centered",
+            "compiles a Stan model (~1 min)",
+            eight_schools_centered,
+        ),
+        slow("diamonds", "compiles a Stan model (~1 min)", diamonds),
+        slow("ark", "compiles a Stan model (~1 min)", ark),
+        slow(
+            "gp_pois_regr",
+            "compiles a Stan model (~1 min)",
+            gp_pois_regr,
+        ),
+        slow(
+            "low_dim_gauss_mix",
+            "compiles a Stan model (~1 min)",
+            low_dim_gauss_mix,
+        ),
+        stan(
+            "hmm_example_simplex_and_positive_ordered",
+            hmm_example_simplex_and_positive_ordered,
+        ),
+        stan(
+            "fatal_errors_gq_failures_and_gq_seeding",
+            fatal_errors_gq_failures_and_gq_seeding,
+        ),
+    ])
 }

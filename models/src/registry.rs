@@ -20,12 +20,12 @@ pub struct ModelInfo {
     pub description: &'static str,
     /// Dimension of the unconstrained space (the default one for `funnel`).
     pub dim: usize,
-    /// Whether posteriordb has reference draws for it (in `shared/reference/posteriordb/`).
+    /// Whether posteriordb has reference draws for it (summarized in `data/posteriordb/reference/`).
     pub has_reference: bool,
 }
 
 impl ModelInfo {
-    /// The folder of `shared/reference/posteriordb/` that holds this model's reference draws
+    /// The posteriordb posterior whose reference draws belong to this model
     /// (the spine's eight-schools models use their posteriordb namesakes').
     ///
     /// ```

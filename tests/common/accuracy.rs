@@ -14,7 +14,8 @@
 //! - **R-hat** (rank-normalized split, the maximum over those parameters) `< 1.01`;
 //! - **divergences**: fewer than 0.5% of the post-warmup draws.
 //!
-//! Both estimates are independent (ours and the reference's 10 × 1000 Stan draws), so the
+//! Both estimates are independent (ours and the reference's 10 × 1000 Stan draws, whose moments
+//! and MCSEs are vendored in `models/data/posteriordb/reference/`), so the
 //! difference has variance MCSE² + MCSE_ref². At |z| ≤ 4 a correct sampler fails one check with
 //! probability ~6e-5, ~0.03 false alarms over the full suite's ~450 mean and sd checks; a
 //! bias of 1% of an sd is invisible at ESS ~1000, a bias of 15% is not.
@@ -22,7 +23,7 @@
 // `!(z <= max)` is deliberate throughout: a NaN z-score or R-hat must fail the check.
 #![allow(clippy::neg_cmp_op_on_partial_ord)]
 
-use super::{Comparison, compare_with_reference, posteriordb_dir};
+use super::{Comparison, compare_with_reference};
 use flowpost::diagnostics::summarize;
 use flowpost::{GradEvals, LogDensity, Method, Run, SampleSettings, sample};
 use std::fmt::Write;
@@ -136,18 +137,10 @@ pub fn settings(method: Method) -> SampleSettings {
     }
 }
 
-/// The 14 posteriordb posteriors: the folder names under `shared/reference/posteriordb/`
-/// (each is also a built-in model's name), sorted.
+/// The 14 posteriordb posteriors with a vendored reference (each is also a built-in model's
+/// name), sorted.
 pub fn posteriordb_names() -> Vec<String> {
-    let root = posteriordb_dir("");
-    let mut names: Vec<String> = std::fs::read_dir(&root)
-        .unwrap_or_else(|e| panic!("{}: {e}", root.display()))
-        .filter_map(|e| e.ok())
-        .filter(|e| e.path().join("reference_draws.json").is_file())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
+    super::reference::names()
 }
 
 /// Applies the criteria to a run, comparing with the reference draws of `posterior`.

@@ -1,18 +1,11 @@
-//! Shared test helpers: posteriordb reference draws and MCSE-scaled comparisons.
+//! Shared test helpers: posteriordb references (vendored) and MCSE-scaled comparisons.
 #![allow(dead_code)]
 
 pub mod accuracy;
+pub mod reference;
 
 use flowpost::Draws;
 use flowpost::diagnostics::{mcse_mean, mcse_sd};
-use std::path::PathBuf;
-
-/// `../shared/reference/posteriordb/<name>`.
-pub fn posteriordb_dir(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/reference/posteriordb")
-        .join(name)
-}
 
 /// Moments of one parameter with their Monte Carlo standard errors.
 #[derive(Debug, Clone)]
@@ -36,32 +29,6 @@ pub fn moments(chains: &[Vec<f64>]) -> Moments {
     }
 }
 
-/// Reference draws of a posteriordb posterior: (name, chains × draws) in file order.
-pub fn reference_draws(name: &str) -> Vec<(String, Vec<Vec<f64>>)> {
-    let path = posteriordb_dir(name).join("reference_draws.json");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let chains: Vec<serde_json::Map<String, serde_json::Value>> =
-        serde_json::from_str(&text).unwrap();
-    let names: Vec<String> = chains[0].keys().cloned().collect();
-    names
-        .into_iter()
-        .map(|k| {
-            let per_chain = chains
-                .iter()
-                .map(|c| {
-                    c[&k]
-                        .as_array()
-                        .unwrap()
-                        .iter()
-                        .map(|v| v.as_f64().unwrap())
-                        .collect()
-                })
-                .collect();
-            (k, per_chain)
-        })
-        .collect()
-}
-
 /// One parameter's comparison with the reference.
 #[derive(Debug, Clone)]
 pub struct Comparison {
@@ -75,15 +42,22 @@ pub struct Comparison {
 /// z-scores of mean and sd against the reference for every reported parameter, with the
 /// combined MCSE (ours and the reference's) as the scale.
 pub fn compare_with_reference(draws: &Draws, reference: &str) -> Vec<Comparison> {
-    reference_draws(reference)
+    reference::load(reference)
+        .parameters
         .into_iter()
-        .map(|(name, ref_chains)| {
+        .map(|p| {
+            let name = p.name;
             let ours = moments(
                 &draws
                     .param_by_name(&name)
                     .unwrap_or_else(|| panic!("no parameter {name} in the run")),
             );
-            let r = moments(&ref_chains);
+            let r = Moments {
+                mean: p.mean,
+                sd: p.sd,
+                mcse_mean: p.mcse_mean,
+                mcse_sd: p.mcse_sd,
+            };
             let z_mean =
                 (ours.mean - r.mean) / (ours.mcse_mean.powi(2) + r.mcse_mean.powi(2)).sqrt();
             let z_sd = (ours.sd - r.sd) / (ours.mcse_sd.powi(2) + r.mcse_sd.powi(2)).sqrt();

@@ -1,26 +1,25 @@
-//! Reference draws from `shared/reference/posteriordb/` and small helpers for the model tests.
+//! Reference draws of posteriordb posteriors (200 of the 10,000, vendored in
+//! `data/posteriordb/reference/`) and small helpers for the model tests.
 #![allow(dead_code)]
 
-use std::collections::HashMap;
-
 use serde::Deserialize;
-
-pub const SHARED: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../shared/reference/posteriordb"
-);
 
 /// The reference draws of a posteriordb posterior, in the draws' parameter order.
 pub struct Reference {
     pub names: Vec<String>,
-    /// Draws, each in `names` order (chains concatenated).
+    /// Draws, each in `names` order (chains concatenated, every 50th draw).
     pub draws: Vec<Vec<f64>>,
 }
 
 #[derive(Deserialize)]
-struct IndexEntry {
+struct Param {
     name: String,
-    parameters_in_draws: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct File {
+    parameters: Vec<Param>,
+    points: Vec<Vec<f64>>,
 }
 
 /// The posteriordb folder a built-in model's reference draws live in.
@@ -34,24 +33,16 @@ pub fn reference_folder(model: &str) -> &'static str {
 
 pub fn load_reference(model: &str) -> Reference {
     let folder = reference_folder(model);
-    let index: Vec<IndexEntry> =
-        serde_json::from_str(&std::fs::read_to_string(format!("{SHARED}/index.json")).unwrap())
-            .unwrap();
-    let names = index
-        .into_iter()
-        .find(|e| e.name == folder)
-        .unwrap()
-        .parameters_in_draws;
-    let text = std::fs::read_to_string(format!("{SHARED}/{folder}/reference_draws.json")).unwrap();
-    let chains: Vec<HashMap<String, Vec<f64>>> = serde_json::from_str(&text).unwrap();
-    let mut draws = Vec::new();
-    for chain in &chains {
-        let columns: Vec<&Vec<f64>> = names.iter().map(|n| &chain[n]).collect();
-        for i in 0..columns[0].len() {
-            draws.push(columns.iter().map(|c| c[i]).collect());
-        }
+    let path = format!(
+        "{}/data/posteriordb/reference/{folder}.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let file: File = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"));
+    Reference {
+        names: file.parameters.into_iter().map(|p| p.name).collect(),
+        draws: file.points,
     }
-    Reference { names, draws }
 }
 
 /// A deterministic pseudo-normal stream (xorshift + Irwin–Hall), enough for test points.
