@@ -30,6 +30,7 @@ mod data;
 mod linreg;
 mod math;
 mod posteriordb;
+pub mod reference;
 mod registry;
 mod spine;
 

@@ -1,0 +1,308 @@
+//! Every method on every built-in model over several seeds, in one command:
+//!
+//! `cargo bench --bench methods -- [--seeds 1,2,3] [--methods auto,neutra,nuts,nuts-lowrank]
+//! [--models funnel,banana,...] [--write docs/methods.md] [--resume]`
+//!
+//! Models: the 20 built-in ones and `funnel:100` (Neal's funnel in 100 dimensions); `NAME:D`
+//! sets a dimension. Methods: `auto` (the default), `neutra`, `nuts` (diagonal metric),
+//! `nuts-lowrank` (nuts-rs's low-rank metric), `nuts-lowrank-300` (the same with nutpie's
+//! shorter warmup, 300 draws), 4 chains × 1000 draws each, each method's own defaults.
+//!
+//! Per run: whether it is *correct* (`flowpost_models::reference::judge`: every reference mean
+//! and sd within 4 combined MCSEs, max R-hat < 1.01, < 0.5% divergent draws), the minimum bulk
+//! ESS per 1000 gradient evaluations with every phase counted (training and any discarded
+//! pilot included), gradients and seconds by phase, divergences, and auto's choice. Each run is
+//! written to `target/bench-methods/MODEL__METHOD__SEED.json`; `--resume` reuses those files
+//! instead of running again. The table (medians over seeds) is printed and, with `--write`,
+//! replaces the part of the file between `<!-- methods-table -->` markers.
+
+use flowpost::diagnostics::{extremes, summarize};
+use flowpost::nuts::Metric;
+use flowpost::{LogDensity, Method, SampleSettings};
+use flowpost_models::ModelOptions;
+use flowpost_models::reference::{Criteria, judge, reference};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+struct Record {
+    model: String,
+    method: String,
+    seed: u64,
+    correct: bool,
+    failures: Vec<String>,
+    min_ess_bulk: f64,
+    min_ess_tail: f64,
+    max_r_hat: f64,
+    divergences: usize,
+    grads_vi: u64,
+    grads_warmup: u64,
+    grads_sampling: u64,
+    seconds_vi: f64,
+    seconds_total: f64,
+    ess_per_1k: f64,
+    pareto_k: Option<f64>,
+    auto_choice: Option<String>,
+    auto_reason: Option<String>,
+}
+
+fn settings_for(method: &str, seed: u64) -> SampleSettings {
+    let mut s = SampleSettings {
+        seed,
+        ..Default::default()
+    };
+    match method {
+        "auto" => s.method = Method::Auto,
+        "neutra" => s.method = Method::NeuTra,
+        "nuts" => s.method = Method::Nuts,
+        "nuts-lowrank" => {
+            s.method = Method::Nuts;
+            s.metric = Metric::LowRank;
+        }
+        "nuts-lowrank-300" => {
+            s.method = Method::Nuts;
+            s.metric = Metric::LowRank;
+            s.num_tune = Some(300);
+        }
+        other => panic!("unknown method {other}"),
+    }
+    s
+}
+
+fn run_one(model: &str, method: &str, seed: u64) -> Record {
+    let (name, dim) = match model.split_once(':') {
+        Some((n, d)) => (n, Some(d.parse().expect("NAME:DIM"))),
+        None => (model, None),
+    };
+    let options = ModelOptions { dim };
+    let density: Box<dyn LogDensity> =
+        flowpost_models::load(name, &options).expect("a built-in model");
+    let reference = reference(name, &options)
+        .expect("its reference loads")
+        .unwrap_or_default();
+    let run = flowpost::sample(&*density, &settings_for(method, seed));
+    let run = match run {
+        Ok(r) => r,
+        Err(e) => {
+            return Record {
+                model: model.into(),
+                method: method.into(),
+                seed,
+                correct: false,
+                failures: vec![format!("error: {e}")],
+                min_ess_bulk: 0.0,
+                min_ess_tail: 0.0,
+                max_r_hat: f64::NAN,
+                divergences: 0,
+                grads_vi: 0,
+                grads_warmup: 0,
+                grads_sampling: 0,
+                seconds_vi: 0.0,
+                seconds_total: 0.0,
+                ess_per_1k: 0.0,
+                pareto_k: None,
+                auto_choice: None,
+                auto_reason: None,
+            };
+        }
+    };
+    let verdict = judge(&run.draws, &reference, &Criteria::default());
+    let e = extremes(&summarize(&run.draws));
+    let g = run.cost.grad_evals;
+    Record {
+        model: model.into(),
+        method: method.into(),
+        seed,
+        correct: verdict.correct,
+        failures: verdict.failures,
+        min_ess_bulk: e.min_ess_bulk,
+        min_ess_tail: e.min_ess_tail,
+        max_r_hat: verdict.max_r_hat,
+        divergences: run.draws.num_divergent(),
+        grads_vi: g.vi,
+        grads_warmup: g.warmup,
+        grads_sampling: g.sampling,
+        seconds_vi: run.cost.seconds.vi,
+        seconds_total: run.cost.seconds.total,
+        ess_per_1k: 1000.0 * e.min_ess_bulk / g.total().max(1) as f64,
+        pareto_k: run.vi.as_ref().map(|v| v.pareto_k),
+        auto_choice: run
+            .auto
+            .as_ref()
+            .map(|a| serde_json::to_value(a.choice).unwrap().as_str().unwrap().to_string()),
+        auto_reason: run.auto.as_ref().and_then(|a| a.escalation_reason.clone()),
+    }
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n == 0 {
+        return f64::NAN;
+    }
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        0.5 * (v[n / 2 - 1] + v[n / 2])
+    }
+}
+
+fn list(arg: Option<&String>, default: &[&str]) -> Vec<String> {
+    arg.map_or_else(
+        || default.iter().map(|s| s.to_string()).collect(),
+        |a| a.split(',').map(str::to_string).collect(),
+    )
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
+    let get = |flag: &str| {
+        args.iter()
+            .position(|a| a == flag)
+            .and_then(|i| args.get(i + 1))
+    };
+    let all_models: Vec<String> = flowpost_models::list()
+        .iter()
+        .map(|m| m.name.to_string())
+        .chain(["funnel:100".to_string()])
+        .collect();
+    let all_models: Vec<&str> = all_models.iter().map(String::as_str).collect();
+    let models = list(get("--models"), &all_models);
+    let methods = list(get("--methods"), &["auto", "neutra", "nuts", "nuts-lowrank"]);
+    let seeds: Vec<u64> = list(get("--seeds"), &["1", "2", "3"])
+        .iter()
+        .map(|s| s.parse().expect("seeds are integers"))
+        .collect();
+    let resume = args.iter().any(|a| a == "--resume");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-methods");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut records = Vec::new();
+    for model in &models {
+        for method in &methods {
+            for &seed in &seeds {
+                let file = dir.join(format!("{}__{method}__{seed}.json", model.replace(':', "-")));
+                let cached = resume
+                    .then(|| std::fs::read_to_string(&file).ok())
+                    .flatten()
+                    .and_then(|t| serde_json::from_str::<Record>(&t).ok());
+                let r = cached.unwrap_or_else(|| {
+                    let r = run_one(model, method, seed);
+                    std::fs::write(&file, serde_json::to_string_pretty(&r).unwrap()).unwrap();
+                    r
+                });
+                eprintln!(
+                    "{model} {method} seed {seed}: {} · ESS/1k {:.1} · grads {}+{}+{} · {:.1} s · div {}{}{}",
+                    if r.correct { "correct" } else { "WRONG" },
+                    r.ess_per_1k,
+                    r.grads_vi,
+                    r.grads_warmup,
+                    r.grads_sampling,
+                    r.seconds_total,
+                    r.divergences,
+                    r.auto_choice.as_ref().map_or(String::new(), |c| format!(" · {c}")),
+                    if r.correct { String::new() } else { format!(" · {}", r.failures.join("; ")) }
+                );
+                records.push(r);
+            }
+        }
+    }
+    let table = render(&models, &methods, &seeds, &records);
+    println!("{table}");
+    if let Some(path) = get("--write") {
+        write_between_markers(Path::new(path), &table);
+        eprintln!("wrote {path}");
+    }
+}
+
+fn render(models: &[String], methods: &[String], seeds: &[u64], records: &[Record]) -> String {
+    let find = |m: &str, meth: &str| -> Vec<&Record> {
+        records
+            .iter()
+            .filter(|r| r.model == m && r.method == meth)
+            .collect()
+    };
+    let mut out = format!(
+        "Seeds {}; 4 chains × 1000 draws; medians over seeds. ✔ k/n: correct on k of n seeds. \
+         ESS/1k: min bulk ESS per 1000 gradient evaluations, every phase counted.\n\n",
+        seeds.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")
+    );
+    out += "| model | ";
+    out += &methods
+        .iter()
+        .map(|m| format!("{m} ✔ | {m} ESS/1k | {m} grads (vi/warmup/sampling) | {m} s"))
+        .collect::<Vec<_>>()
+        .join(" | ");
+    out += " | auto's choice |\n|---|";
+    out += &"---|---|---|---|".repeat(methods.len());
+    out += "---|\n";
+    let mut ratios = Vec::new();
+    for model in models {
+        out += &format!("| {model} | ");
+        let mut cells = Vec::new();
+        for method in methods {
+            let rs = find(model, method);
+            let ok = rs.iter().filter(|r| r.correct).count();
+            let med = |f: &dyn Fn(&Record) -> f64| median(rs.iter().map(|r| f(r)).collect());
+            cells.push(format!(
+                "{} {ok}/{} | {:.1} | {:.0}k/{:.0}k/{:.0}k | {:.1}",
+                if ok == rs.len() && !rs.is_empty() { "✔" } else { "✘" },
+                rs.len(),
+                med(&|r| r.ess_per_1k),
+                med(&|r| r.grads_vi as f64) / 1e3,
+                med(&|r| r.grads_warmup as f64) / 1e3,
+                med(&|r| r.grads_sampling as f64) / 1e3,
+                med(&|r| r.seconds_total),
+            ));
+        }
+        out += &cells.join(" | ");
+        let choices: Vec<String> = find(model, "auto")
+            .iter()
+            .map(|r| r.auto_choice.clone().unwrap_or_default())
+            .collect();
+        out += &format!(" | {} |\n", choices.join(", "));
+        let auto = find(model, "auto");
+        let lr = find(model, "nuts-lowrank");
+        if !auto.is_empty() && !lr.is_empty() && lr.iter().all(|r| r.correct) {
+            let a = median(auto.iter().map(|r| r.ess_per_1k).collect());
+            let l = median(lr.iter().map(|r| r.ess_per_1k).collect());
+            ratios.push((model.clone(), a / l));
+        }
+    }
+    if !ratios.is_empty() {
+        let geo = (ratios.iter().map(|r| r.1.ln()).sum::<f64>() / ratios.len() as f64).exp();
+        let worst = ratios
+            .iter()
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .expect("non-empty");
+        out += &format!(
+            "\nauto / low-rank NUTS (median ESS/1k) where low-rank is correct on every seed \
+             ({} models): geometric mean {geo:.2}×, lowest {:.2}× ({}).\n",
+            ratios.len(),
+            worst.1,
+            worst.0
+        );
+        out += &ratios
+            .iter()
+            .map(|(m, r)| format!("{m} {r:.2}×"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        out += "\n";
+    }
+    out
+}
+
+fn write_between_markers(path: &Path, table: &str) {
+    const MARK: &str = "<!-- methods-table -->";
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let parts: Vec<&str> = text.split(MARK).collect();
+    let new = if parts.len() >= 3 {
+        format!("{}{MARK}\n{table}\n{MARK}{}", parts[0], parts[2..].join(MARK))
+    } else {
+        format!("{text}\n{MARK}\n{table}\n{MARK}\n")
+    };
+    let tmp = path.with_extension("md.tmp");
+    std::fs::write(&tmp, new).unwrap();
+    std::fs::rename(&tmp, path).unwrap();
+}
