@@ -102,6 +102,16 @@ impl<T: Transformer> MaskedAutoregressive<T> {
         }
     }
 
+    /// [`split`](Self::split) after checking the lengths of a transform's or an inverse's
+    /// slices.
+    #[track_caller]
+    fn split_checked<'a>(&self, x: &[f64], y: &[f64], tape: &'a mut [f64]) -> Tape<'a> {
+        assert_len("x", x.len(), self.dim());
+        assert_len("y", y.len(), self.dim());
+        assert_len("tape", tape.len(), self.tape_len());
+        self.split(tape)
+    }
+
     /// Coordinate i's raw parameters from the conditioner outputs (laid out `out[p·d + i]`).
     #[inline]
     fn gather(&self, out: &[f64], i: usize, raw: &mut [f64]) {
@@ -196,10 +206,7 @@ impl<T: Transformer> Bijection for MaskedAutoregressive<T> {
         tape: &mut [f64],
     ) -> f64 {
         let d = self.dim();
-        assert_len("x", x.len(), d);
-        assert_len("y", y.len(), d);
-        assert_len("tape", tape.len(), self.tape_len());
-        let t = self.split(tape);
+        let t = self.split_checked(x, y, tape);
         self.made.forward(params, x, context, t.out, t.made);
         let mut log_det = 0.0;
         for i in 0..d {
@@ -220,10 +227,7 @@ impl<T: Transformer> Bijection for MaskedAutoregressive<T> {
         tape: &mut [f64],
     ) -> f64 {
         let d = self.dim();
-        assert_len("x", x.len(), d);
-        assert_len("y", y.len(), d);
-        assert_len("tape", tape.len(), self.tape_len());
-        let t = self.split(tape);
+        let t = self.split_checked(x, y, tape);
         x.fill(0.0);
         let mut log_det = 0.0;
         // Output i depends on x_{<i} only, so after pass i coordinate i is final.

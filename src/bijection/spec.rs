@@ -2,7 +2,7 @@
 //! parameters, and what rebuilds the layers when they are read back. The JSON is the file
 //! format (a `type` tag and the variant's fields), so variants and fields are never renamed.
 
-use super::{Activation, Bijection, Chain, ElementwiseAffine, LowerTriangularAffine};
+use super::{Activation, Affine, Bijection, Chain, ElementwiseAffine, LowerTriangularAffine};
 use super::{MaskedAutoregressive, Permutation};
 
 /// The structure of a layer (no parameters).
@@ -189,19 +189,8 @@ impl LayerSpec {
                 hidden,
                 activation,
                 max_log_scale,
-            } => {
-                check_made_shape(*dim, *context_dim, hidden)?;
-                check_positive("max_log_scale", *max_log_scale)?;
-                let t = super::Affine::iaf(*max_log_scale);
-                Box::new(MaskedAutoregressive::new(
-                    *dim,
-                    *context_dim,
-                    hidden,
-                    *activation,
-                    t,
-                ))
             }
-            LayerSpec::MafAffine {
+            | LayerSpec::MafAffine {
                 dim,
                 context_dim,
                 hidden,
@@ -210,14 +199,12 @@ impl LayerSpec {
             } => {
                 check_made_shape(*dim, *context_dim, hidden)?;
                 check_positive("max_log_scale", *max_log_scale)?;
-                let t = super::Affine::maf(*max_log_scale);
-                Box::new(MaskedAutoregressive::new(
-                    *dim,
-                    *context_dim,
-                    hidden,
-                    *activation,
-                    t,
-                ))
+                let t = match self {
+                    LayerSpec::AffineIaf { .. } => Affine::iaf(*max_log_scale),
+                    _ => Affine::maf(*max_log_scale),
+                };
+                let layer = MaskedAutoregressive::new(*dim, *context_dim, hidden, *activation, t);
+                Box::new(layer)
             }
             LayerSpec::MafSpline {
                 dim,
