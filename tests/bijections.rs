@@ -216,6 +216,8 @@ fn corrupt_specs_are_rejected() {
     );
     let rebuilt = chain.spec().build().unwrap().into_chain().unwrap();
     assert!(rebuilt.is_frozen(2) && !rebuilt.is_frozen(0));
+    assert!(Permutation::new(vec![0, 0, 1]).is_none());
+    assert!(Permutation::new(vec![0, 3]).is_none());
     for bad in [
         r#"{"type":"permutation","perm":[0,0]}"#,
         r#"{"type":"affine_iaf","dim":0,"hidden":[3],"activation":"elu","max_log_scale":5}"#,

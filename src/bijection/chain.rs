@@ -152,6 +152,16 @@ impl Chain {
         vec![0.0; self.layout.tape_len]
     }
 
+    /// Checks the slice lengths of a transform or an inverse.
+    #[track_caller]
+    fn check_lengths(&self, params: &[f64], x: &[f64], context: &[f64], y: &[f64], tape: &[f64]) {
+        assert_len("params", params.len(), self.num_params());
+        assert_len("x", x.len(), self.dim);
+        assert_len("context", context.len(), self.context_dim);
+        assert_len("y", y.len(), self.dim);
+        assert_len("tape", tape.len(), self.layout.tape_len);
+    }
+
     /// The context layer `i` reads: the chain's, or none for a context-free layer.
     fn context_of<'a>(&self, i: usize, context: &'a [f64]) -> &'a [f64] {
         if self.layers[i].context_dim() == 0 {
@@ -204,11 +214,7 @@ impl Bijection for Chain {
         tape: &mut [f64],
     ) -> f64 {
         let (d, n) = (self.dim, self.layers.len());
-        assert_len("params", params.len(), self.num_params());
-        assert_len("x", x.len(), d);
-        assert_len("context", context.len(), self.context_dim);
-        assert_len("y", y.len(), d);
-        assert_len("tape", tape.len(), self.layout.tape_len);
+        self.check_lengths(params, x, context, y, tape);
         let (inputs, layer_tapes, _) = self.layout.split_tape(tape);
         inputs[..d].copy_from_slice(x);
         let mut log_det = 0.0;
@@ -235,11 +241,7 @@ impl Bijection for Chain {
         tape: &mut [f64],
     ) -> f64 {
         let (d, n) = (self.dim, self.layers.len());
-        assert_len("params", params.len(), self.num_params());
-        assert_len("x", x.len(), d);
-        assert_len("context", context.len(), self.context_dim);
-        assert_len("y", y.len(), d);
-        assert_len("tape", tape.len(), self.layout.tape_len);
+        self.check_lengths(params, x, context, y, tape);
         let (inputs, layer_tapes, _) = self.layout.split_tape(tape);
         let mut log_det = 0.0;
         // Layer i's input is recovered into slot i; the last layer inverts y itself.

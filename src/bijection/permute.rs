@@ -3,7 +3,7 @@
 
 use super::{Bijection, LayerSpec, assert_len};
 
-/// Coordinate permutation y_i = x_{perm[i]}.
+/// Coordinate permutation `y[i] = x[perm[i]]`.
 ///
 /// ```
 /// use flowpost::bijection::{Bijection, Permutation};

@@ -22,7 +22,7 @@ pub enum LayerSpec {
     },
     /// [`Permutation`].
     Permutation {
-        /// y_i = x_{perm[i]}.
+        /// `y[i] = x[perm[i]]`.
         perm: Vec<usize>,
     },
     /// [`MaskedAutoregressive::iaf`]: the affine transformer in the IAF parameterization.
