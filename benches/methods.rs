@@ -125,10 +125,13 @@ fn run_one(model: &str, method: &str, seed: u64) -> Record {
         seconds_total: run.cost.seconds.total,
         ess_per_1k: 1000.0 * e.min_ess_bulk / g.total().max(1) as f64,
         pareto_k: run.vi.as_ref().map(|v| v.pareto_k),
-        auto_choice: run
-            .auto
-            .as_ref()
-            .map(|a| serde_json::to_value(a.choice).unwrap().as_str().unwrap().to_string()),
+        auto_choice: run.auto.as_ref().map(|a| {
+            serde_json::to_value(a.choice)
+                .unwrap()
+                .as_str()
+                .unwrap()
+                .to_string()
+        }),
         auto_reason: run.auto.as_ref().and_then(|a| a.escalation_reason.clone()),
     }
 }
@@ -170,7 +173,10 @@ fn main() {
         .collect();
     let all_models: Vec<&str> = all_models.iter().map(String::as_str).collect();
     let models = list(get("--models"), &all_models);
-    let methods = list(get("--methods"), &["auto", "neutra", "nuts", "nuts-lowrank"]);
+    let methods = list(
+        get("--methods"),
+        &["auto", "neutra", "nuts", "nuts-lowrank"],
+    );
     let seeds: Vec<u64> = list(get("--seeds"), &["1", "2", "3"])
         .iter()
         .map(|s| s.parse().expect("seeds are integers"))
@@ -182,7 +188,10 @@ fn main() {
     for model in &models {
         for method in &methods {
             for &seed in &seeds {
-                let file = dir.join(format!("{}__{method}__{seed}.json", model.replace(':', "-")));
+                let file = dir.join(format!(
+                    "{}__{method}__{seed}.json",
+                    model.replace(':', "-")
+                ));
                 let cached = resume
                     .then(|| std::fs::read_to_string(&file).ok())
                     .flatten()
@@ -201,8 +210,14 @@ fn main() {
                     r.grads_sampling,
                     r.seconds_total,
                     r.divergences,
-                    r.auto_choice.as_ref().map_or(String::new(), |c| format!(" · {c}")),
-                    if r.correct { String::new() } else { format!(" · {}", r.failures.join("; ")) }
+                    r.auto_choice
+                        .as_ref()
+                        .map_or(String::new(), |c| format!(" · {c}")),
+                    if r.correct {
+                        String::new()
+                    } else {
+                        format!(" · {}", r.failures.join("; "))
+                    }
                 );
                 records.push(r);
             }
@@ -226,7 +241,11 @@ fn render(models: &[String], methods: &[String], seeds: &[u64], records: &[Recor
     let mut out = format!(
         "Seeds {}; 4 chains × 1000 draws; medians over seeds. ✔ k/n: correct on k of n seeds. \
          ESS/1k: min bulk ESS per 1000 gradient evaluations, every phase counted.\n\n",
-        seeds.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")
+        seeds
+            .iter()
+            .map(u64::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     out += "| model | ";
     out += &methods
@@ -247,7 +266,11 @@ fn render(models: &[String], methods: &[String], seeds: &[u64], records: &[Recor
             let med = |f: &dyn Fn(&Record) -> f64| median(rs.iter().map(|r| f(r)).collect());
             cells.push(format!(
                 "{} {ok}/{} | {:.1} | {:.0}k/{:.0}k/{:.0}k | {:.1}",
-                if ok == rs.len() && !rs.is_empty() { "✔" } else { "✘" },
+                if ok == rs.len() && !rs.is_empty() {
+                    "✔"
+                } else {
+                    "✘"
+                },
                 rs.len(),
                 med(&|r| r.ess_per_1k),
                 med(&|r| r.grads_vi as f64) / 1e3,
@@ -298,7 +321,11 @@ fn write_between_markers(path: &Path, table: &str) {
     let text = std::fs::read_to_string(path).unwrap_or_default();
     let parts: Vec<&str> = text.split(MARK).collect();
     let new = if parts.len() >= 3 {
-        format!("{}{MARK}\n{table}\n{MARK}{}", parts[0], parts[2..].join(MARK))
+        format!(
+            "{}{MARK}\n{table}\n{MARK}{}",
+            parts[0],
+            parts[2..].join(MARK)
+        )
     } else {
         format!("{text}\n{MARK}\n{table}\n{MARK}\n")
     };

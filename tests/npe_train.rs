@@ -134,7 +134,7 @@ impl PosteriorSampler for Tempered<'_> {
         xz.apply(x, &mut xs);
         tz.apply(theta, &mut ts);
         let mut tape = vec![0.0; flow.tape_len()];
-        let ld = flow.forward(self.0.params(), &ts, &xs, &mut z, &mut tape);
+        let ld = flow.transform(self.0.params(), &ts, &xs, &mut z, &mut tape);
         let tau2 = self.1 * self.1;
         Ok(-0.5 * z.iter().map(|v| v * v).sum::<f64>() / tau2 + ld)
     }

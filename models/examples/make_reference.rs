@@ -11,7 +11,9 @@ use flowpost::nuts::Metric;
 use flowpost::{LogDensity, Method, SampleSettings};
 
 fn main() {
-    let model_name = std::env::args().nth(1).expect("usage: make_reference MODEL");
+    let model_name = std::env::args()
+        .nth(1)
+        .expect("usage: make_reference MODEL");
     let model = flowpost_models::load(&model_name, &Default::default()).expect("a built-in model");
     let settings = SampleSettings {
         method: Method::Nuts,
@@ -25,7 +27,11 @@ fn main() {
     let run = flowpost::sample(&*model, &settings).expect("the run");
     let summary = summarize(&run.draws);
     let max_r_hat = summary.iter().map(|p| p.r_hat).fold(0.0, f64::max);
-    assert_eq!(run.draws.num_divergent(), 0, "divergences in the reference run");
+    assert_eq!(
+        run.draws.num_divergent(),
+        0,
+        "divergences in the reference run"
+    );
     assert!(max_r_hat < 1.01, "R-hat {max_r_hat}");
     let parameters: Vec<serde_json::Value> = model
         .param_names()
@@ -43,7 +49,10 @@ fn main() {
             })
         })
         .collect();
-    let min_ess = summary.iter().map(|p| p.ess_bulk).fold(f64::INFINITY, f64::min);
+    let min_ess = summary
+        .iter()
+        .map(|p| p.ess_bulk)
+        .fold(f64::INFINITY, f64::min);
     let file = serde_json::json!({
         "model": model_name,
         "source": format!(
@@ -55,5 +64,8 @@ fn main() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join(format!("data/peers/{model_name}_reference.json"));
     std::fs::write(&path, serde_json::to_string_pretty(&file).unwrap() + "\n").unwrap();
-    println!("wrote {} (max R-hat {max_r_hat:.4}, min bulk ESS {min_ess:.0})", path.display());
+    println!(
+        "wrote {} (max R-hat {max_r_hat:.4}, min bulk ESS {min_ess:.0})",
+        path.display()
+    );
 }

@@ -228,7 +228,9 @@ pub fn judge(draws: &Draws, reference: &[RefMoments], criteria: &Criteria) -> Ve
     let max_r_hat = summary
         .iter()
         .map(|p| p.r_hat)
-        .fold(f64::NEG_INFINITY, |a, b| if b.is_nan() { f64::NAN } else { a.max(b) });
+        .fold(f64::NEG_INFINITY, |a, b| {
+            if b.is_nan() { f64::NAN } else { a.max(b) }
+        });
     if !(max_r_hat < criteria.max_r_hat) {
         failures.push(format!("max R-hat {max_r_hat:.3}"));
     }

@@ -1,4 +1,4 @@
-//! Elementwise affine map y = loc + exp(log_scale) ⊙ x.
+//! Elementwise affine map y = loc + exp(log_scale) ⊙ x (unconditional).
 
 use super::{Bijection, LayerSpec, assert_len};
 
@@ -9,7 +9,7 @@ use super::{Bijection, LayerSpec, assert_len};
 /// let layer = ElementwiseAffine::new(2);
 /// let params = [1.0, -1.0, 0.0, 2f64.ln()]; // loc = (1, -1), scale = (1, 2)
 /// let mut y = [0.0; 2];
-/// let log_det = layer.forward(&params, &[3.0, 3.0], &mut y, &mut []);
+/// let log_det = layer.transform(&params, &[3.0, 3.0], &[], &mut y, &mut []);
 /// assert_eq!(y, [4.0, 5.0]);
 /// assert!((log_det - 2f64.ln()).abs() < 1e-15);
 /// ```
@@ -38,6 +38,10 @@ impl Bijection for ElementwiseAffine {
         self.dim
     }
 
+    fn context_dim(&self) -> usize {
+        0
+    }
+
     fn num_params(&self) -> usize {
         2 * self.dim
     }
@@ -51,7 +55,14 @@ impl Bijection for ElementwiseAffine {
         params.fill(0.0);
     }
 
-    fn forward(&self, params: &[f64], x: &[f64], y: &mut [f64], _tape: &mut [f64]) -> f64 {
+    fn transform(
+        &self,
+        params: &[f64],
+        x: &[f64],
+        _context: &[f64],
+        y: &mut [f64],
+        _tape: &mut [f64],
+    ) -> f64 {
         let d = self.dim;
         assert_len("params", params.len(), 2 * d);
         assert_len("x", x.len(), d);
@@ -65,7 +76,14 @@ impl Bijection for ElementwiseAffine {
         log_det
     }
 
-    fn inverse(&self, params: &[f64], y: &[f64], x: &mut [f64], _tape: &mut [f64]) -> f64 {
+    fn inverse(
+        &self,
+        params: &[f64],
+        y: &[f64],
+        _context: &[f64],
+        x: &mut [f64],
+        _tape: &mut [f64],
+    ) -> f64 {
         let d = self.dim;
         assert_len("params", params.len(), 2 * d);
         assert_len("x", x.len(), d);
@@ -79,14 +97,16 @@ impl Bijection for ElementwiseAffine {
         log_det
     }
 
-    fn backward(
+    fn vjp(
         &self,
         params: &[f64],
         x: &[f64],
+        _context: &[f64],
         _tape: &mut [f64],
         gy: &[f64],
         g_log_det: f64,
         gx: &mut [f64],
+        _g_context: Option<&mut [f64]>,
         gparams: Option<&mut [f64]>,
     ) {
         let d = self.dim;
@@ -109,6 +129,7 @@ impl Bijection for ElementwiseAffine {
         &self,
         params: &[f64],
         _x: &[f64],
+        _context: &[f64],
         _tape: &mut [f64],
         v: &[f64],
         u: &mut [f64],

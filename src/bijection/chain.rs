@@ -1,9 +1,10 @@
-//! Composition of bijections: forward applies layer 0 first (latent side) and the last layer
-//! last (target side). The chain owns the parameter layout (one flat vector, layer after layer)
+//! Composition of bijections with one flat parameter vector: the transform applies layer 0
+//! first and the last layer last, and every conditional layer reads the chain's context
+//! (context-free layers ignore it). The chain owns the parameter layout (layer after layer)
 //! and a tape layout holding every layer's input, so one backward pass serves both the
-//! parameter gradient (variational fit) and the input gradient (NeuTra).
+//! parameter gradient (variational fit, NPE training) and the input gradient (NeuTra).
 //!
-//! A layer can be *frozen*: it takes part in forward/inverse/backward with respect to its input,
+//! A layer can be *frozen*: it takes part in transform/inverse/VJP with respect to its input,
 //! but receives no parameter gradient (a fixed Gaussian preconditioner, say).
 
 use super::{Bijection, LayerSpec, assert_len};
@@ -19,12 +20,13 @@ use super::{Bijection, LayerSpec, assert_len};
 /// let params = [0.0, 1.0, 0.0, 0.0]; // loc = (0, 1), unit scales
 /// let mut tape = vec![0.0; chain.tape_len()];
 /// let mut y = [0.0; 2];
-/// chain.forward(&params, &[5.0, 7.0], &mut y, &mut tape);
+/// chain.transform(&params, &[5.0, 7.0], &[], &mut y, &mut tape);
 /// assert_eq!(y, [7.0, 6.0]);
 /// ```
 #[derive(Debug)]
 pub struct Chain {
     dim: usize,
+    context_dim: usize,
     layers: Vec<Box<dyn Bijection>>,
     frozen: Vec<bool>,
     layout: ChainLayout,
@@ -32,9 +34,9 @@ pub struct Chain {
 
 /// Where each layer's parameters sit in the flat vector, and the tape layout of a chain of n
 /// layers in dimension d: n layer inputs (n·d), then each layer's own tape, then 2·d of scratch
-/// for cotangents. Shared by [`Chain`] and the conditional chain of [`npe`](crate::npe).
+/// for cotangents.
 #[derive(Debug, Clone)]
-pub(crate) struct ChainLayout {
+struct ChainLayout {
     dim: usize,
     param_offsets: Vec<usize>,
     tape_offsets: Vec<usize>,
@@ -43,7 +45,7 @@ pub(crate) struct ChainLayout {
 
 impl ChainLayout {
     /// The layout of layers with these (parameter count, tape length) pairs.
-    pub(crate) fn new(dim: usize, sizes: impl ExactSizeIterator<Item = (usize, usize)>) -> Self {
+    fn new(dim: usize, sizes: impl ExactSizeIterator<Item = (usize, usize)>) -> Self {
         let mut param_offsets = vec![0];
         let mut tape_offsets = vec![sizes.len() * dim];
         for (np, nt) in sizes {
@@ -59,24 +61,17 @@ impl ChainLayout {
         }
     }
 
-    pub(crate) fn num_params(&self) -> usize {
+    fn num_params(&self) -> usize {
         *self.param_offsets.last().unwrap()
     }
 
-    pub(crate) fn tape_len(&self) -> usize {
-        self.tape_len
-    }
-
     /// The range of layer `i`'s parameters in the flat vector.
-    pub(crate) fn param_range(&self, i: usize) -> std::ops::Range<usize> {
+    fn param_range(&self, i: usize) -> std::ops::Range<usize> {
         self.param_offsets[i]..self.param_offsets[i + 1]
     }
 
     /// Splits a tape into (layer inputs, layer tapes, scratch).
-    pub(crate) fn split_tape<'a>(
-        &self,
-        tape: &'a mut [f64],
-    ) -> (&'a mut [f64], &'a mut [f64], &'a mut [f64]) {
+    fn split_tape<'a>(&self, tape: &'a mut [f64]) -> (&'a mut [f64], &'a mut [f64], &'a mut [f64]) {
         let n = self.param_offsets.len() - 1;
         let (inputs, rest) = tape.split_at_mut(n * self.dim);
         let (layer_tapes, scratch) = rest.split_at_mut(self.tape_offsets[n] - self.tape_offsets[0]);
@@ -84,23 +79,36 @@ impl ChainLayout {
     }
 
     /// Layer `i`'s own tape within the layer-tapes part of [`split_tape`](Self::split_tape).
-    pub(crate) fn layer_tape<'a>(&self, layer_tapes: &'a mut [f64], i: usize) -> &'a mut [f64] {
+    fn layer_tape<'a>(&self, layer_tapes: &'a mut [f64], i: usize) -> &'a mut [f64] {
         let base = self.tape_offsets[0];
         &mut layer_tapes[self.tape_offsets[i] - base..self.tape_offsets[i + 1] - base]
     }
 }
 
 impl Chain {
-    /// Composes `layers` (applied in order in the forward direction).
+    /// Composes `layers` (applied in order by the transform).
     #[track_caller]
     pub fn new(layers: Vec<Box<dyn Bijection>>) -> Self {
         let n = layers.len();
         Self::with_frozen(layers, vec![false; n])
     }
 
-    /// As [`new`](Chain::new), with a frozen flag per layer.
+    /// As [`new`](Chain::new), with a frozen flag per layer. The chain's context dimension is
+    /// that of its conditional layers (0 if there are none); they must agree.
     #[track_caller]
     pub fn with_frozen(layers: Vec<Box<dyn Bijection>>, frozen: Vec<bool>) -> Self {
+        let context_dim = layers.iter().map(|l| l.context_dim()).max().unwrap_or(0);
+        Self::with_context(layers, frozen, context_dim)
+    }
+
+    /// As [`with_frozen`](Chain::with_frozen) with an explicit context dimension, which every
+    /// conditional layer must have (context-free layers ignore the context).
+    #[track_caller]
+    pub(crate) fn with_context(
+        layers: Vec<Box<dyn Bijection>>,
+        frozen: Vec<bool>,
+        context_dim: usize,
+    ) -> Self {
         assert!(!layers.is_empty(), "a chain needs at least one layer");
         assert_eq!(layers.len(), frozen.len(), "one frozen flag per layer");
         let dim = layers[0].dim();
@@ -108,16 +116,23 @@ impl Chain {
             layers.iter().all(|l| l.dim() == dim),
             "all layers must have the same dimension"
         );
+        assert!(
+            layers
+                .iter()
+                .all(|l| l.context_dim() == 0 || l.context_dim() == context_dim),
+            "all conditional layers must have the same context dimension"
+        );
         let layout = ChainLayout::new(dim, layers.iter().map(|l| (l.num_params(), l.tape_len())));
         Chain {
             dim,
+            context_dim,
             layers,
             frozen,
             layout,
         }
     }
 
-    /// The layers, in forward order.
+    /// The layers, in transform order.
     pub fn layers(&self) -> &[Box<dyn Bijection>] {
         &self.layers
     }
@@ -134,7 +149,26 @@ impl Chain {
 
     /// A zeroed tape of the right length.
     pub fn new_tape(&self) -> Vec<f64> {
-        vec![0.0; self.layout.tape_len()]
+        vec![0.0; self.layout.tape_len]
+    }
+
+    /// Checks the slice lengths of a transform or an inverse.
+    #[track_caller]
+    fn check_lengths(&self, params: &[f64], x: &[f64], context: &[f64], y: &[f64], tape: &[f64]) {
+        assert_len("params", params.len(), self.num_params());
+        assert_len("x", x.len(), self.dim);
+        assert_len("context", context.len(), self.context_dim);
+        assert_len("y", y.len(), self.dim);
+        assert_len("tape", tape.len(), self.layout.tape_len);
+    }
+
+    /// The context layer `i` reads: the chain's, or none for a context-free layer.
+    fn context_of<'a>(&self, i: usize, context: &'a [f64]) -> &'a [f64] {
+        if self.layers[i].context_dim() == 0 {
+            &[]
+        } else {
+            context
+        }
     }
 }
 
@@ -152,12 +186,16 @@ impl Bijection for Chain {
         self.dim
     }
 
+    fn context_dim(&self) -> usize {
+        self.context_dim
+    }
+
     fn num_params(&self) -> usize {
         self.layout.num_params()
     }
 
     fn tape_len(&self) -> usize {
-        self.layout.tape_len()
+        self.layout.tape_len
     }
 
     fn init_params(&self, params: &mut [f64], rng: &mut dyn rand::Rng) {
@@ -167,59 +205,72 @@ impl Bijection for Chain {
         }
     }
 
-    fn forward(&self, params: &[f64], x: &[f64], y: &mut [f64], tape: &mut [f64]) -> f64 {
+    fn transform(
+        &self,
+        params: &[f64],
+        x: &[f64],
+        context: &[f64],
+        y: &mut [f64],
+        tape: &mut [f64],
+    ) -> f64 {
         let (d, n) = (self.dim, self.layers.len());
-        assert_len("params", params.len(), self.num_params());
-        assert_len("x", x.len(), d);
-        assert_len("y", y.len(), d);
-        assert_len("tape", tape.len(), self.layout.tape_len());
+        self.check_lengths(params, x, context, y, tape);
         let (inputs, layer_tapes, _) = self.layout.split_tape(tape);
         inputs[..d].copy_from_slice(x);
         let mut log_det = 0.0;
         for i in 0..n {
             let p = &params[self.param_range(i)];
+            let c = self.context_of(i, context);
             let lt = self.layout.layer_tape(layer_tapes, i);
             if i + 1 < n {
                 let (cur, next) = inputs[i * d..(i + 2) * d].split_at_mut(d);
-                log_det += self.layers[i].forward(p, cur, next, lt);
+                log_det += self.layers[i].transform(p, cur, c, next, lt);
             } else {
-                log_det += self.layers[i].forward(p, &inputs[i * d..(i + 1) * d], y, lt);
+                log_det += self.layers[i].transform(p, &inputs[i * d..(i + 1) * d], c, y, lt);
             }
         }
         log_det
     }
 
-    fn inverse(&self, params: &[f64], y: &[f64], x: &mut [f64], tape: &mut [f64]) -> f64 {
+    fn inverse(
+        &self,
+        params: &[f64],
+        y: &[f64],
+        context: &[f64],
+        x: &mut [f64],
+        tape: &mut [f64],
+    ) -> f64 {
         let (d, n) = (self.dim, self.layers.len());
-        assert_len("params", params.len(), self.num_params());
-        assert_len("x", x.len(), d);
-        assert_len("y", y.len(), d);
-        assert_len("tape", tape.len(), self.layout.tape_len());
+        self.check_lengths(params, x, context, y, tape);
         let (inputs, layer_tapes, _) = self.layout.split_tape(tape);
         let mut log_det = 0.0;
         // Layer i's input is recovered into slot i; the last layer inverts y itself.
         for i in (0..n).rev() {
             let p = &params[self.param_range(i)];
+            let c = self.context_of(i, context);
             let lt = self.layout.layer_tape(layer_tapes, i);
             if i + 1 < n {
                 let (cur, next) = inputs[i * d..(i + 2) * d].split_at_mut(d);
-                log_det += self.layers[i].inverse(p, next, cur, lt);
+                log_det += self.layers[i].inverse(p, next, c, cur, lt);
             } else {
-                log_det += self.layers[i].inverse(p, y, &mut inputs[i * d..(i + 1) * d], lt);
+                let cur = &mut inputs[i * d..(i + 1) * d];
+                log_det += self.layers[i].inverse(p, y, c, cur, lt);
             }
         }
         x.copy_from_slice(&inputs[..d]);
         log_det
     }
 
-    fn backward(
+    fn vjp(
         &self,
         params: &[f64],
         _x: &[f64],
+        context: &[f64],
         tape: &mut [f64],
         gy: &[f64],
         g_log_det: f64,
         gx: &mut [f64],
+        mut g_context: Option<&mut [f64]>,
         mut gparams: Option<&mut [f64]>,
     ) {
         let (d, n) = (self.dim, self.layers.len());
@@ -231,12 +282,18 @@ impl Bijection for Chain {
         for i in (0..n).rev() {
             let range = self.param_range(i);
             let p = &params[range.clone()];
+            let c = self.context_of(i, context);
             let lt = self.layout.layer_tape(layer_tapes, i);
             let gp = match (&mut gparams, self.frozen[i]) {
                 (Some(g), false) => Some(&mut g[range]),
                 _ => None,
             };
-            self.layers[i].backward(p, &inputs[i * d..(i + 1) * d], lt, ga, g_log_det, gb, gp);
+            let gc = match self.layers[i].context_dim() {
+                0 => None,
+                _ => g_context.as_deref_mut(),
+            };
+            let x = &inputs[i * d..(i + 1) * d];
+            self.layers[i].vjp(p, x, c, lt, ga, g_log_det, gb, gc, gp);
             std::mem::swap(&mut ga, &mut gb);
         }
         gx.copy_from_slice(ga);
@@ -246,28 +303,46 @@ impl Bijection for Chain {
         &self,
         params: &[f64],
         _x: &[f64],
+        context: &[f64],
         tape: &mut [f64],
         v: &[f64],
         u: &mut [f64],
     ) {
-        // J = J_n ⋯ J_1, so Jᵀu = v is solved layer by layer from the latent side.
+        // J = J_n ⋯ J_1, so Jᵀu = v is solved layer by layer from the input side.
         let (d, n) = (self.dim, self.layers.len());
         let (inputs, layer_tapes, scratch) = self.layout.split_tape(tape);
         let (mut ga, mut gb) = scratch.split_at_mut(d);
         ga.copy_from_slice(v);
         for i in 0..n {
             let p = &params[self.param_range(i)];
+            let c = self.context_of(i, context);
             let lt = self.layout.layer_tape(layer_tapes, i);
-            self.layers[i].solve_jacobian_transpose(p, &inputs[i * d..(i + 1) * d], lt, ga, gb);
+            let x = &inputs[i * d..(i + 1) * d];
+            self.layers[i].solve_jacobian_transpose(p, x, c, lt, ga, gb);
             std::mem::swap(&mut ga, &mut gb);
         }
         u.copy_from_slice(ga);
     }
 
+    /// The layers' specs, a context-free layer of a conditional chain wrapped as
+    /// [`LayerSpec::Unconditioned`] (the file format records the context it ignores), and the
+    /// frozen flags if any layer is frozen.
     fn spec(&self) -> LayerSpec {
-        LayerSpec::Chain {
-            layers: self.layers.iter().map(|l| l.spec()).collect(),
-            frozen: self.frozen.clone(),
-        }
+        let layers = self
+            .layers
+            .iter()
+            .map(|l| match (l.context_dim(), self.context_dim) {
+                (0, c) if c > 0 => LayerSpec::Unconditioned {
+                    context_dim: c,
+                    layer: Box::new(l.spec()),
+                },
+                _ => l.spec(),
+            })
+            .collect();
+        let frozen = match self.frozen.contains(&true) {
+            true => self.frozen.clone(),
+            false => Vec::new(),
+        };
+        LayerSpec::Chain { layers, frozen }
     }
 }

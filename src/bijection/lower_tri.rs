@@ -15,7 +15,7 @@ use crate::linalg::{axpy, dot};
 /// let params = LowerTriangularAffine::params_for(&[1.0, 0.0], &[vec![2.0], vec![1.0, 1.0]]).unwrap();
 /// let layer = LowerTriangularAffine::new(2);
 /// let mut y = [0.0; 2];
-/// let log_det = layer.forward(&params, &[1.0, 1.0], &mut y, &mut []);
+/// let log_det = layer.transform(&params, &[1.0, 1.0], &[], &mut y, &mut []);
 /// assert_eq!(y, [3.0, 2.0]);
 /// assert!((log_det - 2f64.ln()).abs() < 1e-15);
 /// ```
@@ -71,6 +71,10 @@ impl Bijection for LowerTriangularAffine {
         self.dim
     }
 
+    fn context_dim(&self) -> usize {
+        0
+    }
+
     fn num_params(&self) -> usize {
         2 * self.dim + self.dim * self.dim.saturating_sub(1) / 2
     }
@@ -84,7 +88,14 @@ impl Bijection for LowerTriangularAffine {
         params.fill(0.0);
     }
 
-    fn forward(&self, params: &[f64], x: &[f64], y: &mut [f64], _tape: &mut [f64]) -> f64 {
+    fn transform(
+        &self,
+        params: &[f64],
+        x: &[f64],
+        _context: &[f64],
+        y: &mut [f64],
+        _tape: &mut [f64],
+    ) -> f64 {
         self.check(params, x, y);
         let d = self.dim;
         let mut log_det = 0.0;
@@ -96,7 +107,14 @@ impl Bijection for LowerTriangularAffine {
         log_det
     }
 
-    fn inverse(&self, params: &[f64], y: &[f64], x: &mut [f64], _tape: &mut [f64]) -> f64 {
+    fn inverse(
+        &self,
+        params: &[f64],
+        y: &[f64],
+        _context: &[f64],
+        x: &mut [f64],
+        _tape: &mut [f64],
+    ) -> f64 {
         self.check(params, x, y);
         let d = self.dim;
         let mut log_det = 0.0;
@@ -109,14 +127,16 @@ impl Bijection for LowerTriangularAffine {
         log_det
     }
 
-    fn backward(
+    fn vjp(
         &self,
         params: &[f64],
         x: &[f64],
+        _context: &[f64],
         _tape: &mut [f64],
         gy: &[f64],
         g_log_det: f64,
         gx: &mut [f64],
+        _g_context: Option<&mut [f64]>,
         gparams: Option<&mut [f64]>,
     ) {
         self.check(params, gy, gx);
@@ -142,6 +162,7 @@ impl Bijection for LowerTriangularAffine {
         &self,
         params: &[f64],
         _x: &[f64],
+        _context: &[f64],
         _tape: &mut [f64],
         v: &[f64],
         u: &mut [f64],

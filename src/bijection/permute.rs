@@ -1,15 +1,15 @@
 //! A fixed permutation of coordinates (no parameters, log-det 0): y_i = x_{perm[i]}.
-//! Between IAF layers it changes which coordinates condition which.
+//! Between masked autoregressive layers it changes which coordinates condition which.
 
 use super::{Bijection, LayerSpec, assert_len};
 
-/// Coordinate permutation y_i = x_{perm[i]}.
+/// Coordinate permutation `y[i] = x[perm[i]]`.
 ///
 /// ```
 /// use flowpost::bijection::{Bijection, Permutation};
 /// let rev = Permutation::reversal(3);
 /// let mut y = [0.0; 3];
-/// assert_eq!(rev.forward(&[], &[1.0, 2.0, 3.0], &mut y, &mut []), 0.0);
+/// assert_eq!(rev.transform(&[], &[1.0, 2.0, 3.0], &[], &mut y, &mut []), 0.0);
 /// assert_eq!(y, [3.0, 2.0, 1.0]);
 /// ```
 #[derive(Debug, Clone, PartialEq)]
@@ -47,6 +47,10 @@ impl Bijection for Permutation {
         self.perm.len()
     }
 
+    fn context_dim(&self) -> usize {
+        0
+    }
+
     fn num_params(&self) -> usize {
         0
     }
@@ -57,7 +61,14 @@ impl Bijection for Permutation {
 
     fn init_params(&self, _params: &mut [f64], _rng: &mut dyn rand::Rng) {}
 
-    fn forward(&self, _params: &[f64], x: &[f64], y: &mut [f64], _tape: &mut [f64]) -> f64 {
+    fn transform(
+        &self,
+        _params: &[f64],
+        x: &[f64],
+        _context: &[f64],
+        y: &mut [f64],
+        _tape: &mut [f64],
+    ) -> f64 {
         assert_len("x", x.len(), self.dim());
         assert_len("y", y.len(), self.dim());
         for (yi, &p) in y.iter_mut().zip(&self.perm) {
@@ -66,7 +77,14 @@ impl Bijection for Permutation {
         0.0
     }
 
-    fn inverse(&self, _params: &[f64], y: &[f64], x: &mut [f64], _tape: &mut [f64]) -> f64 {
+    fn inverse(
+        &self,
+        _params: &[f64],
+        y: &[f64],
+        _context: &[f64],
+        x: &mut [f64],
+        _tape: &mut [f64],
+    ) -> f64 {
         assert_len("x", x.len(), self.dim());
         assert_len("y", y.len(), self.dim());
         for (yi, &p) in y.iter().zip(&self.perm) {
@@ -75,14 +93,16 @@ impl Bijection for Permutation {
         0.0
     }
 
-    fn backward(
+    fn vjp(
         &self,
         _params: &[f64],
         _x: &[f64],
+        _context: &[f64],
         _tape: &mut [f64],
         gy: &[f64],
         _g_log_det: f64,
         gx: &mut [f64],
+        _g_context: Option<&mut [f64]>,
         _gparams: Option<&mut [f64]>,
     ) {
         for (g, &p) in gy.iter().zip(&self.perm) {
@@ -94,6 +114,7 @@ impl Bijection for Permutation {
         &self,
         _params: &[f64],
         _x: &[f64],
+        _context: &[f64],
         _tape: &mut [f64],
         v: &[f64],
         u: &mut [f64],

@@ -1,8 +1,9 @@
-//! Serializable layer descriptions: what a flow file stores besides the parameters, and what
-//! rebuilds the layers when it is read back.
+//! Serializable layer descriptions: what a flow file and an estimator file store besides the
+//! parameters, and what rebuilds the layers when they are read back. The JSON is the file
+//! format (a `type` tag and the variant's fields), so variants and fields are never renamed.
 
-use super::{Activation, AffineIaf, Bijection, Chain, ElementwiseAffine, LowerTriangularAffine};
-use super::{Permutation, ScaleClamp};
+use super::{Activation, Affine, Bijection, Chain, ElementwiseAffine, LowerTriangularAffine};
+use super::{MaskedAutoregressive, Permutation};
 
 /// The structure of a layer (no parameters).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -21,27 +22,72 @@ pub enum LayerSpec {
     },
     /// [`Permutation`].
     Permutation {
-        /// y_i = x_{perm[i]}.
+        /// `y[i] = x[perm[i]]`.
         perm: Vec<usize>,
     },
-    /// [`AffineIaf`].
+    /// [`MaskedAutoregressive::iaf`]: the affine transformer in the IAF parameterization.
     AffineIaf {
         /// Dimension.
         dim: usize,
+        /// Context dimension (absent, i.e. 0, in the NeuTra flow).
+        #[serde(default, skip_serializing_if = "is_zero")]
+        context_dim: usize,
         /// MADE hidden widths.
         hidden: Vec<usize>,
         /// MADE nonlinearity.
         activation: Activation,
-        /// Soft clamp B on the log-scale.
+        /// Soft clip B on the log-scale.
         max_log_scale: f64,
+    },
+    /// [`MaskedAutoregressive::maf`]: the affine transformer in the MAF parameterization.
+    MafAffine {
+        /// Dimension.
+        dim: usize,
+        /// Context dimension.
+        context_dim: usize,
+        /// MADE hidden widths.
+        hidden: Vec<usize>,
+        /// MADE nonlinearity.
+        activation: Activation,
+        /// Tanh clamp B on the log-scale.
+        max_log_scale: f64,
+    },
+    /// [`MaskedAutoregressive::spline`]: the rational-quadratic spline transformer.
+    MafSpline {
+        /// Dimension.
+        dim: usize,
+        /// Context dimension.
+        context_dim: usize,
+        /// MADE hidden widths.
+        hidden: Vec<usize>,
+        /// MADE nonlinearity.
+        activation: Activation,
+        /// Number of bins K.
+        num_bins: usize,
+        /// Tail bound B: the spline acts on [−B, B], identity outside.
+        tail_bound: f64,
+    },
+    /// A context-free layer inside a conditional [`Chain`], with the context it ignores; it
+    /// builds the inner layer.
+    Unconditioned {
+        /// Context dimension of the enclosing chain.
+        context_dim: usize,
+        /// The layer.
+        layer: Box<LayerSpec>,
     },
     /// [`Chain`].
     Chain {
-        /// The layers in forward order.
+        /// The layers in transform order.
         layers: Vec<LayerSpec>,
-        /// One flag per layer.
+        /// One flag per layer, or none (empty, and absent from the file) when no layer is
+        /// frozen.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
         frozen: Vec<bool>,
     },
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// A layer description that cannot be built.
@@ -53,7 +99,7 @@ pub struct SpecError {
     pub reason: String,
 }
 
-fn bad(reason: impl Into<String>) -> SpecError {
+pub(crate) fn bad(reason: impl Into<String>) -> SpecError {
     SpecError {
         reason: reason.into(),
     }
@@ -86,69 +132,157 @@ impl BuiltLayer {
     }
 }
 
+/// The largest dimension, context dimension or hidden width a file may declare.
+const MAX_DIM: usize = 1 << 20;
+
+fn check_dim(dim: usize) -> Result<(), SpecError> {
+    if dim == 0 || dim > MAX_DIM {
+        return Err(bad(format!("dimension {dim} out of range")));
+    }
+    Ok(())
+}
+
+/// Checks the shape of a masked autoregressive layer.
+pub(crate) fn check_made_shape(
+    dim: usize,
+    context_dim: usize,
+    hidden: &[usize],
+) -> Result<(), SpecError> {
+    check_dim(dim)?;
+    if context_dim > MAX_DIM {
+        return Err(bad(format!("context dimension {context_dim} out of range")));
+    }
+    if hidden.is_empty() || hidden.iter().any(|&h| h == 0 || h > MAX_DIM) {
+        return Err(bad("MADE hidden widths must be non-empty and positive"));
+    }
+    Ok(())
+}
+
+fn check_positive(what: &str, value: f64) -> Result<(), SpecError> {
+    if !(value > 0.0 && value.is_finite()) {
+        return Err(bad(format!("{what} must be positive and finite")));
+    }
+    Ok(())
+}
+
 impl LayerSpec {
     /// Builds the layer, validating every field (a spec read from a file may be corrupt).
     pub fn build(&self) -> Result<BuiltLayer, SpecError> {
-        const MAX_DIM: usize = 1 << 20;
-        let check_dim = |d: usize| {
-            if d == 0 || d > MAX_DIM {
-                Err(bad(format!("dimension {d} out of range")))
-            } else {
-                Ok(())
-            }
-        };
-        Ok(match self {
+        let layer: Box<dyn Bijection> = match self {
             LayerSpec::ElementwiseAffine { dim } => {
                 check_dim(*dim)?;
-                BuiltLayer::Other(Box::new(ElementwiseAffine::new(*dim)))
+                Box::new(ElementwiseAffine::new(*dim))
             }
             LayerSpec::LowerTriangularAffine { dim } => {
                 check_dim(*dim)?;
-                BuiltLayer::Other(Box::new(LowerTriangularAffine::new(*dim)))
+                Box::new(LowerTriangularAffine::new(*dim))
             }
             LayerSpec::Permutation { perm } => {
                 check_dim(perm.len())?;
                 let p = Permutation::new(perm.clone())
                     .ok_or_else(|| bad("`perm` is not a permutation of 0..n"))?;
-                BuiltLayer::Other(Box::new(p))
+                Box::new(p)
             }
             LayerSpec::AffineIaf {
                 dim,
+                context_dim,
+                hidden,
+                activation,
+                max_log_scale,
+            }
+            | LayerSpec::MafAffine {
+                dim,
+                context_dim,
                 hidden,
                 activation,
                 max_log_scale,
             } => {
-                check_dim(*dim)?;
-                if hidden.is_empty() || hidden.iter().any(|&h| h == 0 || h > MAX_DIM) {
-                    return Err(bad("IAF hidden widths must be non-empty and positive"));
-                }
-                if !(*max_log_scale > 0.0 && max_log_scale.is_finite()) {
-                    return Err(bad("IAF max_log_scale must be positive and finite"));
-                }
-                let clamp = ScaleClamp {
-                    max_log_scale: *max_log_scale,
+                check_made_shape(*dim, *context_dim, hidden)?;
+                check_positive("max_log_scale", *max_log_scale)?;
+                let t = match self {
+                    LayerSpec::AffineIaf { .. } => Affine::iaf(*max_log_scale),
+                    _ => Affine::maf(*max_log_scale),
                 };
-                BuiltLayer::Other(Box::new(AffineIaf::with_clamp(
+                let layer = MaskedAutoregressive::new(*dim, *context_dim, hidden, *activation, t);
+                Box::new(layer)
+            }
+            LayerSpec::MafSpline {
+                dim,
+                context_dim,
+                hidden,
+                activation,
+                num_bins,
+                tail_bound,
+            } => {
+                check_made_shape(*dim, *context_dim, hidden)?;
+                if *num_bins == 0 || *num_bins > 10_000 {
+                    return Err(bad("num_bins must be in 1..=10000"));
+                }
+                check_positive("tail_bound", *tail_bound)?;
+                Box::new(MaskedAutoregressive::spline(
                     *dim,
+                    *context_dim,
                     hidden,
                     *activation,
-                    clamp,
-                )))
+                    *num_bins,
+                    *tail_bound,
+                ))
             }
-            LayerSpec::Chain { layers, frozen } => {
-                if layers.is_empty() || layers.len() != frozen.len() {
-                    return Err(bad("a chain needs layers and one frozen flag per layer"));
+            LayerSpec::Unconditioned { context_dim, layer } => {
+                if *context_dim > MAX_DIM {
+                    return Err(bad(format!("context dimension {context_dim} out of range")));
                 }
-                let built = layers
-                    .iter()
-                    .map(|l| l.build().map(BuiltLayer::into_dyn))
-                    .collect::<Result<Vec<_>, _>>()?;
-                let d = built[0].dim();
-                if built.iter().any(|l| l.dim() != d) {
-                    return Err(bad("chain layers have different dimensions"));
+                let built = layer.build()?;
+                let inner_context = match &built {
+                    BuiltLayer::Chain(c) => c.context_dim(),
+                    BuiltLayer::Other(l) => l.context_dim(),
+                };
+                if inner_context != 0 {
+                    return Err(bad("an unconditioned layer must not read a context"));
                 }
-                BuiltLayer::Chain(Box::new(Chain::with_frozen(built, frozen.clone())))
+                return Ok(built);
             }
-        })
+            LayerSpec::Chain { layers, frozen } => return build_chain(layers, frozen),
+        };
+        Ok(BuiltLayer::Other(layer))
     }
+}
+
+/// Builds a chain: layers of one dimension, conditional layers (and the context declared by
+/// unconditioned ones) of one context dimension, no flags or one per layer.
+fn build_chain(layers: &[LayerSpec], frozen: &[bool]) -> Result<BuiltLayer, SpecError> {
+    if layers.is_empty() || !(frozen.is_empty() || frozen.len() == layers.len()) {
+        return Err(bad("a chain needs layers and one frozen flag per layer"));
+    }
+    let built = layers
+        .iter()
+        .map(|l| l.build().map(BuiltLayer::into_dyn))
+        .collect::<Result<Vec<_>, _>>()?;
+    let d = built[0].dim();
+    if built.iter().any(|l| l.dim() != d) {
+        return Err(bad("chain layers have different dimensions"));
+    }
+    // The context each layer declares: its own, or the one an unconditioned layer ignores.
+    let declared: Vec<usize> = layers
+        .iter()
+        .zip(&built)
+        .map(|(spec, l)| match spec {
+            LayerSpec::Unconditioned { context_dim, .. } => *context_dim,
+            _ => l.context_dim(),
+        })
+        .collect();
+    let context_dim = declared.iter().copied().max().unwrap_or(0);
+    if declared.iter().any(|&c| c != 0 && c != context_dim) {
+        return Err(bad("chain layers have different context dimensions"));
+    }
+    let frozen = if frozen.is_empty() {
+        vec![false; layers.len()]
+    } else {
+        frozen.to_vec()
+    };
+    Ok(BuiltLayer::Chain(Box::new(Chain::with_context(
+        built,
+        frozen,
+        context_dim,
+    ))))
 }

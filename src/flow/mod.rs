@@ -1,6 +1,10 @@
 //! A normalizing flow: a base distribution ([`Base`]: standard normal, or Student-t
-//! coordinates by default for NeuTra) pushed through a [`Chain`] with its flat parameter vector. Sampling runs the chain forward (one pass per IAF layer); the density of a
-//! given point needs the inverse.
+//! coordinates by default for NeuTra) pushed through a [`Chain`] with its flat parameter
+//! vector. Here the latent/target naming lives: [`Flow::forward`] maps z → θ with the chain's
+//! cheap [`transform`](Bijection::transform) (one pass per IAF layer), so sampling is cheap
+//! and the density of a given point needs the inverse. The flow owns what NeuTra and the
+//! variational fit do with it: sampling, log q, the pull-back of a gradient to the latent
+//! space, the parameter VJP and the score for sticking the landing.
 //!
 //! [`FlowSettings`] and [`Flow::default_for`] build the default NeuTra flow:
 //!
@@ -11,8 +15,8 @@
 //! in standardized coordinates and Adam's steps have a common scale.
 
 use crate::bijection::{
-    Activation, AffineIaf, Bijection, Chain, ElementwiseAffine, LowerTriangularAffine, Permutation,
-    ScaleClamp,
+    Activation, Bijection, Chain, ElementwiseAffine, LayerSpec, LowerTriangularAffine,
+    MaskedAutoregressive, Permutation,
 };
 
 mod base;
@@ -27,7 +31,7 @@ pub struct FlowSettings {
     pub hidden: Option<Vec<usize>>,
     /// MADE nonlinearity.
     pub activation: Activation,
-    /// Soft clamp on each IAF layer's log-scale.
+    /// Soft clip on each IAF layer's log-scale ([`ScaleClamp::SoftClip`](crate::bijection::ScaleClamp::SoftClip)).
     pub max_log_scale: f64,
     /// Base distribution of the latent z.
     pub base: Base,
@@ -135,6 +139,9 @@ impl GaussianFit {
 /// let log_q2 = flow.log_q(&theta, &mut tape);
 /// assert!((log_q - log_q2).abs() < 1e-9);
 /// ```
+///
+/// A tape from [`new_tape`](Flow::new_tape) holds the chain's tape and two d-vectors of the
+/// flow's own scratch, so none of the methods allocates.
 #[derive(Debug, Clone)]
 pub struct Flow {
     chain: Chain,
@@ -154,9 +161,16 @@ impl Flow {
         Self::with_base(chain, params, Base::StandardNormal)
     }
 
-    /// As [`new`](Flow::new) with another base distribution.
+    /// As [`new`](Flow::new) with another base distribution. The chain must be unconditional.
     pub fn with_base(chain: Chain, params: Vec<f64>, base: Base) -> Result<Self, crate::Error> {
         base.validate()?;
+        if chain.context_dim() != 0 {
+            return Err(crate::Error::DimensionMismatch {
+                what: "flow context",
+                expected: 0,
+                got: chain.context_dim(),
+            });
+        }
         if params.len() != chain.num_params() {
             return Err(crate::Error::DimensionMismatch {
                 what: "flow parameters",
@@ -182,19 +196,16 @@ impl Flow {
     pub fn default_for(gaussian: &GaussianFit, settings: &FlowSettings, seed: u64) -> Self {
         let d = gaussian.dim();
         let hidden = settings.hidden_for(d);
-        let clamp = ScaleClamp {
-            max_log_scale: settings.max_log_scale,
-        };
         let mut layers: Vec<Box<dyn Bijection>> = Vec::new();
         for k in 0..settings.num_iaf_layers {
             if k > 0 {
                 layers.push(Box::new(Permutation::reversal(d)));
             }
-            layers.push(Box::new(AffineIaf::with_clamp(
+            layers.push(Box::new(MaskedAutoregressive::iaf(
                 d,
                 &hidden,
                 settings.activation,
-                clamp,
+                settings.max_log_scale,
             )));
         }
         layers.push(Box::new(ElementwiseAffine::new(d)));
@@ -225,9 +236,9 @@ impl Flow {
         self.base
     }
 
-    /// The chain.
-    pub fn chain(&self) -> &Chain {
-        &self.chain
+    /// The layers' description (what a flow file stores).
+    pub fn spec(&self) -> LayerSpec {
+        self.chain.spec()
     }
 
     /// The flat parameters.
@@ -248,14 +259,23 @@ impl Flow {
             .sum()
     }
 
-    /// A tape for this flow.
+    /// A tape for this flow: the chain's tape, then two d-vectors of scratch.
     pub fn new_tape(&self) -> Vec<f64> {
-        self.chain.new_tape()
+        vec![0.0; self.chain.tape_len() + 2 * self.dim()]
+    }
+
+    /// Splits a tape into (chain tape, scratch a, scratch b).
+    fn split_tape<'a>(&self, tape: &'a mut [f64]) -> (&'a mut [f64], &'a mut [f64], &'a mut [f64]) {
+        let (chain_tape, rest) = tape.split_at_mut(self.chain.tape_len());
+        let (a, b) = rest.split_at_mut(self.dim());
+        (chain_tape, a, b)
     }
 
     /// θ = T(z); returns log|det ∂T/∂z| and fills the tape.
     pub fn forward(&self, z: &[f64], theta: &mut [f64], tape: &mut [f64]) -> f64 {
-        self.chain.forward(&self.params, z, theta, tape)
+        let (chain_tape, _, _) = self.split_tape(tape);
+        self.chain
+            .transform(&self.params, z, &[], theta, chain_tape)
     }
 
     /// Draws z from the base into `z`, θ = T(z) into `theta`; returns log q(θ).
@@ -273,8 +293,62 @@ impl Flow {
 
     /// log q(θ), through the inverse.
     pub fn log_q(&self, theta: &[f64], tape: &mut [f64]) -> f64 {
-        let mut z = vec![0.0; self.dim()];
-        let ld = self.chain.inverse(&self.params, theta, &mut z, tape);
-        self.base.log_density(&z) - ld
+        let (chain_tape, z, _) = self.split_tape(tape);
+        let ld = self.chain.inverse(&self.params, theta, &[], z, chain_tape);
+        self.base.log_density(z) - ld
+    }
+
+    /// The pull-back of a target gradient to the latent space (what NeuTra's sampler sees):
+    /// ∇_z [log p(T(z)) + log|det ∂T/∂z|] into `grad_z`, from `grad_theta` = ∇_θ log p at
+    /// θ = T(z). The tape must be that of [`forward`](Flow::forward) at `z`.
+    pub fn pull_back(&self, z: &[f64], tape: &mut [f64], grad_theta: &[f64], grad_z: &mut [f64]) {
+        let (chain_tape, _, _) = self.split_tape(tape);
+        let params = &self.params;
+        self.chain.vjp(
+            params,
+            z,
+            &[],
+            chain_tape,
+            grad_theta,
+            1.0,
+            grad_z,
+            None,
+            None,
+        );
+    }
+
+    /// The parameter gradient of L = g_θ·T(z) + g_log_det·log|det ∂T/∂z|, *added* into
+    /// `gparams` (frozen layers get none): the backward pass of the variational fit. The tape
+    /// must be that of [`forward`](Flow::forward) at `z`; call it once per `forward`.
+    pub fn backward(
+        &self,
+        z: &[f64],
+        tape: &mut [f64],
+        g_theta: &[f64],
+        g_log_det: f64,
+        gparams: &mut [f64],
+    ) {
+        let (chain_tape, gz, _) = self.split_tape(tape);
+        let (params, gp) = (&self.params, Some(gparams));
+        self.chain
+            .vjp(params, z, &[], chain_tape, g_theta, g_log_det, gz, None, gp);
+    }
+
+    /// The score ∇_θ log q(θ) at θ = T(z) into `score`, for the sticking-the-landing
+    /// estimator: J⁻ᵀ(∇_z log q₀(z) − ∇_z log|det J|), with J = ∂T/∂z solved layer by layer.
+    /// The tape must be that of [`forward`](Flow::forward) at `z`; it can serve one
+    /// [`backward`](Flow::backward) after this.
+    pub fn score(&self, z: &[f64], tape: &mut [f64], score: &mut [f64]) {
+        let (chain_tape, v, g_log_det_z) = self.split_tape(tape);
+        v.fill(0.0);
+        let params = &self.params;
+        self.chain
+            .vjp(params, z, &[], chain_tape, v, 1.0, g_log_det_z, None, None);
+        self.base.grad_log_density(z, score);
+        for i in 0..z.len() {
+            v[i] = score[i] - g_log_det_z[i];
+        }
+        self.chain
+            .solve_jacobian_transpose(params, z, &[], chain_tape, v, score);
     }
 }

@@ -81,7 +81,7 @@ pub fn save(
         dim: flow.dim(),
         model: model.map(str::to_string),
         param_names: param_names.to_vec(),
-        spec: flow.chain().spec(),
+        spec: flow.spec(),
         base: flow.base(),
         params: flow.params().to_vec(),
         vi,

@@ -4,7 +4,7 @@
 //! correction) and the acceptance rate reported.
 
 use super::{Bounds, NpeError, Standardizer};
-use crate::bijection::ConditionalBijection;
+use crate::bijection::Bijection;
 use crate::rng::seeded;
 use rayon::prelude::*;
 
@@ -15,7 +15,7 @@ const CHUNK: usize = 64;
 /// A conditional density estimator of the posterior.
 #[derive(Debug)]
 pub struct NpeEstimator {
-    pub(crate) flow: Box<dyn ConditionalBijection>,
+    pub(crate) flow: Box<dyn Bijection>,
     pub(crate) params: Vec<f64>,
     pub(crate) theta_z: Standardizer,
     pub(crate) x_z: Standardizer,
@@ -77,7 +77,7 @@ impl PosteriorSamples {
 impl NpeEstimator {
     /// Assembles an estimator, checking that the pieces agree.
     pub fn new(
-        flow: Box<dyn ConditionalBijection>,
+        flow: Box<dyn Bijection>,
         params: Vec<f64>,
         theta_z: Standardizer,
         x_z: Standardizer,
@@ -125,8 +125,9 @@ impl NpeEstimator {
         self.flow.context_dim()
     }
 
-    /// The flow (density direction θ → z on z-scored values).
-    pub fn flow(&self) -> &dyn ConditionalBijection {
+    /// The flow on z-scored values: its transform is the density direction θ → z, its
+    /// inverse the sampling direction z → θ.
+    pub fn flow(&self) -> &dyn Bijection {
         self.flow.as_ref()
     }
 
@@ -176,7 +177,9 @@ impl NpeEstimator {
             .chunks(d)
             .map(|theta| {
                 self.theta_z.apply(theta, &mut tz);
-                let ld = self.flow.forward(&self.params, &tz, &xz, &mut z, &mut tape);
+                let ld = self
+                    .flow
+                    .transform(&self.params, &tz, &xz, &mut z, &mut tape);
                 standard_normal_log_density(&z) + ld - offset
             })
             .collect())

@@ -5,7 +5,7 @@
 //! do not agree.
 
 use super::{Bounds, NpeError, NpeEstimator, Standardizer};
-use crate::bijection::ConditionalSpec;
+use crate::bijection::LayerSpec;
 use std::path::Path;
 
 /// The `format` field of an estimator file.
@@ -27,7 +27,7 @@ struct EstimatorFile {
     theta_dim: usize,
     x_dim: usize,
     theta_labels: Vec<String>,
-    flow: ConditionalSpec,
+    flow: LayerSpec,
     theta_standardizer: Standardizer,
     x_standardizer: Standardizer,
     prior_bounds: Option<Bounds>,
@@ -89,7 +89,11 @@ impl NpeEstimator {
         }
         let file: EstimatorFile =
             serde_json::from_value(value).map_err(|e| fail(format!("corrupt content ({e})")))?;
-        let flow = file.flow.build().map_err(|e| fail(format!("flow: {e}")))?;
+        let flow = file
+            .flow
+            .build()
+            .map_err(|e| fail(format!("flow: {e}")))?
+            .into_dyn();
         if flow.dim() != file.theta_dim || flow.context_dim() != file.x_dim {
             return Err(fail(format!(
                 "flow maps {}-d θ given {}-d x but the file declares {} and {}",

@@ -4,7 +4,7 @@
 //! chunk order, so the result does not depend on the thread count.
 
 use super::estimator::standard_normal_log_density;
-use crate::bijection::ConditionalBijection;
+use crate::bijection::Bijection;
 use rayon::prelude::*;
 
 /// Per-chunk scratch: gradient accumulator, tape, latent and input-cotangent buffers.
@@ -17,7 +17,7 @@ pub(crate) struct Workspace {
 }
 
 impl Workspace {
-    fn new(flow: &dyn ConditionalBijection) -> Self {
+    fn new(flow: &dyn Bijection) -> Self {
         Workspace {
             grad: vec![0.0; flow.num_params()],
             tape: vec![0.0; flow.tape_len()],
@@ -47,7 +47,7 @@ impl Data {
 
 /// −log q(θ | x) (z-scored θ) of `items`, summed in order; with `grad`, adds its gradient.
 fn chunk_loss(
-    flow: &dyn ConditionalBijection,
+    flow: &dyn Bijection,
     params: &[f64],
     data: &Data,
     items: &[usize],
@@ -60,12 +60,12 @@ fn chunk_loss(
     }
     for &i in items {
         let (t, x) = data.row(i);
-        let ld = flow.forward(params, t, x, &mut ws.z, &mut ws.tape);
+        let ld = flow.transform(params, t, x, &mut ws.z, &mut ws.tape);
         ws.loss -= standard_normal_log_density(&ws.z) + ld;
         if with_grad {
             // ∂(−log N(z))/∂z = z, ∂(−ld)/∂ld = −1.
             let gz = std::mem::take(&mut ws.z);
-            flow.backward(
+            flow.vjp(
                 params,
                 t,
                 x,
@@ -83,7 +83,7 @@ fn chunk_loss(
 
 /// Mean loss (and mean gradient into `grad`) over `items`, in fixed chunks.
 pub(crate) fn batch_loss(
-    flow: &dyn ConditionalBijection,
+    flow: &dyn Bijection,
     params: &[f64],
     data: &Data,
     items: &[usize],

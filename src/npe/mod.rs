@@ -4,43 +4,37 @@
 //! & Macke 2019; Papamakarios & Murray 2016) with a neural spline flow, measured on the sbibm
 //! benchmark (Lueckmann et al. 2021).
 //!
-//! - Flows: [`MafAffine`] and [`MafSpline`] (conditional autoregressive layers on
-//!   [`Made`](crate::bijection::Made) with context inputs, density direction θ → z),
-//!   composed by [`ConditionalChain`], architectures from [`FlowSettings`].
+//! - Flows: architectures from [`FlowSettings`], built from the layers of
+//!   [`bijection`](crate::bijection) (affine MAF and spline
+//!   [`MaskedAutoregressive`](crate::bijection::MaskedAutoregressive) layers reading x as
+//!   their context, in a [`Chain`](crate::bijection::Chain)). The estimator names the
+//!   directions: density θ → z is the layers' cheap transform, sampling z → θ their inverse.
 //! - Simulation: [`Prior`], [`Simulator`], [`simulate`], built-in sbibm [`tasks`].
 //! - Training: [`train`] with [`NpeSettings`]; the result is an [`NpeEstimator`] that samples
 //!   with leakage correction and saves to a versioned file.
 //! - Checks: [`sbc()`] (simulation-based calibration with a χ² uniformity test and rank
 //!   histograms) and expected coverage.
 
-mod build;
-mod chain;
+mod architecture;
 mod error;
 mod estimator;
 mod io;
 mod loss;
-mod maf_affine;
-mod maf_spline;
 mod prior;
 mod sbc;
 mod simulator;
-mod spline;
 mod table;
 pub mod tasks;
 mod train;
 mod zscore;
 
-pub use build::{FlowSettings, TransformKind};
-pub use chain::ConditionalChain;
+pub use architecture::{FlowSettings, TransformKind};
 pub use error::NpeError;
 pub use estimator::{NpeEstimator, PosteriorSamples, SAMPLE_STREAM, SampleSettings};
 pub use io::{ESTIMATOR_FORMAT, ESTIMATOR_VERSION};
-pub use maf_affine::MafAffine;
-pub use maf_spline::MafSpline;
 pub use prior::{Bounds, BoxUniform, GaussianPrior, Prior};
 pub use sbc::{PosteriorSampler, SBC_STREAM, SbcReport, SbcSettings, UniformityTest, sbc};
 pub use simulator::{SIMULATION_STREAM, Simulations, Simulator, simulate};
-pub use spline::{RqSpline, SplineScratch};
 pub use table::{Table, parse_table, read_table, write_table};
 pub use train::{CandidateReport, EpochProgress, NpeReport, NpeSettings, train};
 pub use zscore::Standardizer;

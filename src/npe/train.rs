@@ -12,7 +12,7 @@ use super::loss::{Data, batch_loss};
 use super::{
     Bounds, FlowSettings, NpeError, NpeEstimator, Simulations, Standardizer, TransformKind,
 };
-use crate::bijection::ConditionalBijection;
+use crate::bijection::Bijection;
 use crate::optim::{Adam, AdamSettings};
 use crate::rng::seeded;
 use rand::seq::SliceRandom;

@@ -83,16 +83,7 @@ impl<D: LogDensity + ?Sized> CpuLogpFunc for LatentLogp<'_, D> {
         let ld = flow.forward(z, &mut self.theta, &mut self.tape);
         let lp = guarded_log_density(self.density, &self.theta, &mut self.grad_theta)
             .map_err(LogpErr)?;
-        flow.chain().backward(
-            flow.params(),
-            z,
-            &mut self.tape,
-            &self.grad_theta,
-            1.0,
-            grad,
-            None,
-        );
-        use crate::bijection::Bijection as _;
+        flow.pull_back(z, &mut self.tape, &self.grad_theta, grad);
         let total = lp + ld;
         if !total.is_finite() || grad.iter().any(|g| !g.is_finite()) {
             return Err(LogpErr(DensityError::recoverable(

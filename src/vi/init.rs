@@ -466,7 +466,7 @@ fn elbo_estimate<D: LogDensity + ?Sized>(
         .par_chunks(d)
         .map(|zi| {
             let (mut theta, mut grad) = (vec![0.0; d], vec![0.0; d]);
-            let ld = layer.forward(&params, zi, &mut theta, &mut []);
+            let ld = layer.transform(&params, zi, &[], &mut theta, &mut []);
             match counted.eval(&theta, &mut grad) {
                 Ok(lp) => Ok(Some(lp + ld - log_standard_normal(zi))),
                 Err(e) if e.is_recoverable() => Ok(None),

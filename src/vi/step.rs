@@ -1,7 +1,6 @@
 //! One minibatch of the variational fit, and the final ELBO / Pareto k-hat estimate.
 
 use super::GradientEstimator;
-use crate::bijection::Bijection;
 use crate::density::{Counted, DensityError, LogDensity};
 use crate::flow::Flow;
 use rayon::prelude::*;
@@ -11,9 +10,8 @@ pub(super) struct Workspace {
     z: Vec<f64>,
     theta: Vec<f64>,
     grad_theta: Vec<f64>,
-    gz: Vec<f64>,
     v: Vec<f64>,
-    u: Vec<f64>,
+    score: Vec<f64>,
     tape: Vec<f64>,
     gparams: Vec<f64>,
     result: Result<Option<f64>, DensityError>,
@@ -26,9 +24,8 @@ impl Workspace {
             z: vec![0.0; d],
             theta: vec![0.0; d],
             grad_theta: vec![0.0; d],
-            gz: vec![0.0; d],
             v: vec![0.0; d],
-            u: vec![0.0; d],
+            score: vec![0.0; d],
             tape: flow.new_tape(),
             gparams: vec![0.0; flow.params().len()],
             result: Ok(None),
@@ -51,9 +48,7 @@ fn evaluate<D: LogDensity + ?Sized>(
     w: &mut Workspace,
     estimator: GradientEstimator,
 ) {
-    let chain = flow.chain();
-    let params = flow.params();
-    let ld = chain.forward(params, &w.z, &mut w.theta, &mut w.tape);
+    let ld = flow.forward(&w.z, &mut w.theta, &mut w.tape);
     let lp = match density.eval(&w.theta, &mut w.grad_theta) {
         Ok(lp) => lp,
         Err(e) => {
@@ -64,37 +59,15 @@ fn evaluate<D: LogDensity + ?Sized>(
     w.gparams.fill(0.0);
     match estimator {
         GradientEstimator::Reparameterized | GradientEstimator::Auto => {
-            chain.backward(
-                params,
-                &w.z,
-                &mut w.tape,
-                &w.grad_theta,
-                1.0,
-                &mut w.gz,
-                Some(&mut w.gparams),
-            );
+            flow.backward(&w.z, &mut w.tape, &w.grad_theta, 1.0, &mut w.gparams);
         }
         GradientEstimator::StickingTheLanding => {
-            // score s = ∇_θ log q(θ) = J⁻ᵀ(∇_z log q₀(z) − ∇_z log|det J|)
-            w.v.fill(0.0);
-            chain.backward(params, &w.z, &mut w.tape, &w.v, 1.0, &mut w.gz, None);
-            flow.base().grad_log_density(&w.z, &mut w.u);
+            // The score term's parameter path is dropped: ∇_θ(log p − log q) with q fixed.
+            flow.score(&w.z, &mut w.tape, &mut w.score);
             for i in 0..w.z.len() {
-                w.v[i] = w.u[i] - w.gz[i];
+                w.v[i] = w.grad_theta[i] - w.score[i];
             }
-            chain.solve_jacobian_transpose(params, &w.z, &mut w.tape, &w.v, &mut w.u);
-            for i in 0..w.z.len() {
-                w.v[i] = w.grad_theta[i] - w.u[i];
-            }
-            chain.backward(
-                params,
-                &w.z,
-                &mut w.tape,
-                &w.v,
-                0.0,
-                &mut w.gz,
-                Some(&mut w.gparams),
-            );
+            flow.backward(&w.z, &mut w.tape, &w.v, 0.0, &mut w.gparams);
         }
     }
     let elbo = lp + ld - flow.base().log_density(&w.z);

@@ -13,6 +13,16 @@
 //! and the inverse solves a quadratic in ξ (eq. 6 and appendix A of the paper). The
 //! vector-Jacobian product with respect to `x` and `raw` is hand-written (reverse mode through
 //! the 7 local quantities of the bin, then the cumulative sums and the softmax).
+//!
+//! As the transformer of a masked autoregressive layer, the width and height outputs of the
+//! conditioner are scaled by 1/√(last hidden width), as in the reference implementation
+//! (nflows), so bin shapes move slowly relative to the derivatives during training.
+
+use super::{MadeInit, Transformer, sigmoid};
+use crate::bijection::{LayerSpec, Made};
+
+/// Output gain of the spline conditioners at initialization.
+const SPLINE_OUTPUT_GAIN: f64 = 0.01;
 
 /// Shape of the spline: bins, tail bound, floors.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -29,37 +39,21 @@ pub struct RqSpline {
     pub min_derivative: f64,
 }
 
-/// Knots and derivatives of one spline, derived from `raw` (scratch owned by the caller).
-#[derive(Debug, Clone, PartialEq)]
-pub struct SplineScratch {
-    pw: Vec<f64>,
-    ph: Vec<f64>,
-    cw: Vec<f64>,
-    ch: Vec<f64>,
-    delta: Vec<f64>,
-    gcw: Vec<f64>,
-    gch: Vec<f64>,
-    gdelta: Vec<f64>,
-}
-
-impl SplineScratch {
-    /// The number of bins these buffers serve.
-    pub fn num_bins(&self) -> usize {
-        self.pw.len()
-    }
+/// Knots and derivatives of one spline, derived from `raw`, and their cotangents: named views
+/// of the scratch slice.
+struct Buffers<'a> {
+    pw: &'a mut [f64],
+    ph: &'a mut [f64],
+    cw: &'a mut [f64],
+    ch: &'a mut [f64],
+    delta: &'a mut [f64],
+    gcw: &'a mut [f64],
+    gch: &'a mut [f64],
+    gdelta: &'a mut [f64],
 }
 
 fn softplus(a: f64) -> f64 {
     a.max(0.0) + (-a.abs()).exp().ln_1p()
-}
-
-fn sigmoid(a: f64) -> f64 {
-    if a >= 0.0 {
-        1.0 / (1.0 + (-a).exp())
-    } else {
-        let e = a.exp();
-        e / (1.0 + e)
-    }
 }
 
 fn softmax(u: &[f64], p: &mut [f64]) {
@@ -88,10 +82,10 @@ impl RqSpline {
     /// reference implementation (1e-3 each).
     ///
     /// ```
-    /// use flowpost::npe::RqSpline;
+    /// use flowpost::bijection::{RqSpline, Transformer};
     /// let s = RqSpline::new(8, 3.0);
     /// let raw = vec![0.0; s.num_raw()];
-    /// let mut scratch = s.scratch();
+    /// let mut scratch = vec![0.0; s.scratch_len()];
     /// let (y, log_det) = s.forward(&raw, 0.7, &mut scratch);
     /// assert!((y - 0.7).abs() < 1e-12 && log_det.abs() < 1e-12); // zero raw = identity
     /// ```
@@ -111,23 +105,24 @@ impl RqSpline {
         }
     }
 
-    /// Number of unconstrained inputs per coordinate: 3K − 1.
-    pub fn num_raw(&self) -> usize {
-        3 * self.num_bins - 1
-    }
-
-    /// Scratch buffers for one coordinate at a time.
-    pub fn scratch(&self) -> SplineScratch {
+    fn buffers<'a>(&self, scratch: &'a mut [f64]) -> Buffers<'a> {
         let k = self.num_bins;
-        SplineScratch {
-            pw: vec![0.0; k],
-            ph: vec![0.0; k],
-            cw: vec![0.0; k + 1],
-            ch: vec![0.0; k + 1],
-            delta: vec![0.0; k + 1],
-            gcw: vec![0.0; k + 1],
-            gch: vec![0.0; k + 1],
-            gdelta: vec![0.0; k + 1],
+        let (pw, rest) = scratch.split_at_mut(k);
+        let (ph, rest) = rest.split_at_mut(k);
+        let (cw, rest) = rest.split_at_mut(k + 1);
+        let (ch, rest) = rest.split_at_mut(k + 1);
+        let (delta, rest) = rest.split_at_mut(k + 1);
+        let (gcw, rest) = rest.split_at_mut(k + 1);
+        let (gch, gdelta) = rest.split_at_mut(k + 1);
+        Buffers {
+            pw,
+            ph,
+            cw,
+            ch,
+            delta,
+            gcw,
+            gch,
+            gdelta: &mut gdelta[..k + 1],
         }
     }
 
@@ -135,15 +130,15 @@ impl RqSpline {
         (1.0 - self.min_derivative).exp_m1().ln()
     }
 
-    fn knots(&self, raw: &[f64], s: &mut SplineScratch) {
+    fn knots(&self, raw: &[f64], s: &mut Buffers) {
         let k = self.num_bins;
         let b = self.tail_bound;
         debug_assert_eq!(raw.len(), self.num_raw());
-        softmax(&raw[..k], &mut s.pw);
-        softmax(&raw[k..2 * k], &mut s.ph);
+        softmax(&raw[..k], s.pw);
+        softmax(&raw[k..2 * k], s.ph);
         for (c, p, min) in [
-            (&mut s.cw, &s.pw, self.min_bin_width),
-            (&mut s.ch, &s.ph, self.min_bin_height),
+            (&mut *s.cw, &*s.pw, self.min_bin_width),
+            (&mut *s.ch, &*s.ph, self.min_bin_height),
         ] {
             c[0] = -b;
             let mut acc = 0.0;
@@ -170,7 +165,7 @@ impl RqSpline {
         i
     }
 
-    fn local(&self, s: &SplineScratch, k: usize) -> Bin {
+    fn local(&self, s: &Buffers, k: usize) -> Bin {
         Bin {
             k,
             xk: s.cw[k],
@@ -185,24 +180,50 @@ impl RqSpline {
     fn inside(&self, v: f64) -> bool {
         v >= -self.tail_bound && v <= self.tail_bound
     }
+}
 
-    /// y = g(x) and log g′(x).
-    pub fn forward(&self, raw: &[f64], x: f64, s: &mut SplineScratch) -> (f64, f64) {
+impl Transformer for RqSpline {
+    /// 3K − 1.
+    fn num_raw(&self) -> usize {
+        3 * self.num_bins - 1
+    }
+
+    fn scratch_len(&self) -> usize {
+        2 * self.num_bins + 6 * (self.num_bins + 1)
+    }
+
+    fn raw_scale(&self, p: usize, last_hidden: usize) -> f64 {
+        if p < 2 * self.num_bins {
+            1.0 / (last_hidden as f64).sqrt()
+        } else {
+            1.0
+        }
+    }
+
+    fn conditioner_init(&self) -> MadeInit {
+        MadeInit {
+            output_gain: SPLINE_OUTPUT_GAIN,
+            hidden_bias_std: 0.0,
+        }
+    }
+
+    fn forward(&self, raw: &[f64], x: f64, scratch: &mut [f64]) -> (f64, f64) {
         if !self.inside(x) {
             return (x, 0.0);
         }
-        self.knots(raw, s);
-        let bin = self.local(s, self.bin(&s.cw, x));
+        let mut s = self.buffers(scratch);
+        self.knots(raw, &mut s);
+        let bin = self.local(&s, self.bin(s.cw, x));
         eval(&bin, x)
     }
 
-    /// x = g⁻¹(y) and log g′(x) at that x.
-    pub fn inverse(&self, raw: &[f64], y: f64, s: &mut SplineScratch) -> (f64, f64) {
+    fn inverse(&self, raw: &[f64], y: f64, scratch: &mut [f64]) -> (f64, f64) {
         if !self.inside(y) {
             return (y, 0.0);
         }
-        self.knots(raw, s);
-        let b = self.local(s, self.bin(&s.ch, y));
+        let mut s = self.buffers(scratch);
+        self.knots(raw, &mut s);
+        let b = self.local(&s, self.bin(s.ch, y));
         let sk = b.hk / b.wk;
         let dy = y - b.yk;
         let q = b.dk1 + b.dk - 2.0 * sk;
@@ -226,15 +247,13 @@ impl RqSpline {
         (x, ld)
     }
 
-    /// VJP of (y, log g′) = (g(x), log g′(x)) with cotangents `gy`, `gld`: returns ∂L/∂x and
-    /// writes ∂L/∂raw into `g_raw` (overwriting).
-    pub fn backward(
+    fn backward(
         &self,
         raw: &[f64],
         x: f64,
         gy: f64,
         gld: f64,
-        s: &mut SplineScratch,
+        scratch: &mut [f64],
         g_raw: &mut [f64],
     ) -> f64 {
         g_raw.fill(0.0);
@@ -242,8 +261,9 @@ impl RqSpline {
             return gy;
         }
         let kb = self.num_bins;
-        self.knots(raw, s);
-        let b = self.local(s, self.bin(&s.cw, x));
+        let mut s = self.buffers(scratch);
+        self.knots(raw, &mut s);
+        let b = self.local(&s, self.bin(s.cw, x));
         let l = local_vjp(&b, x, gy, gld);
         s.gcw.fill(0.0);
         s.gch.fill(0.0);
@@ -257,8 +277,8 @@ impl RqSpline {
         s.gdelta[k + 1] += l.dk1;
         let two_b = 2.0 * self.tail_bound;
         for (off, gc, p, min) in [
-            (0, &s.gcw, &s.pw, self.min_bin_width),
-            (kb, &s.gch, &s.ph, self.min_bin_height),
+            (0, &*s.gcw, &*s.pw, self.min_bin_width),
+            (kb, &*s.gch, &*s.ph, self.min_bin_height),
         ] {
             // c_m = −B + 2B Σ_{j<m} w_j for 1 ≤ m ≤ K−1: ∂/∂w_j = 2B Σ_{m=j+1}^{K−1} ḡc_m.
             let scale = (1.0 - min * kb as f64) * two_b;
@@ -282,6 +302,30 @@ impl RqSpline {
             g_raw[2 * kb + j - 1] = s.gdelta[j] * sigmoid(raw[2 * kb + j - 1] + shift);
         }
         l.x
+    }
+
+    fn output_vjp(
+        &self,
+        raw: &[f64],
+        x: f64,
+        gy: f64,
+        scratch: &mut [f64],
+        g_raw: &mut [f64],
+    ) -> f64 {
+        let (_, log_slope) = self.forward(raw, x, scratch);
+        self.backward(raw, x, gy, 0.0, scratch, g_raw);
+        log_slope.exp()
+    }
+
+    fn spec(&self, made: &Made) -> LayerSpec {
+        LayerSpec::MafSpline {
+            dim: made.dim(),
+            context_dim: made.context_dim(),
+            hidden: made.hidden().to_vec(),
+            activation: made.activation(),
+            num_bins: self.num_bins,
+            tail_bound: self.tail_bound,
+        }
     }
 }
 
