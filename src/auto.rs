@@ -6,11 +6,15 @@
 //! 2. **Whitened NUTS**: NUTS with nuts-rs's low-rank metric on the target pulled back through
 //!    that Gaussian (a frozen affine flow), so the chains start in the bulk and the metric
 //!    adapts from a nearly isotropic target; the warmup is short
-//!    ([`AutoSettings::num_tune`]). The chains pause at [`AutoSettings::checkpoint`] warmup
-//!    draws and at the end of the warmup, and the [`Evidence`] of the later half of the draws so
-//!    far is judged: nuts-rs's per-draw Fisher distance ‖z + ∇ log p̃(z)‖² per dimension (zero
-//!    where the whitened target is standard normal; a funnel or a banana keeps it far above 1
-//!    whatever the metric) and the divergent fraction.
+//!    ([`AutoSettings::num_tune`]). The chains pause at [`AutoSettings::checkpoints`] and at the
+//!    end of the warmup, and the [`Evidence`] of the later half of the draws so far is judged:
+//!    nuts-rs's per-draw Fisher distance ‖z + ∇ log p̃(z)‖² per dimension, zero where the
+//!    whitened target is standard normal. Measured on the 20 built-in models, seeds 1–3, at
+//!    warmup draws 75–300: at most 1.04 on the 16 posteriors low-rank NUTS samples correctly
+//!    (garch11 at draw 75; most below 0.3), at least 2.07 on funnel, banana, centered eight
+//!    schools and gp_pois_regr (most above 3), whatever the metric has adapted by then. The
+//!    threshold, 1.5, sits between. Warmup divergences do not separate the two groups (the
+//!    non-centered eight schools diverge as often early on) and are not used.
 //! 3. **Escalation**: when the evidence says a linear map cannot fix the geometry (or the
 //!    draws diverge), the chains stop and an IAF is trained by reverse KL on top of the same
 //!    Gaussian fit (no second initialization), then NUTS runs in its latent space (NeuTra).
@@ -29,25 +33,29 @@ use crate::vi::{InitReport, ViReport, ViSettings};
 pub struct AutoSettings {
     /// Warmup draws per chain of the whitened NUTS run (the flow path uses the run's own).
     pub num_tune: u64,
-    /// Warmup draws per chain after which the evidence is judged a first time.
-    pub checkpoint: u64,
+    /// Warmup draws per chain after which the evidence is judged before the end of the warmup.
+    pub checkpoints: Vec<u64>,
     /// Escalate when the mean Fisher distance per dimension over the later half of the warmup
     /// so far exceeds this.
     pub max_fisher_per_dim: f64,
-    /// Escalate when more than this fraction of the later half of the warmup draws diverged.
-    pub max_warmup_divergent_fraction: f64,
     /// Escalate after sampling when more than this fraction of the draws diverged.
     pub max_divergent_fraction: f64,
+    /// Warmup draws per chain of NUTS in the flow's latent space (flow path).
+    pub flow_num_tune: u64,
+    /// Draws per step of the flow's training on the flow path (the run's `vi.batch_size` is
+    /// NeuTra's).
+    pub flow_batch_size: usize,
 }
 
 impl Default for AutoSettings {
     fn default() -> Self {
         AutoSettings {
             num_tune: 300,
-            checkpoint: 150,
-            max_fisher_per_dim: 1.0,
-            max_warmup_divergent_fraction: 0.02,
+            checkpoints: vec![75, 150],
+            max_fisher_per_dim: 1.5,
             max_divergent_fraction: 0.005,
+            flow_batch_size: 16,
+            flow_num_tune: 200,
         }
     }
 }
@@ -62,16 +70,11 @@ impl AutoSettings {
         if !(self.max_fisher_per_dim > 0.0) {
             return bad("auto.max_fisher_per_dim", "must be positive");
         }
-        for (f, v) in [
-            (
-                "auto.max_warmup_divergent_fraction",
-                self.max_warmup_divergent_fraction,
-            ),
-            ("auto.max_divergent_fraction", self.max_divergent_fraction),
-        ] {
-            if !(0.0..=1.0).contains(&v) {
-                return bad(f, "must be in [0, 1]");
-            }
+        if self.flow_batch_size == 0 {
+            return bad("auto.flow_batch_size", "must be at least 1");
+        }
+        if !(0.0..=1.0).contains(&self.max_divergent_fraction) {
+            return bad("auto.max_divergent_fraction", "must be in [0, 1]");
         }
         Ok(())
     }
@@ -117,14 +120,6 @@ impl Evidence {
                 self.fisher_per_dim, self.num_warmup_draws, settings.max_fisher_per_dim
             ));
         }
-        if self.divergent_fraction > settings.max_warmup_divergent_fraction {
-            return Some(format!(
-                "{:.1}% divergent warmup draws after {} draws (> {:.1}%)",
-                100.0 * self.divergent_fraction,
-                self.num_warmup_draws,
-                100.0 * settings.max_warmup_divergent_fraction
-            ));
-        }
         None
     }
 }
@@ -152,7 +147,16 @@ pub struct AutoReport {
     pub evidence: Vec<Evidence>,
     /// Gradient evaluations of the whitened run that were thrown away by an escalation.
     pub num_grad_evals_discarded: u64,
+    /// Extra training rounds because the fit's k̂ was 0.7 or more (flow path).
+    pub num_refits: usize,
 }
+
+/// A fitted flow with Pareto k̂ at or above this trains once more (Vehtari et al.'s limit of
+/// a usable importance sampler).
+const MAX_PARETO_K: f64 = 0.7;
+
+/// Mixed into the seed of the extra training round, so that it draws fresh minibatches.
+const REFIT_SEED: u64 = 0x5EF1_7000;
 
 /// What [`run`] gives [`sample_with`](crate::sample_with) to assemble.
 pub(crate) struct AutoOutcome {
@@ -208,6 +212,7 @@ pub(crate) fn run<D: LogDensity + ?Sized>(
         gaussian_pareto_k: gaussian_fit.pareto_k,
         evidence: Vec::new(),
         num_grad_evals_discarded: 0,
+        num_refits: 0,
     };
 
     let whitened = NutsSettings {
@@ -219,15 +224,17 @@ pub(crate) fn run<D: LogDensity + ?Sized>(
     };
     let dim = density.dim();
     let mut reason = None;
+    let mut pilot = None;
     let outcome = crate::nuts::run(
         density,
         Some(&white),
         &whitened,
         progress,
-        &[auto.checkpoint],
+        &auto.checkpoints,
         |w| {
             let e = Evidence::from_warmup(w, dim);
             report.evidence.push(e);
+            pilot = pilot_gaussian(w, dim, vi.init.max_dense_dim);
             reason = e.escalation_reason(auto);
             if reason.is_some() {
                 Decision::Stop
@@ -273,23 +280,50 @@ pub(crate) fn run<D: LogDensity + ?Sized>(
     report.escalation_reason = reason;
     report.num_grad_evals_discarded = discarded.0;
 
+    // The flow's base: a Gaussian of where the whitened chains went (wide where a funnel's
+    // mouth is; the path's Gaussians can sit in the neck and trap the flow there), else the
+    // path's candidates (then raced as in NeuTra).
+    let candidates = match pilot {
+        Some(g) => vec![g],
+        None => gaussians,
+    };
+    let flow_vi = ViSettings {
+        batch_size: auto.flow_batch_size,
+        ..vi.clone()
+    };
     let fit_start = std::time::Instant::now();
-    let (flow, mut fit) = crate::vi::fit_from_gaussians(
+    let (mut flow, mut fit) = crate::vi::fit_from_gaussians(
         density,
-        &gaussians,
+        &candidates,
         init_report,
         flow_settings,
-        vi,
+        &flow_vi,
         seed,
         progress,
     )?;
+    // A fit that is a poor importance sampler (k̂ ≥ 0.7) goes on training once, from where it
+    // is, on fresh draws.
+    if !(fit.pareto_k < MAX_PARETO_K) {
+        let more = crate::vi::fit(density, &mut flow, &flow_vi, seed ^ REFIT_SEED, progress)?;
+        fit.num_grad_evals_train += more.num_grad_evals_train + fit.num_grad_evals_final;
+        fit.elbo_trace.extend_from_slice(&more.elbo_trace);
+        fit.num_steps += more.num_steps;
+        fit.num_dropped += more.num_dropped;
+        fit.num_restores += more.num_restores;
+        fit.elbo = more.elbo;
+        fit.elbo_mcse = more.elbo_mcse;
+        fit.pareto_k = more.pareto_k;
+        fit.stop_reason = more.stop_reason;
+        fit.num_dropped_final = more.num_dropped_final;
+        report.num_refits = 1;
+    }
     fit.seconds = fit_start.elapsed().as_secs_f64();
     // The Gaussian's k̂ estimate was spent too.
     num_grad_evals_vi = fit.num_grad_evals() + gaussian_fit.num_grad_evals_final;
     seconds_vi += fit.seconds;
     let latent = NutsSettings {
         target_accept: user_target_accept.unwrap_or(crate::sample::NEUTRA_TARGET_ACCEPT),
-        num_tune: user_tune.unwrap_or(crate::sample::NEUTRA_TUNE),
+        num_tune: user_tune.unwrap_or(auto.flow_num_tune),
         ..nuts.clone()
     };
     let nuts_run = crate::nuts::sample(density, Some(&flow), &latent, progress)?;
@@ -323,4 +357,63 @@ fn gaussian_vi_report<D: LogDensity + ?Sized>(
     report.num_grad_evals_init = init_report.num_grad_evals;
     report.init = Some(init_report.clone());
     Ok(report)
+}
+
+/// A Gaussian fitted to the later half of the whitened warmup's draws (unconstrained
+/// positions, all chains): their mean and covariance, shrunk towards its diagonal by
+/// `min(1, d / n)` for n draws (the sample covariance of few draws is noisy off the diagonal),
+/// diagonal only above `max_dense_dim`. `None` with fewer than 10 draws or a non-finite one.
+pub fn pilot_gaussian(
+    report: &WarmupReport,
+    dim: usize,
+    max_dense_dim: usize,
+) -> Option<GaussianFit> {
+    let from = (report.num_draws / 2) as usize;
+    let points: Vec<&[f64]> = report
+        .chains
+        .iter()
+        .flat_map(|c| c.positions.chunks(dim).skip(from))
+        .collect();
+    let n = points.len();
+    if n < 10 || points.iter().any(|p| p.iter().any(|v| !v.is_finite())) {
+        return None;
+    }
+    let mut mean = vec![0.0; dim];
+    for p in &points {
+        for (m, v) in mean.iter_mut().zip(p.iter()) {
+            *m += v / n as f64;
+        }
+    }
+    let var: Vec<f64> = (0..dim)
+        .map(|i| points.iter().map(|p| (p[i] - mean[i]).powi(2)).sum::<f64>() / (n - 1) as f64)
+        .collect();
+    if var.iter().any(|v| !(*v > 0.0)) {
+        return None;
+    }
+    if dim > max_dense_dim {
+        return Some(GaussianFit::Diagonal {
+            loc: mean,
+            scale: var.iter().map(|v| v.sqrt()).collect(),
+        });
+    }
+    let shrink = (dim as f64 / n as f64).min(1.0);
+    let cov = nalgebra::DMatrix::from_fn(dim, dim, |i, j| {
+        if i == j {
+            var[i]
+        } else {
+            (1.0 - shrink)
+                * points
+                    .iter()
+                    .map(|p| (p[i] - mean[i]) * (p[j] - mean[j]))
+                    .sum::<f64>()
+                / (n - 1) as f64
+        }
+    });
+    let l = nalgebra::Cholesky::new(cov)?.l();
+    Some(GaussianFit::Dense {
+        loc: mean,
+        chol: (0..dim)
+            .map(|i| (0..=i).map(|j| l[(i, j)]).collect())
+            .collect(),
+    })
 }

@@ -48,7 +48,7 @@ impl Method {
 /// Settings of [`sample`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SampleSettings {
-    /// NeuTra (default) or plain NUTS.
+    /// Auto (default), NeuTra or plain NUTS.
     pub method: Method,
     /// Chains (run in parallel).
     pub num_chains: usize,
@@ -78,7 +78,7 @@ pub struct SampleSettings {
 impl Default for SampleSettings {
     fn default() -> Self {
         SampleSettings {
-            method: Method::NeuTra,
+            method: Method::Auto,
             num_chains: 4,
             num_tune: None,
             num_draws: 1000,

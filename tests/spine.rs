@@ -149,6 +149,7 @@ fn neutra_samples_the_funnel() {
     let run = sample(
         &*model,
         &SampleSettings {
+            method: Method::NeuTra,
             seed: 1,
             ..Default::default()
         },
@@ -175,6 +176,7 @@ fn neutra_samples_centered_eight_schools() {
     let run = sample(
         &*model,
         &SampleSettings {
+            method: Method::NeuTra,
             seed: 1,
             ..Default::default()
         },

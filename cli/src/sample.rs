@@ -34,7 +34,7 @@ pub struct Args {
     data: Option<PathBuf>,
     /// auto (NUTS on the target whitened by a Gaussian fit, a flow only when the warmup shows
     /// the geometry needs one), neutra (fit an IAF, then NUTS in its latent space) or plain NUTS.
-    #[arg(long, value_enum, default_value = "neutra")]
+    #[arg(long, value_enum, default_value = "auto")]
     method: MethodArg,
     /// The mass matrix NUTS adapts (in the flow's latent space for neutra): diagonal, or
     /// diagonal plus a low-rank correction (nuts-rs's low-rank metric).

@@ -28,7 +28,8 @@ fn sample_writes_everything_and_reuses_its_flow() {
     let dir = tmp("banana");
     let out = dir.to_str().unwrap();
     let (ok, stdout, stderr) = flowpost(&[
-        "sample", "banana", "--draws", "200", "--tune", "200", "--seed", "3", "--out", out,
+        "sample", "banana", "--method", "neutra", "--draws", "200", "--tune", "200", "--seed", "3",
+        "--out", out,
     ]);
     assert!(ok, "{stderr}");
     assert!(

@@ -10,7 +10,7 @@ use std::marker::PhantomData;
 
 /// One draw as the pipeline needs it.
 pub(super) struct Draw {
-    /// [constrained values…, log|det J_T(z)|].
+    /// [constrained values…, unconstrained θ…, log|det J_T(z)|].
     pub expanded: Vec<f64>,
     /// CmdStan's per-draw statistics (`lp` of the target, not of the latent density).
     pub stats: DrawStats,
@@ -98,7 +98,8 @@ where
     fn draw(&mut self) -> anyhow::Result<Draw> {
         let (_, mut expanded_wrapped, mut stats, _) = self.chain.expanded_draw()?;
         let math = self.chain.math();
-        let expanded = expanded_values(&mut expanded_wrapped, &*math, self.num_constrained + 1);
+        let len = self.num_constrained + math.dim() + 1;
+        let expanded = expanded_values(&mut expanded_wrapped, &*math, len);
         let dims = From::from(&*math);
         let mut raw = RawStats::default();
         for (name, value) in stats.get_all(&dims) {
@@ -122,7 +123,7 @@ where
         drop(math);
         let latent_logp = need(raw.logp, "logp")?;
         let stats = DrawStats {
-            lp: latent_logp - expanded[self.num_constrained],
+            lp: latent_logp - expanded[len - 1],
             accept_stat: need(raw.mean_tree_accept, "mean_tree_accept")?,
             step_size: need(raw.step_size, "step_size")?,
             tree_depth: need(raw.depth, "depth")? as u64,

@@ -60,7 +60,7 @@ impl<D: LogDensity + ?Sized> HasDims for LatentLogp<'_, D> {
             ),
             (
                 "expanded_parameter".to_string(),
-                self.num_constrained as u64 + 1,
+                (self.num_constrained + self.theta.len()) as u64 + 1,
             ),
         ])
     }
@@ -93,8 +93,8 @@ impl<D: LogDensity + ?Sized> CpuLogpFunc for LatentLogp<'_, D> {
         Ok(total)
     }
 
-    /// [constrained values…, log|det J_T(z)|] (0 without a flow), so that the target's log
-    /// density is the latent one minus the last entry.
+    /// [constrained values…, unconstrained θ = T(z)…, log|det J_T(z)|] (θ = z and 0 without a
+    /// flow), so that the target's log density is the latent one minus the last entry.
     fn expand_vector<R: rand::Rng + ?Sized>(
         &mut self,
         _rng: &mut R,
@@ -107,7 +107,8 @@ impl<D: LogDensity + ?Sized> CpuLogpFunc for LatentLogp<'_, D> {
                 0.0
             }
         };
-        let mut out = vec![0.0; self.num_constrained + 1];
+        let d = self.theta.len();
+        let mut out = vec![0.0; self.num_constrained + d + 1];
         let density = self.density;
         let theta = &self.theta;
         catch_unwind(AssertUnwindSafe(|| {
@@ -116,7 +117,8 @@ impl<D: LogDensity + ?Sized> CpuLogpFunc for LatentLogp<'_, D> {
         .map_err(|_| {
             nuts_rs::CpuMathError::ExpandError("the model's constrain() panicked".into())
         })?;
-        out[self.num_constrained] = ld;
+        out[self.num_constrained..self.num_constrained + d].copy_from_slice(&self.theta);
+        out[self.num_constrained + d] = ld;
         Ok(out)
     }
 }

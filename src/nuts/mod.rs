@@ -187,6 +187,9 @@ pub struct ChainWarmup {
     pub fisher_distances: Vec<f64>,
     /// Constrained values of the warmup draws, draw-major.
     pub values: Vec<f64>,
+    /// Unconstrained positions θ of the warmup draws (the target's coordinates, not the
+    /// flow's latent ones), draw-major.
+    pub positions: Vec<f64>,
     /// Gradient evaluations of this chain so far.
     pub num_grad_evals: u64,
 }
@@ -460,6 +463,7 @@ fn chain_thread<D: LogDensity + ?Sized>(
 /// One chain between phases.
 struct ChainState<'a> {
     stepper: Box<dyn Stepper + 'a>,
+    num_constrained: usize,
     draws: ChainDraws,
     warmup: ChainWarmup,
     num_evals: Arc<AtomicU64>,
@@ -544,6 +548,7 @@ fn start_chain<'a, D: LogDensity + ?Sized>(
     let num_tune = settings.num_tune as usize;
     let state = ChainState {
         stepper,
+        num_constrained,
         draws: ChainDraws {
             values: Vec::with_capacity(settings.num_draws as usize * num_constrained),
             ..Default::default()
@@ -552,6 +557,7 @@ fn start_chain<'a, D: LogDensity + ?Sized>(
             stats: Vec::with_capacity(num_tune),
             fisher_distances: Vec::with_capacity(num_tune),
             values: Vec::with_capacity(num_tune * num_constrained),
+            positions: Vec::with_capacity(num_tune * d),
             num_grad_evals: 0,
         },
         num_evals,
@@ -575,10 +581,15 @@ fn warmup_draws(
             .map_err(|e| draw_error(&e, chain, i + 1))?;
         state.warmup.stats.push(draw.stats);
         state.warmup.fisher_distances.push(draw.fisher_distance);
+        let d = draw.expanded.len() - num_constrained - 1;
         state
             .warmup
             .values
             .extend_from_slice(&draw.expanded[..num_constrained]);
+        state
+            .warmup
+            .positions
+            .extend_from_slice(&draw.expanded[num_constrained..num_constrained + d]);
         progress.advance(Phase::Warmup, 1);
     }
     state.draws.warmup_stats = state.warmup.stats.clone();
@@ -602,7 +613,7 @@ fn sample_chain(
             state.draws.inv_mass_diag = draw.inv_mass_diag;
         }
         state.draws.stats.push(draw.stats);
-        let n = draw.expanded.len() - 1;
+        let n = state.num_constrained;
         state.draws.values.extend_from_slice(&draw.expanded[..n]);
         progress.advance(Phase::Sampling, 1);
     }
