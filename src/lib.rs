@@ -8,7 +8,8 @@
 //! The modules read like the pipeline:
 //! [`density`] (the user's trait, the gradient checker) → [`transforms`] (Stan's constraining
 //! maps) and [`autodiff`] (gradients for free) → [`bijection`] (layers with hand-written VJPs) →
-//! [`flow`] → [`optim`] (Adam) → [`vi`] (reverse-KL fit) → [`nuts`] → [`sample`] (one call) →
+//! [`flow`] → [`optim`] (Adam) → [`vi`] (reverse-KL fit) → [`preflight`] (checks before a run) →
+//! [`nuts`] → [`sample`] (one call) →
 //! [`draws`], [`diagnostics`], [`io`], [`report`]; [`stan`] turns a `.stan` file into a
 //! [`LogDensity`]; [`npe`] trains conditional flows on simulations (neural posterior estimation).
 
@@ -24,6 +25,7 @@ pub(crate) mod linalg;
 pub mod npe;
 pub mod nuts;
 pub mod optim;
+pub mod preflight;
 pub mod progress;
 pub mod report;
 pub mod rng;

@@ -206,7 +206,7 @@ pub(crate) fn run_chain<D: LogDensity + ?Sized>(
     let mut rng = crate::rng::seeded(settings.seed, chain as u64 + 1);
     let sampler_err = |e: &dyn std::fmt::Display| crate::Error::Sampler {
         chain: chain + 1,
-        message: e.to_string(),
+        message: crate::error::clean_message(&e.to_string()),
     };
     let mut sampler = nuts
         .new_chain(chain as u64, CpuMath::new(logp), &mut rng)
@@ -230,7 +230,7 @@ pub(crate) fn run_chain<D: LogDensity + ?Sized>(
                         context: format!("chain {}, draw {}", chain + 1, i + 1),
                         source,
                     },
-                    None => sampler_err(&format!("{e:#}")),
+                    None => sampler_err(&crate::error::clean_message(&format!("{e:#}"))),
                 })?;
         let math = sampler.math();
         let expanded = expanded_values(&mut expanded_wrapped, &math, num_constrained + 1);
@@ -338,7 +338,7 @@ fn init_position<C: nuts_rs::Chain<M>, M: nuts_rs::Math>(
                         source,
                     });
                 }
-                last = format!("{e:#}");
+                last = crate::error::clean_message(&format!("{e:#}"));
             }
         }
     }

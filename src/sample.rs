@@ -55,6 +55,14 @@ pub struct SampleSettings {
     pub vi: ViSettings,
     /// The flow architecture (NeuTra only).
     pub flow: FlowSettings,
+    /// Check the model before the run ([`preflight`](crate::preflight)): parameter names, the
+    /// gradient against finite differences, a flat direction, the run's sizes.
+    #[serde(default = "yes")]
+    pub preflight: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl Default for SampleSettings {
@@ -69,6 +77,7 @@ impl Default for SampleSettings {
             target_accept: None,
             vi: ViSettings::default(),
             flow: FlowSettings::default(),
+            preflight: true,
         }
     }
 }
@@ -237,6 +246,15 @@ pub fn sample_with<D: LogDensity + ?Sized>(
             "density.param_names()",
             "must name at least one value",
         ));
+    }
+    crate::preflight::check_sizes(
+        settings.num_chains,
+        settings.tune(),
+        settings.num_draws,
+        names.len(),
+    )?;
+    if settings.preflight {
+        crate::preflight::preflight(density)?;
     }
     if let Some(f) = &flow {
         if settings.method != Method::NeuTra {

@@ -214,9 +214,9 @@ fn corrupt_flow_files_are_clear_errors() {
         (
             "truncated",
             text[..text.len() / 2].to_string(),
-            "not a flowpost flow file",
+            "the file is truncated",
         ),
-        ("empty", String::new(), "not a flowpost flow file"),
+        ("empty", String::new(), "truncated or empty"),
         ("not json", "hello".into(), "not a flowpost flow file"),
         (
             "wrong format",
@@ -227,6 +227,12 @@ fn corrupt_flow_files_are_clear_errors() {
             "future version",
             text.replace("\"version\":1", "\"version\":99"),
             "version 99",
+        ),
+        (
+            // A future layout: its version must be read before its fields.
+            "future layout",
+            r#"{"format": "flowpost-flow", "version": 2, "layers": {"kind": "new"}}"#.into(),
+            "version 2 is not supported (this build reads version 1); it was written by a newer flowpost",
         ),
         (
             "bad permutation",
@@ -250,7 +256,7 @@ fn corrupt_flow_files_are_clear_errors() {
                 v["params"][0] = serde_json::Value::Null;
                 v.to_string()
             },
-            "not a flowpost flow file",
+            "corrupt flow file",
         ),
     ];
     for (what, content, expected) in cases {

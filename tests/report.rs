@@ -59,6 +59,7 @@ fn ordinary_run_with_vi() {
         pareto_k: 0.31,
         num_steps: 500,
         final_elbo: None,
+        ..Default::default()
     });
     let (html, file) = render_report(&input).unwrap();
     assert!(
@@ -124,6 +125,7 @@ fn degenerate_runs_do_not_panic() {
             pareto_k: f64::INFINITY,
             num_steps: 3,
             final_elbo: None,
+            ..Default::default()
         });
         let (html, file) = render_report(&input).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(count(&html, "trace"), 3, "{name}");

@@ -25,7 +25,7 @@ mod text;
 
 use std::path::{Path, PathBuf};
 
-pub use facts::{GradEvals, ReportVi, RunFacts, Seconds, SummaryFile, ViSummary};
+pub use facts::{GradEvals, ReportVi, RunFacts, Seconds, SummaryFile, ViSummary, WarningEntry};
 pub use page::render_html;
 pub use text::{TABLE_COLUMNS, format_ess, format_sig, summary_table, table_cells, warnings_block};
 
@@ -119,9 +119,11 @@ fn build(
     input: &ReportInput,
 ) -> Result<(String, SummaryFile, Vec<DiagnosticWarning>), ReportError> {
     let parameters = summarize(input.draws);
-    let warnings = check_run(input.draws, &parameters, &input.settings.warnings);
+    let mut warnings = check_run(input.draws, &parameters, &input.settings.warnings);
+    warnings.extend(input.vi.as_ref().and_then(ReportVi::warning));
     let html = render_html(input, &parameters, &warnings)?;
     let file = SummaryFile {
+        warnings: warnings.iter().map(WarningEntry::from).collect(),
         parameters,
         run: input.run.clone(),
         vi: input.vi.as_ref().map(ReportVi::summary),
@@ -129,8 +131,8 @@ fn build(
     Ok((html, file, warnings))
 }
 
-/// Writes `summary.json` and `report.html` into `dir` (created if missing); returns the summary
-/// and the warnings, e.g. to print them.
+/// Writes `summary.json` and `report.html` into `dir` (created if missing), each atomically;
+/// returns the summary and the warnings, e.g. to print them.
 pub fn write_report(
     dir: &Path,
     input: &ReportInput,
@@ -142,9 +144,14 @@ pub fn write_report(
     std::fs::create_dir_all(dir).map_err(io(dir))?;
     let (html, file, warnings) = build(input)?;
     let json = serde_json::to_string_pretty(&file).expect("summary serializes");
-    let p = dir.join("summary.json");
-    std::fs::write(&p, json + "\n").map_err(io(&p))?;
-    let p = dir.join("report.html");
-    std::fs::write(&p, html).map_err(io(&p))?;
+    let write = |name: &str, text: &str| {
+        let p = dir.join(name);
+        crate::io::atomic::write_string_atomic(&p, text).map_err(|e| ReportError::Io {
+            path: p.clone(),
+            source: e.into_io_error(),
+        })
+    };
+    write("summary.json", &(json + "\n"))?;
+    write("report.html", &html)?;
     Ok((file, warnings))
 }

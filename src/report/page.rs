@@ -134,26 +134,14 @@ pub fn render_html(
     let vi = match &input.vi {
         Some(v) => {
             let k = v.pareto_k;
-            let (verdict, class) = if !k.is_finite() {
-                ("undefined: too few importance draws to fit the tail", "bad")
-            } else if k < 0.5 {
-                ("good: the flow is a close fit to the posterior", "good")
-            } else if k < 0.7 {
-                (
-                    "ok: the flow fits roughly; NUTS corrects the remaining mismatch",
-                    "ok",
-                )
-            } else {
-                (
-                    "poor: the flow misses part of the posterior (NUTS still corrects it, but check the diagnostics above)",
-                    "bad",
-                )
-            };
+            let verdict = v.verdict();
+            let (verdict, class) = (verdict.text(), verdict.class());
             Some(context! {
                 elbo => safe(plots::elbo_plot(&v.elbo_trace)?),
                 k_plot => safe(plots::pareto_k_plot(k)?),
                 k => format_sig(k, 3),
                 verdict => verdict,
+                dropped => v.dropped.clone(),
                 class => class,
                 steps => v.num_steps,
                 elbo_final => format_sig(v.summary().elbo, 5),
