@@ -10,7 +10,7 @@
 //! maps) and [`autodiff`] (gradients for free) → [`bijection`] (layers with hand-written VJPs) →
 //! [`flow`] → [`optim`] (Adam) → [`vi`] (reverse-KL fit) → [`preflight`] (checks before a run) →
 //! [`nuts`] → [`sample`] (one call) →
-//! [`draws`], [`diagnostics`], [`io`], [`report`]; [`stan`] turns a `.stan` file into a
+//! [`draws`], [`diagnostics`], [`io`], [`report`], [`outputs`] (a run's folder, as the CLI writes it); [`stan`] turns a `.stan` file into a
 //! [`LogDensity`]; [`npe`] trains conditional flows on simulations (neural posterior estimation).
 
 pub mod autodiff;
@@ -25,6 +25,7 @@ pub(crate) mod linalg;
 pub mod npe;
 pub mod nuts;
 pub mod optim;
+pub mod outputs;
 pub mod preflight;
 pub mod progress;
 pub mod report;
@@ -40,6 +41,7 @@ pub use density::{
 };
 pub use draws::{ChainDraws, DrawStats, Draws, DrawsError};
 pub use error::Error;
+pub use outputs::WrittenRun;
 pub use sample::{
     CostReport, GradEvals, Method, Run, SampleSettings, Seconds, sample, sample_with,
 };

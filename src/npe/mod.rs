@@ -38,7 +38,9 @@ pub use io::{ESTIMATOR_FORMAT, ESTIMATOR_VERSION};
 pub use maf_affine::MafAffine;
 pub use maf_spline::MafSpline;
 pub use prior::{Bounds, BoxUniform, GaussianPrior, Prior};
-pub use sbc::{PosteriorSampler, SBC_STREAM, SbcReport, SbcSettings, UniformityTest, sbc};
+pub use sbc::{
+    PosteriorSampler, SBC_STREAM, SbcReport, SbcSettings, UniformityTest, sbc, sbc_on_pairs,
+};
 pub use simulator::{SIMULATION_STREAM, Simulations, Simulator, simulate};
 pub use spline::{RqSpline, SplineScratch};
 pub use table::{Table, parse_table, read_table, write_table};
