@@ -168,23 +168,47 @@ fn malformed_files_name_file_and_line() {
 
 #[test]
 fn garbage_never_panics() {
-    let inputs = [
-        "",
-        "#only comments\n# a = b\n",
-        "lp__,mu\n",
-        "lp__,mu\n1,2,3\n",
-        "lp__,lp__\n1,2\n",
-        "lp__,mu\n1,\n",
-        ",\n",
-        "lp__,divergent__,mu\n1,2,3\n",
-        "lp__,mu\n# Adaptation terminated\n# Step size = x\n",
-        "lp__,mu\n# Adaptation terminated\n# Diagonal elements of inverse mass matrix:\n# 1, q\n",
-        "lp__,mu\n# Elements of inverse mass matrix:\n# 1\n# 2, 3\n",
-        "\u{feff}lp__,mu\n1,2\n",
-        "lp__,mu\r\n1,2\r\n",
+    // Each malformed input gets its own message (`tests/fuzz_parsers.rs` covers random input).
+    let inputs: [(&str, &str); 13] = [
+        (
+            "",
+            "expected the CSV header (lp__,accept_stat__,...), found end of file",
+        ),
+        ("#only comments\n# a = b\n", "found end of file"),
+        ("lp__,mu\n", ""),
+        ("lp__,mu\n1,2,3\n", ":2: row has 3 fields, the header has 2"),
+        ("lp__,lp__\n1,2\n", ":1: column lp__ appears twice"),
+        ("lp__,mu\n1,\n", ":2: column mu: \"\" is not a valid number"),
+        (",\n", ":1: expected the CSV header"),
+        (
+            "lp__,divergent__,mu\n1,2,3\n",
+            "column divergent__: \"2\" is not a valid 0 or 1",
+        ),
+        (
+            "lp__,mu\n# Adaptation terminated\n# Step size = x\n",
+            ":3: cannot read the adaptation info: step size \"x\" is not a number",
+        ),
+        (
+            "lp__,mu\n# Adaptation terminated\n# Diagonal elements of inverse mass matrix:\n# 1, q\n",
+            ":4: cannot read the adaptation info: inverse mass matrix entry \"q\" is not a number",
+        ),
+        (
+            "lp__,mu\n# Elements of inverse mass matrix:\n# 1\n# 2, 3\n",
+            "",
+        ),
+        ("\u{feff}lp__,mu\n1,2\n", ""),
+        ("lp__,mu\r\n1,2\r\n", ""),
     ];
-    for (i, t) in inputs.iter().enumerate() {
-        let _ = read_chain_csv_str(t, format!("case{i}.csv"));
+    for (i, (t, want)) in inputs.iter().enumerate() {
+        let file = format!("case{i}.csv");
+        match (read_chain_csv_str(t, &file), *want) {
+            (Ok(_), "") => {}
+            (Err(e), w) if !w.is_empty() => {
+                let m = e.to_string();
+                assert!(m.starts_with(&file) && m.contains(w), "case {i}: {m}");
+            }
+            (r, w) => panic!("case {i}: expected {w:?}, got {r:?}"),
+        }
     }
     assert_eq!(
         read_chain_csv_str("lp__,mu\r\n1,2\r\n", "crlf.csv")
