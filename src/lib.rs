@@ -41,7 +41,7 @@ pub use density::{
 };
 pub use draws::{ChainDraws, DrawStats, Draws, DrawsError};
 pub use error::Error;
-pub use outputs::WrittenRun;
+pub use outputs::{OutputOptions, WrittenRun};
 pub use sample::{
     CostReport, GradEvals, Method, Run, SampleSettings, Seconds, sample, sample_with,
 };

@@ -30,6 +30,16 @@ use crate::report::{ReportInput, ReportVi, RunFacts, SummaryFile, write_report};
 use crate::{Error, Run, SampleSettings};
 use std::path::{Path, PathBuf};
 
+/// Options of [`Run::write_outputs_with`].
+#[derive(Debug, Clone, Default)]
+pub struct OutputOptions {
+    /// For a run through a flow trained earlier: that flow's fit summary, kept in `flow.json`
+    /// (`None`: the run's own fit, if any).
+    pub flow_fit: Option<StoredFit>,
+    /// Parameters the report's pair plot must show.
+    pub pair_params: Vec<String>,
+}
+
 /// What [`Run::write_outputs`] wrote.
 #[derive(Debug, Clone)]
 pub struct WrittenRun {
@@ -57,23 +67,24 @@ impl Run {
         model: &str,
         settings: &SampleSettings,
     ) -> Result<WrittenRun, Error> {
-        let fit = self.vi.as_ref().map(|v| StoredFit {
-            elbo: v.elbo,
-            pareto_k: v.pareto_k,
-            num_steps: v.num_steps,
-        });
-        self.write_outputs_with_fit(dir, model, settings, fit)
+        self.write_outputs_with(dir, model, settings, &OutputOptions::default())
     }
 
-    /// [`write_outputs`](Self::write_outputs) for a run through a flow trained earlier:
-    /// `flow.json` keeps that flow's fit summary (`fit`) instead of none.
-    pub fn write_outputs_with_fit(
+    /// [`write_outputs`](Self::write_outputs) with [`OutputOptions`].
+    pub fn write_outputs_with(
         &self,
         dir: &Path,
         model: &str,
         settings: &SampleSettings,
-        fit: Option<StoredFit>,
+        options: &OutputOptions,
     ) -> Result<WrittenRun, Error> {
+        let fit = options.flow_fit.clone().or_else(|| {
+            self.vi.as_ref().map(|v| StoredFit {
+                elbo: v.elbo,
+                pareto_k: v.pareto_k,
+                num_steps: v.num_steps,
+            })
+        });
         let staged = RunDir::create(dir).map_err(|e| file_err(dir, e))?;
         let out = staged.path();
         let per_chain = self.draws.num_chains().max(1) as f64;
@@ -93,6 +104,7 @@ impl Run {
         let mut input = ReportInput::new(model, &self.draws, RunFacts::from_run(self));
         input.vi = self.vi.as_ref().map(ReportVi::from_vi);
         input.settings.warnings.max_tree_depth = settings.max_depth;
+        input.settings.pair_params = options.pair_params.clone();
         let (summary, warnings) = write_report(out, &input).map_err(|e| file_err(dir, e))?;
         if let Some(flow) = &self.flow {
             let names = &self.draws.param_names;

@@ -115,7 +115,7 @@ pub fn run(args: DiagnoseArgs) -> anyhow::Result<()> {
     }
     let report = crate::output::ReportArgs {
         strict: args.strict,
-        quiet: false,
+        ..Default::default()
     };
     crate::output::finish(&warnings, &report)
 }

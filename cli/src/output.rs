@@ -41,6 +41,10 @@ pub struct ReportArgs {
     /// Print only the warnings and where the outputs went (no progress bars, no table).
     #[arg(long)]
     pub quiet: bool,
+    /// Parameters the report's pair plot must show, comma-separated (e.g. `v,x[1]`) [default:
+    /// those most associated with divergences or with the lowest ESS, and their partners].
+    #[arg(long, value_delimiter = ',', value_name = "NAMES")]
+    pub pairs: Vec<String>,
 }
 
 /// Rows of the summary table printed; the rest are in summary.json.

@@ -128,6 +128,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         settings.max_depth = m;
     }
     args.options.apply(&mut settings);
+    let names = model.param_names();
+    if let Some(bad) = args.report.pairs.iter().find(|p| !names.contains(p)) {
+        bail!(
+            "--pairs: {name} has no parameter `{bad}`; its parameters are {}",
+            names.join(", ")
+        );
+    }
     let out = args
         .out
         .clone()
@@ -161,11 +168,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let bars = Bars::new(args.report.quiet);
     let run = flowpost::sample_with(&*model, &settings, flow, &bars).map_err(cli_error)?;
     drop(bars);
-    let written = if args.flow.is_some() {
-        run.write_outputs_with_fit(&out, &name, &settings, fit)?
-    } else {
-        run.write_outputs(&out, &name, &settings)?
+    let options = flowpost::OutputOptions {
+        flow_fit: fit,
+        pair_params: args.report.pairs.clone(),
     };
+    let written = run.write_outputs_with(&out, &name, &settings, &options)?;
     print_run(&name, &run, &written, &args.report);
     crate::output::finish(&written.warnings, &args.report)
 }

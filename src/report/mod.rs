@@ -20,6 +20,7 @@
 
 mod facts;
 mod page;
+mod pairs;
 mod plots;
 mod text;
 
@@ -43,8 +44,11 @@ pub struct ReportSettings {
     pub num_params_shown: usize,
     /// Most parameters in the collapsed section (default 300); beyond, only the table lists them.
     pub max_params_collapsed: usize,
-    /// Parameters in the pair plot, the hardest by ESS (default 4).
+    /// Parameters in the pair plot (default 4): those most associated with divergences, the
+    /// lowest-ESS ones, each with its strongest partner.
     pub num_pair_params: usize,
+    /// Parameters the pair plot must show (by name), before the chosen ones.
+    pub pair_params: Vec<String>,
     /// Points per chain in the trace plots up front (default 1000; 250 in the collapsed section).
     pub max_trace_points: usize,
 }
@@ -56,6 +60,7 @@ impl Default for ReportSettings {
             num_params_shown: 12,
             max_params_collapsed: 300,
             num_pair_params: 4,
+            pair_params: Vec::new(),
             max_trace_points: 1000,
         }
     }

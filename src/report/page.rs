@@ -98,15 +98,7 @@ pub fn render_html(
     let rest_plots = param_plots(&rest, s.max_trace_points.min(250))?;
     let num_not_plotted = summary.len() - front.len() - rest.len();
 
-    let pair_idx: Vec<usize> = {
-        let mut p: Vec<usize> = order
-            .iter()
-            .copied()
-            .take(s.num_pair_params.min(summary.len()))
-            .collect();
-        p.sort();
-        p
-    };
+    let pair_idx = super::pairs::choose_pairs(draws, summary, s.num_pair_params, &s.pair_params);
     let pair = if pair_idx.len() >= 2 {
         let params: Vec<(String, Vec<f64>)> = pair_idx
             .iter()
