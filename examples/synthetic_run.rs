@@ -172,6 +172,7 @@ fn main() {
         pareto_k: if bad { 0.74 } else { 0.42 },
         num_steps: 2000,
         final_elbo: None,
+        ..Default::default()
     });
     let dir = out.join("direct");
     write_report(&dir, &input).expect("write report");

@@ -308,13 +308,15 @@ pub(crate) fn run<D: LogDensity + ?Sized>(
         fit.num_grad_evals_train += more.num_grad_evals_train + fit.num_grad_evals_final;
         fit.elbo_trace.extend_from_slice(&more.elbo_trace);
         fit.num_steps += more.num_steps;
-        fit.num_dropped += more.num_dropped;
+        fit.num_dropped += more.num_dropped + fit.num_dropped_final;
+        fit.num_train_draws += more.num_train_draws + fit.num_final_draws;
         fit.num_restores += more.num_restores;
         fit.elbo = more.elbo;
         fit.elbo_mcse = more.elbo_mcse;
         fit.pareto_k = more.pareto_k;
         fit.stop_reason = more.stop_reason;
         fit.num_dropped_final = more.num_dropped_final;
+        fit.num_final_draws = more.num_final_draws;
         report.num_refits = 1;
     }
     fit.seconds = fit_start.elapsed().as_secs_f64();

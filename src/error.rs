@@ -36,7 +36,8 @@ pub enum Error {
     /// No starting point with a finite log-density and gradient was found.
     #[error(
         "no valid starting point after {attempts} attempts (last error: {last_error}); \
-         check that the log-density is finite somewhere in [-2, 2]^d"
+         NUTS needs a point in [-2, 2]^d (unconstrained) where the log-density and its \
+         gradient are finite and no gradient component is exactly zero"
     )]
     NoValidInit {
         /// Points tried.
@@ -60,6 +61,10 @@ pub enum Error {
         /// nuts-rs's message.
         message: String,
     },
+    /// The preflight check found a problem with the model or the run's sizes before sampling
+    /// ([`preflight`](crate::preflight)).
+    #[error("{0}")]
+    Preflight(#[from] crate::preflight::PreflightError),
     /// Reading or writing a file failed.
     #[error("{path}: {reason}")]
     File {
@@ -68,6 +73,18 @@ pub enum Error {
         /// What went wrong (line numbers where they apply).
         reason: String,
     },
+}
+
+/// A message from a dependency (nuts-rs wraps `anyhow` errors) without the backtrace that
+/// `RUST_BACKTRACE=1` makes it carry: users get the sentence, not 17 stack frames.
+///
+/// ```
+/// let m = flowpost::error::clean_message("bad gradient: Invalid initial point\n\nStack backtrace:\n   0: anyhow::msg");
+/// assert_eq!(m, "bad gradient: Invalid initial point");
+/// ```
+pub fn clean_message(message: &str) -> String {
+    let cut = message.find("Stack backtrace:").unwrap_or(message.len());
+    message[..cut].trim_end().to_string()
 }
 
 impl Error {

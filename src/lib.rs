@@ -8,8 +8,9 @@
 //! The modules read like the pipeline:
 //! [`density`] (the user's trait, the gradient checker) → [`transforms`] (Stan's constraining
 //! maps) and [`autodiff`] (gradients for free) → [`bijection`] (layers with hand-written VJPs) →
-//! [`flow`] → [`optim`] (Adam) → [`vi`] (reverse-KL fit) → [`nuts`] → [`sample`] (one call) →
-//! [`draws`], [`diagnostics`], [`io`], [`report`]; [`stan`] turns a `.stan` file into a
+//! [`flow`] → [`optim`] (Adam) → [`vi`] (reverse-KL fit) → [`preflight`] (checks before a run) →
+//! [`nuts`] → [`sample`] (one call) →
+//! [`draws`], [`diagnostics`], [`io`], [`report`], [`outputs`] (a run's folder, as the CLI writes it); [`stan`] turns a `.stan` file into a
 //! [`LogDensity`]; [`npe`] trains conditional flows on simulations (neural posterior estimation).
 
 pub mod auto;
@@ -25,6 +26,8 @@ pub(crate) mod linalg;
 pub mod npe;
 pub mod nuts;
 pub mod optim;
+pub mod outputs;
+pub mod preflight;
 pub mod progress;
 pub mod report;
 pub mod rng;
@@ -39,6 +42,7 @@ pub use density::{
 };
 pub use draws::{ChainDraws, DrawStats, Draws, DrawsError};
 pub use error::Error;
+pub use outputs::{OutputOptions, WrittenRun};
 pub use sample::{
     CostReport, GradEvals, Method, Run, SampleSettings, Seconds, sample, sample_with,
 };

@@ -73,6 +73,14 @@ pub struct SampleSettings {
     pub flow: FlowSettings,
     /// The evidence thresholds of auto.
     pub auto: crate::auto::AutoSettings,
+    /// Check the model before the run ([`preflight`](crate::preflight)): parameter names, the
+    /// gradient against finite differences, a flat direction, the run's sizes.
+    #[serde(default = "yes")]
+    pub preflight: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl Default for SampleSettings {
@@ -89,6 +97,7 @@ impl Default for SampleSettings {
             vi: ViSettings::default(),
             flow: FlowSettings::default(),
             auto: crate::auto::AutoSettings::default(),
+            preflight: true,
         }
     }
 }
@@ -360,6 +369,15 @@ fn validate<D: LogDensity + ?Sized>(
             "density.param_names()",
             "must name at least one value",
         ));
+    }
+    crate::preflight::check_sizes(
+        settings.num_chains,
+        settings.tune(),
+        settings.num_draws,
+        names.len(),
+    )?;
+    if settings.preflight {
+        crate::preflight::preflight(density)?;
     }
     if let Some(f) = flow {
         if settings.method == Method::Nuts {

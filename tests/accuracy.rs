@@ -10,8 +10,9 @@
 //! ```
 //!
 //! `FLOWPOST_ACCURACY_POSTERIORS=arK-arK,garch-garch11` and `FLOWPOST_ACCURACY_METHODS=neutra`
-//! restrict it. It fails if a NeuTra run fails; plain NUTS failures are reported in the table
-//! (some posteriors are there to show what NeuTra fixes).
+//! restrict it. It fails if a NeuTra run fails, or a plain NUTS run where NUTS is correct
+//! (`NUTS_CORRECT`); other NUTS failures are reported in the table (some posteriors are there
+//! to show what NeuTra fixes).
 
 mod common;
 
@@ -32,6 +33,22 @@ const CI_SUBSET: [&str; 5] = [
     "low_dim_gauss_mix-low_dim_gauss_mix",
     "earnings-logearn_interaction",
     "diamonds-diamonds",
+];
+
+/// Posteriors where plain NUTS is correct (docs/accuracy.md): the full suite asserts NUTS on
+/// these, and the cheap ones (all but diamonds and earnings, ~2 s together) run in CI. The
+/// others (centered eight schools, gp_pois_regr, kidiq, kilpisjarvi, low_dim_gauss_mix) are
+/// where NUTS is biased or stuck: NeuTra's cases.
+const NUTS_CORRECT: [&str; 9] = [
+    "arK-arK",
+    "arma-arma11",
+    "eight_schools-eight_schools_noncentered",
+    "garch-garch11",
+    "hmm_example-hmm_example",
+    "mesquite-logmesquite_logvas",
+    "sblrc-blr",
+    "diamonds-diamonds",
+    "earnings-logearn_interaction",
 ];
 
 /// Runs the posteriors × methods in order, logging each row as it completes.
@@ -75,6 +92,16 @@ fn neutra_is_accurate_on_kilpisjarvi() {
     assert_all_passed(&rows, &errors);
 }
 
+/// Plain NUTS had no accuracy check anywhere; it is checked where it is correct.
+#[test]
+fn nuts_is_accurate_where_it_is_correct() {
+    let posteriors: Vec<String> = NUTS_CORRECT[..7].iter().map(|s| s.to_string()).collect();
+    let (rows, errors) = run_all(&posteriors, &[Method::Nuts]);
+    println!("{}", table(&rows));
+    let errors: Vec<String> = errors.into_iter().map(|(_, e)| e).collect();
+    assert_all_passed(&rows, &errors);
+}
+
 #[test]
 #[ignore = "the full suite: 28 runs, ~3 min on 2 cores"]
 fn full_suite() {
@@ -92,15 +119,17 @@ fn full_suite() {
     let methods = env_methods(&[Method::NeuTra, Method::Nuts]);
     let (rows, errors) = run_all(&posteriors, &methods);
     println!("{}", table(&rows));
-    // NeuTra must pass everywhere; plain NUTS failures are findings, shown in the table.
-    let neutra: Vec<AccuracyRow> = rows
+    // NeuTra must pass everywhere, plain NUTS where it is correct; its other failures are
+    // findings, shown in the table.
+    let asserted = |m: Method, p: &str| m == Method::NeuTra || NUTS_CORRECT.contains(&p);
+    let checked: Vec<AccuracyRow> = rows
         .into_iter()
-        .filter(|r| r.method == Method::NeuTra)
+        .filter(|r| asserted(r.method, &r.posterior))
         .collect();
-    let neutra_errors: Vec<String> = errors
+    let checked_errors: Vec<String> = errors
         .into_iter()
-        .filter(|(m, _)| *m == Method::NeuTra)
+        .filter(|(m, e)| *m == Method::NeuTra || NUTS_CORRECT.iter().any(|p| e.starts_with(p)))
         .map(|(_, e)| e)
         .collect();
-    assert_all_passed(&neutra, &neutra_errors);
+    assert_all_passed(&checked, &checked_errors);
 }

@@ -168,23 +168,47 @@ fn malformed_files_name_file_and_line() {
 
 #[test]
 fn garbage_never_panics() {
-    let inputs = [
-        "",
-        "#only comments\n# a = b\n",
-        "lp__,mu\n",
-        "lp__,mu\n1,2,3\n",
-        "lp__,lp__\n1,2\n",
-        "lp__,mu\n1,\n",
-        ",\n",
-        "lp__,divergent__,mu\n1,2,3\n",
-        "lp__,mu\n# Adaptation terminated\n# Step size = x\n",
-        "lp__,mu\n# Adaptation terminated\n# Diagonal elements of inverse mass matrix:\n# 1, q\n",
-        "lp__,mu\n# Elements of inverse mass matrix:\n# 1\n# 2, 3\n",
-        "\u{feff}lp__,mu\n1,2\n",
-        "lp__,mu\r\n1,2\r\n",
+    // Each malformed input gets its own message (`tests/fuzz_parsers.rs` covers random input).
+    let inputs: [(&str, &str); 13] = [
+        (
+            "",
+            "expected the CSV header (lp__,accept_stat__,...), found end of file",
+        ),
+        ("#only comments\n# a = b\n", "found end of file"),
+        ("lp__,mu\n", ""),
+        ("lp__,mu\n1,2,3\n", ":2: row has 3 fields, the header has 2"),
+        ("lp__,lp__\n1,2\n", ":1: column lp__ appears twice"),
+        ("lp__,mu\n1,\n", ":2: column mu: \"\" is not a valid number"),
+        (",\n", ":1: expected the CSV header"),
+        (
+            "lp__,divergent__,mu\n1,2,3\n",
+            "column divergent__: \"2\" is not a valid 0 or 1",
+        ),
+        (
+            "lp__,mu\n# Adaptation terminated\n# Step size = x\n",
+            ":3: cannot read the adaptation info: step size \"x\" is not a number",
+        ),
+        (
+            "lp__,mu\n# Adaptation terminated\n# Diagonal elements of inverse mass matrix:\n# 1, q\n",
+            ":4: cannot read the adaptation info: inverse mass matrix entry \"q\" is not a number",
+        ),
+        (
+            "lp__,mu\n# Elements of inverse mass matrix:\n# 1\n# 2, 3\n",
+            "",
+        ),
+        ("\u{feff}lp__,mu\n1,2\n", ""),
+        ("lp__,mu\r\n1,2\r\n", ""),
     ];
-    for (i, t) in inputs.iter().enumerate() {
-        let _ = read_chain_csv_str(t, format!("case{i}.csv"));
+    for (i, (t, want)) in inputs.iter().enumerate() {
+        let file = format!("case{i}.csv");
+        match (read_chain_csv_str(t, &file), *want) {
+            (Ok(_), "") => {}
+            (Err(e), w) if !w.is_empty() => {
+                let m = e.to_string();
+                assert!(m.starts_with(&file) && m.contains(w), "case {i}: {m}");
+            }
+            (r, w) => panic!("case {i}: expected {w:?}, got {r:?}"),
+        }
     }
     assert_eq!(
         read_chain_csv_str("lp__,mu\r\n1,2\r\n", "crlf.csv")
@@ -210,7 +234,9 @@ fn awkward_numbers(n: usize, seed: u64) -> Vec<f64> {
                 .wrapping_add(1442695040888963407);
             let u = (s >> 11) as f64 / (1u64 << 53) as f64;
             match i % 7 {
+                0 if i % 5 == 0 => f64::NAN,
                 0 => u,
+                1 if i % 9 == 1 => f64::NEG_INFINITY,
                 1 => -u * 1e-12,
                 2 => (u - 0.5) * 1e20,
                 3 => 0.1 + 0.2 * u,
@@ -219,7 +245,6 @@ fn awkward_numbers(n: usize, seed: u64) -> Vec<f64> {
                 _ => (u * 1000.0).round(),
             }
         })
-        .map(|v: f64| if v.is_nan() { 1.5 } else { v })
         .collect()
 }
 
@@ -269,16 +294,104 @@ fn write_read_round_trip_is_bit_exact() {
     assert_eq!(files.len(), 3);
     let (back, info) = read_cmdstan_csvs(&files).unwrap();
     assert_eq!(back.param_names, names);
+    // NaN stays NaN (written `nan`); every other value comes back bit for bit.
+    let bits = |v: &[f64]| {
+        v.iter()
+            .map(|x| if x.is_nan() { None } else { Some(x.to_bits()) })
+            .collect::<Vec<_>>()
+    };
+    let mut num_nan = 0;
     for (a, b) in draws.chains.iter().zip(&back.chains) {
-        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
         assert_eq!(bits(&a.values), bits(&b.values));
-        assert_eq!(a.stats, b.stats);
+        num_nan += a.values.iter().filter(|x| x.is_nan()).count();
+        for (x, y) in a.stats.iter().zip(&b.stats) {
+            let (fx, fy) = (
+                [x.lp, x.accept_stat, x.energy],
+                [y.lp, y.accept_stat, y.energy],
+            );
+            assert_eq!(bits(&fx), bits(&fy));
+            let strip = |s: &DrawStats| DrawStats {
+                lp: 0.0,
+                accept_stat: 0.0,
+                energy: 0.0,
+                ..*s
+            };
+            assert_eq!(strip(x), strip(y));
+        }
         assert_eq!(a.adapted_step_size, b.adapted_step_size);
         assert_eq!(a.inv_mass_diag, b.inv_mass_diag);
     }
+    assert!(
+        num_nan > 10,
+        "the round trip must carry NaN draws ({num_nan})"
+    );
     assert_eq!(info[1].config_value("seed"), Some("9"));
     assert_eq!(info[1].config_value("flowpost_method"), Some("neutra"));
     assert_eq!(info[2].config_value("id"), Some("3"));
     assert_eq!(info[0].elapsed.unwrap().sampling, 1.25);
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A chain cut short (a crash, a full disk) has fewer rows than its `num_samples`; the same
+/// file twice, or two files with one chain id, are not four chains.
+#[test]
+fn truncated_and_repeated_chains_are_refused() {
+    let dir = tmp_dir("truncated");
+    std::fs::create_dir_all(&dir).unwrap();
+    let full = std::fs::read_to_string(fixture("eight_schools_1.csv")).unwrap();
+    // Drop the last three draw rows (and the timing comments after them).
+    let rows: Vec<&str> = full.lines().collect();
+    let last_row = rows.iter().rposition(|l| !l.starts_with('#')).unwrap();
+    let mut cut: Vec<&str> = rows[..=last_row - 3].to_vec();
+    cut.push("");
+    let short = dir.join("short.csv");
+    std::fs::write(&short, cut.join("\n")).unwrap();
+    let e = read_chain_csv(&short).unwrap_err().to_string();
+    assert!(
+        e.contains("short.csv")
+            && e.contains("9 post-warmup draws")
+            && e.contains("num_samples = 12")
+            && e.contains("truncated"),
+        "{e}"
+    );
+
+    let one = fixture("eight_schools_1.csv");
+    let e = read_cmdstan_csvs(&[one.clone(), fixture("eight_schools_2.csv"), one.clone()])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("the same file as"), "{e}");
+    // A copy under another name has the same chain id.
+    let copy = dir.join("copy.csv");
+    std::fs::copy(&one, &copy).unwrap();
+    let e = read_cmdstan_csvs(&[one, copy]).unwrap_err().to_string();
+    assert!(
+        e.contains("copy.csv") && e.contains("chain id 1 again"),
+        "{e}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Names that would not survive a CSV round trip are refused when writing.
+#[test]
+fn unwritable_parameter_names_are_refused() {
+    let chain = ChainDraws {
+        values: vec![0.0; 8],
+        stats: vec![DrawStats::default(); 4],
+        ..Default::default()
+    };
+    for (names, why) in [
+        (vec!["a,b".to_string(), "c".into()], "comma"),
+        (vec!["x".into(), "x".into()], "twice"),
+        (vec!["theta[1]".into(), "theta.1".into()], "twice"),
+        (vec!["x".into(), "energy__".into()], "__"),
+        (vec!["x".into(), " ".into()], "empty"),
+    ] {
+        let draws = Draws::new(names, vec![chain.clone()]).unwrap();
+        let dir = tmp_dir("names");
+        let e = write_cmdstan_csvs(&dir, &draws, &CmdStanMeta::default())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(why), "{why}: {e}");
+        assert!(!dir.join("chain_1.csv").exists());
+    }
 }

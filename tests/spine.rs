@@ -195,6 +195,13 @@ fn neutra_samples_centered_eight_schools() {
             c.name,
             c.z_mean
         );
+        // The sd too: a sampler that misses the funnel's neck gets tau's sd wrong first.
+        assert!(
+            c.z_sd.abs() < 4.0,
+            "{}: sd z = {:.2} ({c:?})",
+            c.name,
+            c.z_sd
+        );
     }
     assert!(max_rhat(&run.draws) < 1.01);
 }

@@ -3,7 +3,6 @@
 //! `--json`, `{"parameters": [...]}` as in `summary.json`), and with `--out` writes
 //! `summary.json` and `report.html`.
 
-use std::error::Error;
 use std::path::PathBuf;
 
 use clap::Args;
@@ -28,12 +27,24 @@ pub struct DiagnoseArgs {
     /// Maximum tree depth of the run (default: the files' `max_depth`, else 10).
     #[arg(long)]
     max_depth: Option<u64>,
+    /// Exit with status 2 when there is any warning (0 otherwise, 1 on errors).
+    #[arg(long)]
+    strict: bool,
 }
 
-pub fn run(args: DiagnoseArgs) -> Result<(), Box<dyn Error>> {
+pub fn run(args: DiagnoseArgs) -> anyhow::Result<()> {
+    for f in &args.files {
+        if f.is_dir() {
+            anyhow::bail!(
+                "{} is a folder; pass its chain files, e.g. {}",
+                f.display(),
+                f.join("chain_*.csv").display()
+            );
+        }
+    }
     let (draws, chains) = read_cmdstan_csvs(&args.files)?;
     if draws.num_draws() == 0 {
-        return Err(format!("{}: no post-warmup draws", args.files[0].display()).into());
+        anyhow::bail!("{}: no post-warmup draws", args.files[0].display());
     }
     let first = &chains[0];
     let max_depth = args
@@ -102,7 +113,11 @@ pub fn run(args: DiagnoseArgs) -> Result<(), Box<dyn Error>> {
         println!();
         print!("{}", summary_table(&parameters));
     }
-    Ok(())
+    let report = crate::output::ReportArgs {
+        strict: args.strict,
+        ..Default::default()
+    };
+    crate::output::finish(&warnings, &report)
 }
 
 /// Run facts from the files: method from `flowpost_method` (else `cmdstan`), seconds as the

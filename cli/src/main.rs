@@ -4,7 +4,9 @@
 mod diagnose;
 mod models;
 mod npe;
+mod output;
 mod progress;
+mod run_options;
 mod sample;
 mod stan_setup;
 
@@ -13,8 +15,11 @@ use std::process::ExitCode;
 
 /// Bayesian inference with normalizing flows: IAF variational fits, NeuTra-warped NUTS and
 /// diagnostics you can trust.
+///
+/// Exit status: 0 on success, 1 on an error, 2 when `--strict` is given and the run shows
+/// warnings.
 #[derive(Parser)]
-#[command(name = "flowpost", version, about)]
+#[command(name = "flowpost", version, about, long_about)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -39,15 +44,33 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Models(args) => models::run(args),
         Command::Sample(args) => sample::run(args),
-        Command::Diagnose(args) => diagnose::run(args).map_err(|e| anyhow::anyhow!("{e}")),
+        Command::Diagnose(args) => diagnose::run(args),
         Command::StanSetup(args) => stan_setup::run(args).map_err(|e| anyhow::anyhow!("{e}")),
         Command::Npe(args) => npe::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.downcast_ref::<output::StrictFailure>().is_some() => {
+            eprintln!("{e}");
+            ExitCode::from(output::EXIT_WARNINGS)
+        }
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", message(&e));
             ExitCode::FAILURE
         }
     }
+}
+
+/// The error and its causes on one line, each cause once: most of our errors already quote
+/// their source, which `{:#}` would repeat ("no such Stan file: no such Stan file").
+fn message(e: &anyhow::Error) -> String {
+    let mut out = e.to_string();
+    for cause in e.chain().skip(1) {
+        let c = cause.to_string();
+        if !out.contains(&c) {
+            out.push_str(": ");
+            out.push_str(&c);
+        }
+    }
+    out
 }

@@ -34,8 +34,15 @@ struct SbcArgs {
     /// Directory written by `train` or `run` (or the estimator.json itself).
     dir: PathBuf,
     /// Built-in task whose prior and simulator generate the test datasets.
-    #[arg(long)]
-    task: String,
+    #[arg(long, required_unless_present = "theta", conflicts_with_all = ["theta", "x"])]
+    task: Option<String>,
+    /// Your own simulations for SBC instead of a task: θ drawn from the prior (CSV with a
+    /// header row), not used for training; each row is one dataset.
+    #[arg(long, requires = "x")]
+    theta: Option<PathBuf>,
+    /// x simulated from each row of `--theta` (CSV with a header row).
+    #[arg(long, requires = "theta")]
+    x: Option<PathBuf>,
     /// Number of simulated datasets.
     #[arg(long, default_value_t = 1000)]
     datasets: usize,
@@ -208,11 +215,21 @@ fn train_with_progress(
             .expect("valid template")
             .progress_chars("=> "),
     );
+    let auto = s.flow.transform == TransformKind::Auto;
+    let mut candidate = 0;
     let mut cb = |p: &EpochProgress| {
+        if p.epoch == 1 {
+            candidate += 1;
+        }
         bar.set_position(p.epoch as u64);
+        let which = if auto {
+            format!("auto candidate {candidate} of 2: ")
+        } else {
+            String::new()
+        };
         bar.set_message(format!(
-            "train {:.4}  val {:.4}  best {:.4} ({} since)",
-            p.train_loss, p.validation_loss, p.best_validation_loss, p.epochs_since_best
+            "{which}train {:.4}  val {:.4}  best {:.4} ({} of {} epochs without improvement before stopping)",
+            p.train_loss, p.validation_loss, p.best_validation_loss, p.epochs_since_best, s.patience
         ));
     };
     let out = npe::train(sims, bounds, s, &mut cb)?;
@@ -230,6 +247,24 @@ fn train_with_progress(
         r.seconds,
         r.num_gradient_evals
     );
+    for (i, c) in r.candidates.iter().enumerate() {
+        let why = if c.num_epochs >= s.max_epochs {
+            format!("reached --max-epochs {}", s.max_epochs)
+        } else {
+            format!(
+                "early stop: no better validation loss for {} epochs",
+                c.num_epochs - c.best_epoch
+            )
+        };
+        eprintln!(
+            "candidate {} of {} ({:?}): {} epochs, best epoch {}; {why}",
+            i + 1,
+            r.candidates.len(),
+            c.transform,
+            c.num_epochs,
+            c.best_epoch
+        );
+    }
     if !r.candidates.is_empty() {
         let losses: Vec<String> = r
             .candidates
@@ -251,20 +286,21 @@ fn train_with_progress(
     Ok(out)
 }
 
+/// Writes estimator.json and training_report.json into `dir` (a staging folder).
 fn save(dir: &Path, est: &NpeEstimator, report: &NpeReport, s: &NpeSettings) -> Result<()> {
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     est.save(&dir.join("estimator.json"))?;
     let doc = serde_json::json!({ "settings": s, "report": report });
-    std::fs::write(
-        dir.join("training_report.json"),
-        serde_json::to_string_pretty(&doc)?,
-    )
-    .with_context(|| format!("writing {}", dir.join("training_report.json").display()))?;
+    flowpost::io::atomic::write_string_atomic(
+        &dir.join("training_report.json"),
+        &serde_json::to_string_pretty(&doc)?,
+    )?;
     Ok(())
 }
 
 fn train_cmd(a: TrainArgs) -> Result<()> {
     let s = settings(&a.options)?;
+    // Refuse a bad --out before training, not after.
+    flowpost::io::atomic::check_output_dir(&a.out)?;
     let theta = npe::read_table(&a.theta)?;
     let x = npe::read_table(&a.x)?;
     let sims = Simulations::from_tables(&theta, &x)
@@ -289,13 +325,55 @@ fn train_cmd(a: TrainArgs) -> Result<()> {
                     theta.num_cols()
                 );
             }
+            check_in_bounds(&sims, &b, &theta.header, &a.theta, p)?;
             Some(b)
         }
     };
+    warn_if_few(sims.len());
     let (est, report) = train_with_progress(&sims, bounds, &s, a.options.quiet)?;
     let est = est.with_labels(theta.header.clone())?;
-    save(&a.out, &est, &report, &s)?;
-    eprintln!("wrote {}", a.out.join("estimator.json").display());
+    let dir = flowpost::io::atomic::RunDir::create(&a.out)?;
+    save(dir.path(), &est, &report, &s)?;
+    let out = dir.commit()?;
+    eprintln!("wrote {}", out.join("estimator.json").display());
+    Ok(())
+}
+
+/// Below this many simulations NPE is unreliable (sbibm's smallest budget is 10³).
+const FEW_SIMULATIONS: usize = 1000;
+
+fn warn_if_few(n: usize) {
+    if n < FEW_SIMULATIONS {
+        eprintln!(
+            "warning: only {n} simulations; a neural posterior estimate needs thousands (sbibm's smallest budget is {FEW_SIMULATIONS}): check it with `flowpost npe sbc`"
+        );
+    }
+}
+
+/// Every θ row inside the prior bounds: a row outside means the table and the bounds disagree
+/// (caught here, not as a leakage failure when sampling).
+fn check_in_bounds(
+    sims: &Simulations,
+    b: &Bounds,
+    labels: &[String],
+    theta_file: &Path,
+    bounds_file: &Path,
+) -> Result<()> {
+    for i in 0..sims.len() {
+        for (k, v) in sims.theta(i).iter().enumerate() {
+            if !(*v >= b.lower[k] && *v <= b.upper[k]) {
+                bail!(
+                    "{}: row {} has {} = {v}, outside the prior bounds [{}, {}] of {}",
+                    theta_file.display(),
+                    i + 1,
+                    labels.get(k).map_or("?", String::as_str),
+                    b.lower[k],
+                    b.upper[k],
+                    bounds_file.display()
+                );
+            }
+        }
+    }
     Ok(())
 }
 
@@ -342,7 +420,44 @@ fn load_estimator(dir: &Path) -> Result<NpeEstimator> {
 
 fn sbc_cmd(a: SbcArgs) -> Result<()> {
     let est = load_estimator(&a.dir)?;
-    let task = npe::tasks::task(&a.task)?;
+    let settings = npe::SbcSettings {
+        num_datasets: a.datasets,
+        num_posterior_samples: a.posterior_samples,
+        num_bins: a.bins,
+        seed: a.seed,
+        ..Default::default()
+    };
+    let t0 = std::time::Instant::now();
+    let r = match (&a.task, &a.theta, &a.x) {
+        (Some(name), _, _) => sbc_on_task(&est, name, &settings)?,
+        (None, Some(theta), Some(x)) => {
+            let sims = Simulations::from_tables(&npe::read_table(theta)?, &npe::read_table(x)?)
+                .with_context(|| format!("pairing {} with {}", theta.display(), x.display()))?;
+            if sims.theta_dim() != est.theta_dim() || sims.x_dim() != est.x_dim() {
+                bail!(
+                    "estimator maps {}-d θ given {}-d x but the tables have {} and {} columns",
+                    est.theta_dim(),
+                    est.x_dim(),
+                    sims.theta_dim(),
+                    sims.x_dim()
+                );
+            }
+            npe::sbc_on_pairs(&sims, &est, &settings)?
+        }
+        _ => bail!("give --task NAME or both --theta FILE and --x FILE"),
+    };
+    report_sbc(&r, t0.elapsed().as_secs_f64());
+    flowpost::io::atomic::write_string_atomic(&a.out, &serde_json::to_string(&r)?)
+        .with_context(|| format!("writing {}", a.out.display()))?;
+    Ok(())
+}
+
+fn sbc_on_task(
+    est: &NpeEstimator,
+    name: &str,
+    settings: &npe::SbcSettings,
+) -> Result<npe::SbcReport> {
+    let task = npe::tasks::task(name)?;
     if est.theta_dim() != task.prior().dim() || est.x_dim() != task.simulator().data_dim() {
         bail!(
             "estimator maps {}-d θ given {}-d x but task {} has {} and {}",
@@ -353,24 +468,18 @@ fn sbc_cmd(a: SbcArgs) -> Result<()> {
             task.simulator().data_dim()
         );
     }
-    let settings = npe::SbcSettings {
-        num_datasets: a.datasets,
-        num_posterior_samples: a.posterior_samples,
-        num_bins: a.bins,
-        seed: a.seed,
-        ..Default::default()
-    };
-    let t0 = std::time::Instant::now();
-    let r = npe::sbc(task.prior(), task.simulator(), &est, &settings)?;
+    Ok(npe::sbc(task.prior(), task.simulator(), est, settings)?)
+}
+
+fn report_sbc(r: &npe::SbcReport, seconds: f64) {
     let p: Vec<String> = r
         .per_dim
         .iter()
         .map(|t| format!("{:.3}", t.p_value))
         .collect();
     eprintln!(
-        "SBC on {} datasets ({:.1} s): rank χ² p-values per parameter [{}], density rank p {:.3}; {}",
+        "SBC on {} datasets ({seconds:.1} s): rank χ² p-values per parameter [{}], density rank p {:.3}; {}",
         r.num_datasets,
-        t0.elapsed().as_secs_f64(),
         p.join(", "),
         r.density_rank.p_value,
         if r.passed {
@@ -387,12 +496,12 @@ fn sbc_cmd(a: SbcArgs) -> Result<()> {
         .map(|(l, c)| format!("{l:.2} → {c:.3}"))
         .collect();
     eprintln!("expected coverage: {}", cov.join(", "));
-    std::fs::write(&a.out, serde_json::to_string(&r)?)
-        .with_context(|| format!("writing {}", a.out.display()))?;
-    Ok(())
 }
 
 fn sample_cmd(a: SampleArgs) -> Result<()> {
+    if a.num_samples == 0 {
+        bail!("--num-samples must be at least 1");
+    }
     let est = load_estimator(&a.dir)?;
     let x_o = read_observation(&a.x_obs)?;
     let settings = SampleSettings {
@@ -414,7 +523,14 @@ fn run_cmd(a: RunArgs) -> Result<()> {
     if a.simulations == 0 {
         bail!("--simulations must be positive");
     }
+    if a.num_samples == 0 {
+        bail!("--num-samples must be at least 1");
+    }
     let s = settings(&a.options)?;
+    // Everything is written at the end into a folder replaced whole: never an estimator beside
+    // an older run's samples.
+    flowpost::io::atomic::check_output_dir(&a.out)?;
+    warn_if_few(a.simulations);
     let t0 = std::time::Instant::now();
     let sims = npe::simulate(
         task.prior(),
@@ -424,7 +540,8 @@ fn run_cmd(a: RunArgs) -> Result<()> {
     );
     let sim_seconds = t0.elapsed().as_secs_f64();
     let (est, report) = train_with_progress(&sims, task.prior().bounds(), &s, a.options.quiet)?;
-    save(&a.out, &est, &report, &s)?;
+    let dir = flowpost::io::atomic::RunDir::create(&a.out)?;
+    save(dir.path(), &est, &report, &s)?;
     let t1 = std::time::Instant::now();
     let settings = SampleSettings {
         seed: a.options.seed,
@@ -433,7 +550,7 @@ fn run_cmd(a: RunArgs) -> Result<()> {
     let samples = est.sample(&obs.x_o, a.num_samples, &settings)?;
     let sample_seconds = t1.elapsed().as_secs_f64();
     report_samples(&samples);
-    write_samples(&a.out.join("posterior_samples.csv"), &est, &samples)?;
+    write_samples(&dir.path().join("posterior_samples.csv"), &est, &samples)?;
     let summary = serde_json::json!({
         "task": task.name(),
         "num_simulations": a.simulations,
@@ -450,14 +567,15 @@ fn run_cmd(a: RunArgs) -> Result<()> {
         "num_gradient_evals": report.num_gradient_evals,
         "acceptance_rate": samples.acceptance_rate,
     });
-    std::fs::write(
-        a.out.join("run.json"),
-        serde_json::to_string_pretty(&summary)?,
+    flowpost::io::atomic::write_string_atomic(
+        &dir.path().join("run.json"),
+        &serde_json::to_string_pretty(&summary)?,
     )?;
+    let out = dir.commit()?;
     eprintln!(
         "wrote {} and the estimator to {}",
-        a.out.join("posterior_samples.csv").display(),
-        a.out.display()
+        out.join("posterior_samples.csv").display(),
+        out.display()
     );
     Ok(())
 }

@@ -11,9 +11,15 @@ pub struct Bars {
 }
 
 impl Bars {
-    pub fn new() -> Self {
+    /// Bars on stderr, or none at all when `quiet`.
+    pub fn new(quiet: bool) -> Self {
+        let target = if quiet {
+            ProgressDrawTarget::hidden()
+        } else {
+            ProgressDrawTarget::stderr()
+        };
         Bars {
-            multi: MultiProgress::with_draw_target(ProgressDrawTarget::stderr()),
+            multi: MultiProgress::with_draw_target(target),
             bars: Mutex::new(Vec::new()),
         }
     }

@@ -1,14 +1,13 @@
 //! `flowpost sample MODEL`: fit (NeuTra) and sample a built-in model; write CmdStan CSVs,
 //! summary.json, the trained flow and report.html into the output folder.
 
+use crate::output::{ReportArgs, cli_error, parse_seed, print_run};
 use crate::progress::Bars;
-use anyhow::{Context, bail};
-use flowpost::diagnostics::{Extremes, ParamSummary, extremes};
-use flowpost::io::cmdstan::{CmdStanMeta, write_cmdstan_csvs};
-use flowpost::io::flow_file::{self, StoredFit};
-use flowpost::report::{ReportInput, ReportVi, RunFacts, write_report};
+use crate::run_options::RunOptions;
+use anyhow::bail;
+use flowpost::io::flow_file;
 use flowpost::stan::{StanCompileSettings, StanLibrary, StanModelSettings, Toolchain};
-use flowpost::{LogDensity, Method, Run, SampleSettings};
+use flowpost::{LogDensity, Method, SampleSettings};
 use std::path::{Path, PathBuf};
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -49,10 +48,11 @@ pub struct Args {
     /// Post-warmup draws per chain.
     #[arg(long, default_value_t = 1000)]
     draws: u64,
-    /// Random seed.
-    #[arg(long, default_value_t = 0)]
+    /// Random seed (0 to 2^64 − 1; at most 2^32 − 1 for Stan programs).
+    #[arg(long, default_value_t = 0, value_parser = parse_seed, allow_hyphen_values = true)]
     seed: u64,
-    /// Output folder [default: out/MODEL-METHOD].
+    /// Output folder [default: out/MODEL-METHOD]: new, empty, or an earlier flowpost run's
+    /// folder (replaced whole); a folder with other files is refused.
     #[arg(long)]
     out: Option<PathBuf>,
     /// A trained flow file (flow.json from an earlier run): skip the variational fit.
@@ -67,6 +67,10 @@ pub struct Args {
     /// NUTS maximum tree depth.
     #[arg(long)]
     max_depth: Option<u64>,
+    #[command(flatten)]
+    options: RunOptions,
+    #[command(flatten)]
+    report: ReportArgs,
 }
 
 /// A built-in model, or a Stan program compiled (cached) and loaded through the shim.
@@ -98,8 +102,15 @@ fn load_model(args: &Args) -> anyhow::Result<(String, Box<dyn LogDensity>)> {
     {
         eprintln!("stanc warnings:\n{}", report.stanc_warnings);
     }
+    let Ok(seed) = u32::try_from(args.seed) else {
+        bail!(
+            "--seed {} is too large for a Stan program, whose seeds are at most {}",
+            args.seed,
+            u32::MAX
+        );
+    };
     let model_settings = StanModelSettings {
-        seed: args.seed as u32,
+        seed,
         ..Default::default()
     };
     let model = library.model(args.data.as_deref(), &model_settings)?;
@@ -110,6 +121,7 @@ fn load_model(args: &Args) -> anyhow::Result<(String, Box<dyn LogDensity>)> {
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
+    args.options.install_threads()?;
     let (name, model) = load_model(&args)?;
     let method = match args.method {
         MethodArg::Auto => Method::Auto,
@@ -132,12 +144,27 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     if let Some(m) = args.max_depth {
         settings.max_depth = m;
     }
-    let flow = match &args.flow {
-        None => None,
+    args.options.apply(&mut settings);
+    let names = model.param_names();
+    if let Some(bad) = args.report.pairs.iter().find(|p| !names.contains(p)) {
+        bail!(
+            "--pairs: {name} has no parameter `{bad}`; its parameters are {}",
+            names.join(", ")
+        );
+    }
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(format!("out/{}-{}", name, method.name())));
+    // Refuse a bad --out before the run, not after it.
+    flowpost::io::atomic::check_output_dir(&out)?;
+    let (flow, fit) = match &args.flow {
+        None => (None, None),
         Some(path) => {
             if method == Method::Nuts {
                 bail!("--flow needs --method neutra or auto");
             }
+            refuse_replacing_source(path, &out)?;
             let loaded = flow_file::load(path)?;
             let names = model.param_names();
             if loaded.flow.dim() != model.dim() || loaded.param_names != names {
@@ -151,131 +178,34 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                     model.dim()
                 );
             }
-            Some(loaded.flow)
+            (Some(loaded.flow), loaded.vi)
         }
     };
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(format!("out/{}-{}", name, method.name())));
-    std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
 
-    let bars = Bars::new();
-    let run = flowpost::sample_with(&*model, &settings, flow, &bars)?;
+    let bars = Bars::new(args.report.quiet);
+    let run = flowpost::sample_with(&*model, &settings, flow, &bars).map_err(cli_error)?;
     drop(bars);
-    let summary = write_outputs(&out, &name, &run, &settings, &model.param_names())?;
-    print_summary(&name, &run, &summary, &out);
-    Ok(())
-}
-
-/// Writes chain_k.csv, summary.json, report.html and (NeuTra) flow.json; returns the summaries.
-fn write_outputs(
-    out: &Path,
-    model: &str,
-    run: &Run,
-    settings: &SampleSettings,
-    names: &[String],
-) -> anyhow::Result<Vec<ParamSummary>> {
-    let per_chain = run.draws.num_chains().max(1) as f64;
-    let meta = CmdStanMeta {
-        model: model.to_string(),
-        method: run.method.name().to_string(),
-        seed: Some(run.seed),
-        num_warmup: run.num_tune as usize,
-        max_depth: settings.max_depth,
-        seconds: Some((
-            run.cost.seconds.warmup / per_chain,
-            run.cost.seconds.sampling / per_chain,
-        )),
-        extra: vec![("target_accept".into(), settings.target_accept().to_string())],
+    let options = flowpost::OutputOptions {
+        flow_fit: fit,
+        pair_params: args.report.pairs.clone(),
     };
-    write_cmdstan_csvs(out, &run.draws, &meta)?;
-    let mut input = ReportInput::new(model, &run.draws, RunFacts::from_run(run));
-    input.vi = run.vi.as_ref().map(ReportVi::from_vi);
-    let (file, _warnings) = write_report(out, &input)?;
-    if let Some(flow) = &run.flow {
-        let fit = run.vi.as_ref().map(|v| StoredFit {
-            elbo: v.elbo,
-            pareto_k: v.pareto_k,
-            num_steps: v.num_steps,
-        });
-        flow_file::save(&out.join("flow.json"), flow, Some(model), names, fit)?;
-    }
-    Ok(file.parameters)
+    let written = run.write_outputs_with(&out, &name, &settings, &options)?;
+    print_run(&name, &run, &written, &args.report);
+    crate::output::finish(&written.warnings, &args.report)
 }
 
-fn print_summary(model: &str, run: &Run, summary: &[ParamSummary], out: &Path) {
-    let c = &run.cost;
-    let Extremes {
-        min_ess_bulk: min_bulk,
-        min_ess_tail: min_tail,
-        max_r_hat: max_rhat,
-    } = extremes(summary);
-    println!(
-        "{model}: {} · {} chains × {} draws · {} divergences · max R-hat {max_rhat:.3} · min ESS bulk {min_bulk:.0} / tail {min_tail:.0}",
-        run.method.name(),
-        run.draws.num_chains(),
-        run.draws.num_draws(),
-        run.draws.num_divergent(),
-    );
-    if let Some(auto) = &run.auto {
-        match &auto.escalation_reason {
-            None => println!(
-                "auto: whitened NUTS (low-rank metric) — no flow needed: {}; Gaussian k̂ {:.2}",
-                auto.evidence
-                    .last()
-                    .map(|e| format!(
-                        "Fisher distance {:.2}/dim, {:.1}% divergent in late warmup",
-                        e.fisher_per_dim,
-                        100.0 * e.divergent_fraction
-                    ))
-                    .unwrap_or_default(),
-                auto.gaussian_pareto_k
-            ),
-            Some(reason) => println!(
-                "auto: trained a flow (NeuTra) — {reason}; {} gradients of whitened NUTS discarded",
-                auto.num_grad_evals_discarded
-            ),
-        }
-    }
-    if let Some(vi) = &run.vi {
-        let verdict = if vi.pareto_k_ok() {
-            "good"
-        } else {
-            "poor: rely on NUTS, not on the flow alone"
-        };
-        println!(
-            "VI: {} steps, ELBO {:.3} ± {:.3}, Pareto k̂ {:.2} ({verdict})",
-            vi.num_steps, vi.elbo, vi.elbo_mcse, vi.pareto_k
+/// `--flow` inside the folder this run would replace: the run would delete its own input.
+fn refuse_replacing_source(flow: &Path, out: &Path) -> anyhow::Result<()> {
+    let (Ok(flow), Ok(out)) = (std::fs::canonicalize(flow), std::fs::canonicalize(out)) else {
+        return Ok(());
+    };
+    if flow.starts_with(&out) {
+        bail!(
+            "--flow {} is inside the output folder {}, which this run would replace; pass another --out (e.g. --out {}-reuse)",
+            flow.display(),
+            out.display(),
+            out.display()
         );
     }
-    println!(
-        "cost: gradients vi {} + warmup {} + sampling {}; seconds vi {:.2} + warmup {:.2} + sampling {:.2} = {:.2} total",
-        c.grad_evals.vi,
-        c.grad_evals.warmup,
-        c.grad_evals.sampling,
-        c.seconds.vi,
-        c.seconds.warmup,
-        c.seconds.sampling,
-        c.seconds.total
-    );
-    println!(
-        "{:>14} {:>10} {:>9} {:>9} {:>9} {:>9} {:>8} {:>8} {:>7}",
-        "parameter", "mean", "sd", "q5", "q50", "q95", "ess_bulk", "ess_tail", "r_hat"
-    );
-    const SHOWN: usize = 12;
-    for p in summary.iter().take(SHOWN) {
-        println!(
-            "{:>14} {:>10.4} {:>9.4} {:>9.4} {:>9.4} {:>9.4} {:>8.0} {:>8.0} {:>7.4}",
-            p.name, p.mean, p.sd, p.q5, p.q50, p.q95, p.ess_bulk, p.ess_tail, p.r_hat
-        );
-    }
-    if summary.len() > SHOWN {
-        println!(
-            "{:>14} … {} more in summary.json",
-            "",
-            summary.len() - SHOWN
-        );
-    }
-    println!("wrote {}", out.display());
+    Ok(())
 }

@@ -172,3 +172,29 @@ fn malformed_input_is_a_clear_error() {
     let (ok, _, stderr) = flowpost(&["diagnose", "/nonexistent.csv"]);
     assert!(!ok && stderr.contains("/nonexistent.csv"), "{stderr}");
 }
+
+/// The same chain twice is not two chains (it gave R-hat 0.999), a folder is not a file, and
+/// `--strict` fails on warnings.
+#[test]
+fn repeated_files_folders_and_strict() {
+    let one = fixture("eight_schools_1.csv");
+    let one = one.to_str().unwrap();
+    let (ok, _, stderr) = flowpost(&["diagnose", one, one]);
+    assert!(!ok && stderr.contains("the same file as"), "{stderr}");
+    let folder = fixture("");
+    let (ok, _, stderr) = flowpost(&["diagnose", folder.to_str().unwrap()]);
+    assert!(
+        !ok && stderr.contains("is a folder; pass its chain files"),
+        "{stderr}"
+    );
+    let files = es_files();
+    let mut args = vec!["diagnose", "--strict"];
+    args.extend(files.iter().map(String::as_str));
+    let out = Command::new(env!("CARGO_BIN_EXE_flowpost"))
+        .args(&args)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let code = if stdout.contains("No warnings") { 0 } else { 2 };
+    assert_eq!(out.status.code(), Some(code), "{stdout}");
+}

@@ -181,3 +181,78 @@ fn auto_reports_each_candidate() {
     assert!(candidates.iter().all(|c| c["seconds"].as_f64().unwrap() > 0.0
         && c["num_epochs"].as_u64().unwrap() == 5));
 }
+
+/// What used to go wrong late or silently: a foreign --out found after training, θ outside the
+/// bounds found as a leakage failure, 300 rows trained without a word, 0 samples "accepted";
+/// and SBC now takes the user's own simulations.
+#[test]
+fn problems_are_found_up_front_and_sbc_takes_tables() {
+    let dir = tmp("upfront");
+    tables(&dir, 300);
+    // A foreign --out is refused before training (no "trained on" line).
+    std::fs::create_dir_all(dir.join("est")).unwrap();
+    write(&dir.join("est/notes.txt"), "mine");
+    let out = bin().args(train_args(&dir)).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("notes.txt"), "{err}");
+    assert!(!err.contains("trained on"), "{err}");
+    std::fs::remove_dir_all(dir.join("est")).unwrap();
+
+    // θ outside --prior-bounds is named with its row.
+    write(
+        &dir.join("narrow.json"),
+        r#"{"lower": [0.0], "upper": [0.9]}"#,
+    );
+    let mut args = train_args(&dir);
+    let i = args.iter().position(|a| a == "--prior-bounds").unwrap();
+    args[i + 1] = dir.join("narrow.json").display().to_string();
+    let out = bin().args(&args).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("outside the prior bounds") && err.contains("row"),
+        "{err}"
+    );
+
+    // Few rows: a warning, then training.
+    let out = bin().args(train_args(&dir)).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("warning: only 301 simulations"), "{err}");
+
+    write(&dir.join("obs.json"), r#"{"x_o": [0.3]}"#);
+    let out = bin()
+        .args(["npe", "sample"])
+        .arg(dir.join("est"))
+        .arg("--x-obs")
+        .arg(dir.join("obs.json"))
+        .args(["--num-samples", "0", "--out"])
+        .arg(dir.join("s.csv"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("--num-samples must be at least 1"),
+        "{err}"
+    );
+
+    // SBC on the user's own (θ, x) pairs.
+    let sbc = dir.join("sbc.json");
+    let out = bin()
+        .args(["npe", "sbc"])
+        .arg(dir.join("est"))
+        .arg("--theta")
+        .arg(dir.join("theta.csv"))
+        .arg("--x")
+        .arg(dir.join("x.csv"))
+        .args(["--posterior-samples", "19", "--bins", "4", "--out"])
+        .arg(&sbc)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("SBC on 300 datasets"), "{err}");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&sbc).unwrap()).unwrap();
+    assert_eq!(report["num_datasets"], 300);
+    let _ = std::fs::remove_dir_all(&dir);
+}

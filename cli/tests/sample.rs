@@ -79,12 +79,21 @@ fn sample_writes_everything_and_reuses_its_flow() {
             run["grad_evals"][phase].as_u64().unwrap() > 0,
             "grad_evals.{phase}"
         );
-        assert!(
-            run["seconds"][phase].as_f64().unwrap() >= 0.0,
-            "seconds.{phase}"
-        );
     }
-    assert!(run["seconds"]["total"].as_f64().unwrap() > 0.0);
+    // The phases are parts of the whole: each took time, and they add up to at most the total.
+    let secs = |k: &str| run["seconds"][k].as_f64().unwrap();
+    assert!(
+        secs("vi") > 0.0 && secs("warmup") + secs("sampling") > 0.0,
+        "{run}"
+    );
+    assert!(
+        secs("total") >= secs("vi") + secs("warmup") + secs("sampling") - 1e-9,
+        "{run}"
+    );
+    assert!(
+        summary["warnings"].is_array(),
+        "summary.json lists its warnings"
+    );
     let vi = &summary["vi"];
     assert!(
         vi["elbo"].is_number() && vi["pareto_k"].is_number() && vi["steps"].as_u64().unwrap() > 0,
@@ -128,6 +137,10 @@ fn sample_writes_everything_and_reuses_its_flow() {
             .unwrap();
     assert_eq!(summary["run"]["grad_evals"]["vi"], 0);
     assert!(summary["vi"].is_null());
+    // The reused flow keeps the fit summary of the run that trained it.
+    let stored: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(again.join("flow.json")).unwrap()).unwrap();
+    assert!(stored["vi"]["pareto_k"].is_number(), "{}", stored["vi"]);
 
     // A flow trained for another model is refused.
     let (ok, _, stderr) = flowpost(&[
@@ -166,7 +179,7 @@ fn bad_input_is_a_clear_error() {
         dir.join("o").to_str().unwrap(),
     ]);
     assert!(
-        !ok && stderr.contains("corrupt.json") && stderr.contains("not a flowpost flow file"),
+        !ok && stderr.contains("corrupt.json") && stderr.contains("the file is truncated"),
         "{stderr}"
     );
     let (ok, _, stderr) = flowpost(&["sample", "banana", "--dim", "5"]);
@@ -184,4 +197,125 @@ fn bad_input_is_a_clear_error() {
         "{stderr}"
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A run with problems says so first, in summary.json too, and `--strict` fails on them; a
+/// folder of another run is replaced whole, a foreign one refused, and `--flow` never deletes
+/// its source.
+#[test]
+fn warnings_are_not_silent_and_runs_cannot_mix() {
+    let dir = tmp("mix");
+    let out = dir.join("run");
+    let o = out.to_str().unwrap();
+    // No warmup: divergences and a poor R-hat (issue 13: exit 0 with one line before).
+    let args = [
+        "sample", "banana", "--tune", "0", "--draws", "100", "--seed", "1", "--out", o,
+    ];
+    let (ok, stdout, stderr) = flowpost(&args);
+    assert!(ok, "{stderr}");
+    assert!(
+        stdout.starts_with("Warnings ("),
+        "warnings come first: {stdout}"
+    );
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let kinds: Vec<&str> = summary["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["kind"].as_str().unwrap())
+        .collect();
+    assert!(kinds.contains(&"R-hat"), "{kinds:?}");
+    let mut strict = args.to_vec();
+    strict.push("--strict");
+    let status = Command::new(env!("CARGO_BIN_EXE_flowpost"))
+        .args(&strict)
+        .output()
+        .unwrap()
+        .status;
+    assert_eq!(status.code(), Some(2), "--strict with warnings exits 2");
+
+    // 4 chains, then 2 chains into the same folder: the old chain_3/4.csv are gone.
+    assert!(out.join("chain_4.csv").is_file());
+    let (ok, stdout, stderr) = flowpost(&[
+        "sample",
+        "banana",
+        "--chains",
+        "1",
+        "--draws",
+        "50",
+        "--tune",
+        "50",
+        "--out",
+        o,
+        "--vi-steps",
+        "50",
+    ]);
+    assert!(ok, "{stderr}");
+    assert!(out.join("chain_1.csv").is_file() && !out.join("chain_2.csv").exists());
+    assert!(
+        stdout.contains("R-hat n/a (1 chain)") && !stdout.contains("-inf"),
+        "{stdout}"
+    );
+
+    // --flow from the folder the run would replace is refused before anything is touched.
+    let flow = out.join("flow.json");
+    let (ok, _, stderr) = flowpost(&[
+        "sample",
+        "banana",
+        "--flow",
+        flow.to_str().unwrap(),
+        "--out",
+        o,
+    ]);
+    assert!(
+        !ok && stderr.contains("which this run would replace"),
+        "{stderr}"
+    );
+    assert!(flow.is_file());
+
+    // A folder with someone else's files is refused.
+    let foreign = dir.join("foreign");
+    std::fs::create_dir_all(&foreign).unwrap();
+    std::fs::write(foreign.join("notes.txt"), "mine").unwrap();
+    let (ok, _, stderr) = flowpost(&["sample", "banana", "--out", foreign.to_str().unwrap()]);
+    assert!(
+        !ok && stderr.contains("notes.txt") && stderr.contains("did not write"),
+        "{stderr}"
+    );
+    assert!(foreign.join("notes.txt").is_file());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Errors name the flag the user typed, once, with a suggestion where one helps.
+#[test]
+fn errors_speak_the_command_line() {
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &["sample", "banana", "--chains", "0"],
+            "invalid --chains: must be at least 1",
+        ),
+        (
+            &["sample", "banana", "--seed", "-5"],
+            "a seed is a whole number",
+        ),
+        (&["sample", "funel"], "did you mean `funnel`?"),
+        (
+            &["sample", "funnel", "--dim", "100000000"],
+            "at most 100000",
+        ),
+        (&["sample", "/nonexistent/m.stan"], "/nonexistent/m.stan"),
+    ];
+    for (args, want) in cases {
+        let (ok, _, stderr) = flowpost(args);
+        assert!(!ok && stderr.contains(want), "{args:?}: {stderr}");
+        assert!(!stderr.contains("use '-- -5'"), "{stderr}");
+    }
+    // No repetition of a cause already quoted.
+    let (_, _, stderr) = flowpost(&["sample", "/nonexistent/m.stan"]);
+    assert_eq!(
+        stderr.matches("no such").count().min(1),
+        stderr.matches("no such").count(),
+        "{stderr}"
+    );
 }

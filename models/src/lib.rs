@@ -71,10 +71,12 @@ pub trait BuiltinModel: LogDensity {
 #[non_exhaustive]
 pub enum ModelError {
     /// No built-in model has this name.
-    #[error("unknown model `{name}`; the built-in models are: {known}")]
+    #[error("unknown model `{name}`{}; the built-in models are: {known}", did_you_mean.as_ref().map_or(String::new(), |s| format!(" (did you mean `{s}`?)")))]
     UnknownModel {
         /// The name asked for.
         name: String,
+        /// The closest known name, when one is close.
+        did_you_mean: Option<String>,
         /// The known names, comma-separated.
         known: String,
     },

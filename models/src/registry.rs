@@ -245,6 +245,7 @@ pub fn load_builtin(
         .find(|e| e.info.name == name)
         .ok_or_else(|| ModelError::UnknownModel {
             name: name.to_string(),
+            did_you_mean: closest(name).map(str::to_string),
             known: ENTRIES
                 .iter()
                 .map(|e| e.info.name)
@@ -271,4 +272,51 @@ pub fn load_builtin(
 /// ```
 pub fn load(name: &str, options: &ModelOptions) -> Result<Box<dyn LogDensity>, ModelError> {
     Ok(load_builtin(name, options)?)
+}
+
+/// The known name closest to `name` by edit distance (case-insensitive), if it is close: at
+/// most a third of the name's length away, or `name` is a prefix of it.
+fn closest(name: &str) -> Option<&'static str> {
+    let lower = name.to_lowercase();
+    ENTRIES
+        .iter()
+        .map(|e| e.info.name)
+        .map(|k| (k, edit_distance(&lower, &k.to_lowercase())))
+        .filter(|(k, d)| *d <= (name.chars().count() / 3).max(1) || k.starts_with(&lower))
+        .min_by_key(|(_, d)| *d)
+        .map(|(k, _)| k)
+}
+
+/// Levenshtein distance.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod suggestion_tests {
+    use super::*;
+
+    #[test]
+    fn close_names_are_suggested() {
+        assert_eq!(closest("funel"), Some("funnel"));
+        assert_eq!(closest("Banana"), Some("banana"));
+        assert_eq!(closest("eight_schools"), Some("eight_schools_centered"));
+        assert_eq!(closest("zzzzzzzzzz"), None);
+        let e = load("funel", &ModelOptions::default())
+            .err()
+            .expect("no model funel")
+            .to_string();
+        assert!(e.contains("did you mean `funnel`?"), "{e}");
+    }
 }

@@ -1,5 +1,5 @@
-//! Posterior diagnostics: R-hat, effective sample sizes, Monte Carlo standard errors, E-BFMI and
-//! Pareto-smoothed importance sampling.
+//! Posterior diagnostics: R-hat, effective sample sizes, Monte Carlo standard errors, E-BFMI,
+//! Pareto-smoothed importance sampling and the verdict on a flow fit.
 //!
 //! Every estimator follows Vehtari, Gelman, Simpson, Carpenter and Bürkner (2021), *Rank-normalization,
 //! folding, and localization: an improved R-hat for assessing convergence of MCMC*, Bayesian
@@ -45,6 +45,7 @@
 mod autocov;
 mod bfmi;
 mod ess;
+mod fit_verdict;
 mod matrix;
 mod mcse;
 mod psis;
@@ -55,6 +56,7 @@ mod warnings;
 
 pub use bfmi::e_bfmi;
 pub use ess::{ess_bulk, ess_mean, ess_quantile, ess_sd, ess_tail};
+pub use fit_verdict::{FitVerdict, fit_verdict};
 pub use mcse::{mcse_mean, mcse_quantile, mcse_sd};
 pub use psis::{PsisResult, pareto_k_threshold, psis, psis_with_reff};
 pub use rank::quantile;

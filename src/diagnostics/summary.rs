@@ -129,7 +129,8 @@ pub struct Extremes {
     pub max_r_hat: f64,
 }
 
-/// The [`Extremes`] of a summary (`NaN` entries are skipped; an empty summary gives ±∞).
+/// The [`Extremes`] of a summary. A `NaN` entry makes its extreme `NaN` (an undefined
+/// diagnostic must not be hidden behind the defined ones), and so does an empty summary.
 ///
 /// ```
 /// use flowpost::diagnostics::{extremes, summarize_param};
@@ -138,15 +139,28 @@ pub struct Extremes {
 /// let e = extremes(&[a.clone(), b.clone()]);
 /// assert_eq!(e.min_ess_bulk, a.ess_bulk.min(b.ess_bulk));
 /// assert_eq!(e.max_r_hat, a.r_hat.max(b.r_hat));
+/// // One chain: R-hat is undefined, and so is its maximum.
+/// let one = summarize_param("c", &[vec![0.1, -0.4, 1.2, 0.3, 0.9, -1.0]]);
+/// assert!(extremes(&[a, one]).max_r_hat.is_nan());
 /// ```
 pub fn extremes(summary: &[ParamSummary]) -> Extremes {
-    let fold = |f: fn(&ParamSummary) -> f64, init: f64, op: fn(f64, f64) -> f64| {
-        summary.iter().map(f).fold(init, op)
+    let fold = |f: fn(&ParamSummary) -> f64, pick: fn(f64, f64) -> f64| {
+        summary
+            .iter()
+            .map(f)
+            .reduce(|a, b| {
+                if a.is_nan() || b.is_nan() {
+                    f64::NAN
+                } else {
+                    pick(a, b)
+                }
+            })
+            .unwrap_or(f64::NAN)
     };
     Extremes {
-        min_ess_bulk: fold(|p| p.ess_bulk, f64::INFINITY, f64::min),
-        min_ess_tail: fold(|p| p.ess_tail, f64::INFINITY, f64::min),
-        max_r_hat: fold(|p| p.r_hat, f64::NEG_INFINITY, f64::max),
+        min_ess_bulk: fold(|p| p.ess_bulk, f64::min),
+        min_ess_tail: fold(|p| p.ess_tail, f64::min),
+        max_r_hat: fold(|p| p.r_hat, f64::max),
     }
 }
 

@@ -76,6 +76,14 @@ pub enum DiagnosticWarning {
     },
     /// Only one chain: R-hat cannot be computed.
     SingleChain,
+    /// Fresh draws of the fitted flow (NeuTra) fell where the log-density fails: the flow has
+    /// mass outside the posterior's support, which its k-hat and ELBO do not see.
+    FlowOutsideSupport {
+        /// Draws where the log-density failed.
+        dropped: u64,
+        /// Draws made.
+        total: u64,
+    },
 }
 
 impl DiagnosticWarning {
@@ -125,6 +133,10 @@ impl DiagnosticWarning {
                 )
             }
             Self::SingleChain => "Only one chain: R-hat cannot be computed.".into(),
+            Self::FlowOutsideSupport { dropped, total } => format!(
+                "{dropped} of {total} draws of the fitted flow ({:.1}%) fall where the log-density fails: the flow has mass outside the posterior's support, which its k-hat and ELBO ignore.",
+                100.0 * *dropped as f64 / (*total).max(1) as f64
+            ),
         }
     }
 
@@ -148,6 +160,9 @@ impl DiagnosticWarning {
             }
             Self::Undefined { .. } => "Check the model for NaN outputs and run more draws.",
             Self::SingleChain => "Run at least 4 chains so that convergence can be checked.",
+            Self::FlowOutsideSupport { .. } => {
+                "Do not use the flow as a posterior approximation; NUTS corrects it, so judge the run by the other diagnostics. If the model rejects parameter values (reject(), domain errors), declare those constraints on the parameters instead."
+            }
         }
     }
 
@@ -161,6 +176,7 @@ impl DiagnosticWarning {
             Self::LowEss { .. } => "ESS",
             Self::Undefined { .. } => "undefined",
             Self::SingleChain => "one chain",
+            Self::FlowOutsideSupport { .. } => "flow fit",
         }
     }
 }

@@ -37,7 +37,7 @@ mod read;
 mod write;
 
 pub use read::{CmdStanChain, Elapsed, read_chain_csv, read_chain_csv_str, read_cmdstan_csvs};
-pub use write::{CmdStanMeta, format_number, write_chain_csv, write_cmdstan_csvs};
+pub use write::{CmdStanMeta, check_names, format_number, write_chain_csv, write_cmdstan_csvs};
 
 /// The sampler-statistic columns, in CmdStan's order.
 pub const STAT_COLUMNS: [&str; 7] = [
@@ -143,6 +143,33 @@ pub enum CmdStanError {
     /// No file was given.
     #[error("no CSV files given")]
     NoFiles,
+    /// Parameter names that cannot be written as CSV columns and read back.
+    #[error("{}: {message}", file.display())]
+    BadNames {
+        /// The file or folder being written.
+        file: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// A chain has fewer or more draws than its header's `num_samples` says (a truncated or
+    /// damaged file).
+    #[error("{}: {got} post-warmup draws, but the header says num_samples = {expected}{}", file.display(), if got < expected { " (the file is truncated)" } else { "" })]
+    WrongDrawCount {
+        /// The file.
+        file: PathBuf,
+        /// Draws the header announces (after thinning).
+        expected: usize,
+        /// Draws found.
+        got: usize,
+    },
+    /// The same file, or two files with the same chain id, given twice.
+    #[error("{}: {what}", file.display())]
+    Duplicate {
+        /// The second file.
+        file: PathBuf,
+        /// What it repeats.
+        what: String,
+    },
 }
 
 /// Stan-style name → CmdStan CSV column: `theta[1]` → `theta.1`, `Sigma[2,3]` → `Sigma.2.3`;

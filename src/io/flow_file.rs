@@ -56,7 +56,7 @@ pub struct LoadedFlow {
     pub vi: Option<StoredFit>,
 }
 
-/// Writes `flow` to `path`.
+/// Writes `flow` to `path` (atomically: a reader never sees half a file).
 ///
 /// ```
 /// use flowpost::flow::{Flow, FlowSettings, GaussianFit};
@@ -87,7 +87,7 @@ pub fn save(
         vi,
     };
     let text = serde_json::to_string(&doc).map_err(|e| file_err(path, e.to_string()))?;
-    std::fs::write(path, text).map_err(|e| file_err(path, e.to_string()))
+    crate::io::atomic::write_string_atomic(path, &text).map_err(|e| file_err(path, e.to_string()))
 }
 
 fn file_err(path: &Path, reason: impl Into<String>) -> Error {
@@ -97,34 +97,78 @@ fn file_err(path: &Path, reason: impl Into<String>) -> Error {
     }
 }
 
-/// Reads a flow file, checking format, version, structure and parameters.
+/// The fields every version has: read first, so that a file of another format or a future
+/// version says so instead of failing on a field this build does not know.
+#[derive(serde::Deserialize)]
+struct Header {
+    format: Option<String>,
+    version: Option<u32>,
+}
+
+/// Reads a flow file, checking format, version (before anything else), structure and
+/// parameters.
 pub fn load(path: &Path) -> Result<LoadedFlow, Error> {
     let text = std::fs::read_to_string(path).map_err(|e| file_err(path, e.to_string()))?;
-    let doc: FlowDocument = serde_json::from_str(&text).map_err(|e| {
+    from_json(&text, path)
+}
+
+/// [`load`] on the text of a flow file; `path` names it in errors.
+///
+/// ```
+/// use flowpost::io::flow_file::from_json;
+/// let e = from_json(r#"{"format": "flowpost-flow", "version": 7, "new_field": 1}"#, "f.json".as_ref());
+/// assert!(e.unwrap_err().to_string().contains("version 7"));
+/// ```
+pub fn from_json(text: &str, path: &Path) -> Result<LoadedFlow, Error> {
+    let header: Header = serde_json::from_str(text).map_err(|e| {
+        file_err(
+            path,
+            if e.is_eof() {
+                format!("the file is truncated or empty ({e})")
+            } else {
+                format!("not a flowpost flow file: not a JSON object ({e})")
+            },
+        )
+    })?;
+    match (header.format.as_deref(), header.version) {
+        (Some(FORMAT), Some(VERSION)) => {}
+        (Some(FORMAT), Some(v)) => {
+            return Err(file_err(
+                path,
+                format!(
+                    "flow file version {v} is not supported (this build reads version {VERSION}){}",
+                    if v > VERSION {
+                        "; it was written by a newer flowpost"
+                    } else {
+                        ""
+                    }
+                ),
+            ));
+        }
+        (Some(FORMAT), None) => return Err(file_err(path, "flow file without a version")),
+        (Some(f), _) => {
+            return Err(file_err(
+                path,
+                format!("format is {f:?}, expected {FORMAT:?}"),
+            ));
+        }
+        (None, _) => {
+            return Err(file_err(
+                path,
+                format!("not a flowpost flow file (no \"format\": {FORMAT:?})"),
+            ));
+        }
+    }
+    let doc: FlowDocument = serde_json::from_str(text).map_err(|e| {
         file_err(
             path,
             format!(
-                "not a flowpost flow file (line {}, column {}): {e}",
+                "corrupt flow file (line {}, column {}): {e}",
                 e.line(),
                 e.column()
             ),
         )
     })?;
-    if doc.format != FORMAT {
-        return Err(file_err(
-            path,
-            format!("format is {:?}, expected {FORMAT:?}", doc.format),
-        ));
-    }
-    if doc.version != VERSION {
-        return Err(file_err(
-            path,
-            format!(
-                "version {} is not supported (this build reads {VERSION})",
-                doc.version
-            ),
-        ));
-    }
     let chain = doc
         .spec
         .build()

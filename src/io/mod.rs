@@ -1,6 +1,8 @@
 //! Files in and out: the trained-flow file, `summary.json`, and CmdStan's CSV (one file per
 //! chain), read by ArviZ's `from_cmdstan`, R's `posterior`/`cmdstanr` and CmdStan's
-//! `stansummary`; the reader takes real CmdStan output too.
+//! `stansummary`; the reader takes real CmdStan output too. Every file is written atomically
+//! ([`atomic`]).
 
+pub mod atomic;
 pub mod cmdstan;
 pub mod flow_file;

@@ -121,12 +121,14 @@ impl NpeEstimator {
         .map_err(|e| fail(e.to_string()))
     }
 
-    /// Writes the estimator file.
+    /// Writes the estimator file (atomically: a reader never sees half a file).
     pub fn save(&self, path: &Path) -> Result<(), NpeError> {
-        std::fs::write(path, self.to_json()).map_err(|source| NpeError::Io {
+        let io = |source| NpeError::Io {
             path: path.display().to_string(),
             source,
-        })
+        };
+        crate::io::atomic::write_string_atomic(path, &self.to_json())
+            .map_err(|e| io(e.into_io_error()))
     }
 
     /// Reads an estimator file.

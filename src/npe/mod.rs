@@ -33,7 +33,9 @@ pub use error::NpeError;
 pub use estimator::{NpeEstimator, PosteriorSamples, SAMPLE_STREAM, SampleSettings};
 pub use io::{ESTIMATOR_FORMAT, ESTIMATOR_VERSION};
 pub use prior::{Bounds, BoxUniform, GaussianPrior, Prior};
-pub use sbc::{PosteriorSampler, SBC_STREAM, SbcReport, SbcSettings, UniformityTest, sbc};
+pub use sbc::{
+    PosteriorSampler, SBC_STREAM, SbcReport, SbcSettings, UniformityTest, sbc, sbc_on_pairs,
+};
 pub use simulator::{SIMULATION_STREAM, Simulations, Simulator, simulate};
 pub use table::{Table, parse_table, read_table, write_table};
 pub use train::{CandidateReport, EpochProgress, NpeReport, NpeSettings, train};

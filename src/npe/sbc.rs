@@ -146,11 +146,50 @@ pub fn sbc(
     estimator: &dyn PosteriorSampler,
     settings: &SbcSettings,
 ) -> Result<SbcReport, NpeError> {
-    let (m, l, b) = (
+    let dims = (prior.dim(), simulator.data_dim());
+    sbc_with(
+        dims,
         settings.num_datasets,
-        settings.num_posterior_samples,
-        settings.num_bins,
-    );
+        estimator,
+        settings,
+        |i, theta, x| {
+            let mut rng = seeded(settings.seed, SBC_STREAM + i as u64);
+            prior.sample(&mut rng, theta);
+            simulator.simulate(theta, &mut rng, x);
+        },
+    )
+}
+
+/// SBC on (θ, x) pairs simulated by the user: θ drawn from the prior, x from the simulator
+/// given θ (e.g. the rows of a simulation table not used for training). Every pair with finite
+/// values is one dataset (non-finite ones are skipped, as training drops them);
+/// `settings.num_datasets` is ignored.
+pub fn sbc_on_pairs(
+    pairs: &super::Simulations,
+    estimator: &dyn PosteriorSampler,
+    settings: &SbcSettings,
+) -> Result<SbcReport, NpeError> {
+    let finite = |v: &[f64]| v.iter().all(|x| x.is_finite());
+    let rows: Vec<usize> = (0..pairs.len())
+        .filter(|&i| finite(pairs.theta(i)) && finite(pairs.x(i)))
+        .collect();
+    let dims = (pairs.theta_dim(), pairs.x_dim());
+    sbc_with(dims, rows.len(), estimator, settings, |i, theta, x| {
+        theta.copy_from_slice(pairs.theta(rows[i]));
+        x.copy_from_slice(pairs.x(rows[i]));
+    })
+}
+
+/// The SBC core: `m` datasets of (θ, x) with dimensions `(d, dx)`, dataset `i` written by
+/// `dataset`.
+fn sbc_with(
+    (d, dx): (usize, usize),
+    m: usize,
+    estimator: &dyn PosteriorSampler,
+    settings: &SbcSettings,
+    dataset: impl Fn(usize, &mut [f64], &mut [f64]) + Sync,
+) -> Result<SbcReport, NpeError> {
+    let (l, b) = (settings.num_posterior_samples, settings.num_bins);
     let bad = |field, reason: &str| NpeError::Settings {
         field,
         reason: reason.into(),
@@ -167,18 +206,14 @@ pub fn sbc(
     if !(settings.alpha > 0.0 && settings.alpha < 1.0) {
         return Err(bad("alpha", "must be in (0, 1)"));
     }
-    let d = prior.dim();
     super::error::dim_check("estimator θ", d, estimator.theta_dim())?;
-    let dx = simulator.data_dim();
     // Per dataset: d ranks and the density rank.
     let per: Vec<(Vec<usize>, usize)> = (0..m)
         .into_par_iter()
         .map(|i| -> Result<(Vec<usize>, usize), NpeError> {
-            let mut rng = seeded(settings.seed, SBC_STREAM + i as u64);
             let mut theta = vec![0.0; d];
             let mut x = vec![0.0; dx];
-            prior.sample(&mut rng, &mut theta);
-            simulator.simulate(&theta, &mut rng, &mut x);
+            dataset(i, &mut theta, &mut x);
             let draws =
                 estimator.sample_posterior(&x, l, settings.seed ^ (i as u64).rotate_left(32))?;
             let ranks = (0..d)

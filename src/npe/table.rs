@@ -4,7 +4,6 @@
 //! names the file, line and column.
 
 use super::NpeError;
-use std::io::Write;
 use std::path::Path;
 
 /// A numeric table: column names and row-major values.
@@ -112,12 +111,13 @@ pub fn write_table(path: &Path, header: &[String], rows: &[f64]) -> Result<(), N
         path: path.display().to_string(),
         source,
     };
-    let file = std::fs::File::create(path).map_err(io)?;
-    let mut w = std::io::BufWriter::new(file);
-    writeln!(w, "{}", header.join(",")).map_err(io)?;
-    for row in rows.chunks(header.len().max(1)) {
-        let cells: Vec<String> = row.iter().map(|v| format!("{v}")).collect();
-        writeln!(w, "{}", cells.join(",")).map_err(io)?;
-    }
-    w.flush().map_err(io)
+    crate::io::atomic::write_atomic(path, |w| {
+        writeln!(w, "{}", header.join(","))?;
+        for row in rows.chunks(header.len().max(1)) {
+            let cells: Vec<String> = row.iter().map(|v| format!("{v}")).collect();
+            writeln!(w, "{}", cells.join(","))?;
+        }
+        Ok(())
+    })
+    .map_err(|e| io(e.into_io_error()))
 }

@@ -487,7 +487,7 @@ fn set_integrator<S: Default + std::fmt::Debug + Copy + serde::Serialize>(
 fn sampler_error(chain: usize, e: &dyn std::fmt::Display) -> crate::Error {
     crate::Error::Sampler {
         chain: chain + 1,
-        message: e.to_string(),
+        message: crate::error::clean_message(&e.to_string()),
     }
 }
 
@@ -648,7 +648,7 @@ fn init_position(
                         source,
                     });
                 }
-                last = format!("{e:#}");
+                last = crate::error::clean_message(&format!("{e:#}"));
             }
         }
     }

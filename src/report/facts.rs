@@ -127,6 +127,13 @@ pub struct ReportVi {
     pub num_steps: usize,
     /// ELBO estimated on fresh draws after the fit, when known.
     pub final_elbo: Option<f64>,
+    /// Fresh draws of the final estimate where the target failed (q's mass outside its
+    /// support); 0 when unknown.
+    pub num_dropped_final: u64,
+    /// Fresh draws of the final estimate (0 when unknown).
+    pub num_final_draws: u64,
+    /// Dropped draws per phase, one line ([`ViReport::dropped_summary`](crate::vi::ViReport::dropped_summary)).
+    pub dropped: Option<String>,
 }
 
 impl ReportVi {
@@ -137,17 +144,43 @@ impl ReportVi {
             pareto_k: vi.pareto_k,
             num_steps: vi.num_steps,
             final_elbo: Some(vi.elbo),
+            num_dropped_final: vi.num_dropped_final,
+            num_final_draws: vi.num_final_draws,
+            dropped: vi.dropped_summary(),
         }
+    }
+
+    /// Share of the final estimate's draws where the target failed.
+    pub fn dropped_fraction(&self) -> f64 {
+        self.num_dropped_final as f64 / self.num_final_draws.max(1) as f64
+    }
+
+    /// The verdict on the fit ([`fit_verdict`](crate::diagnostics::fit_verdict)).
+    pub fn verdict(&self) -> crate::diagnostics::FitVerdict {
+        crate::diagnostics::fit_verdict(self.pareto_k, self.dropped_fraction())
+    }
+
+    /// The warning this fit deserves, if any: q has mass where the target fails.
+    pub fn warning(&self) -> Option<crate::diagnostics::DiagnosticWarning> {
+        (self.num_dropped_final > 0).then(|| {
+            crate::diagnostics::DiagnosticWarning::FlowOutsideSupport {
+                dropped: self.num_dropped_final,
+                total: self.num_final_draws,
+            }
+        })
     }
 
     /// The `summary.json` `vi` entry; `elbo` is the fresh-draw estimate when known, else the
     /// mean of the last `min(50, n)` finite ELBO values (a smoothed final ELBO).
     pub fn summary(&self) -> ViSummary {
+        let verdict = self.verdict();
         if let Some(elbo) = self.final_elbo {
             return ViSummary {
                 elbo,
                 pareto_k: self.pareto_k,
                 steps: self.num_steps,
+                verdict,
+                dropped_fraction: self.dropped_fraction(),
             };
         }
         let finite: Vec<f64> = self
@@ -166,6 +199,8 @@ impl ReportVi {
             elbo,
             pareto_k: self.pareto_k,
             steps: self.num_steps,
+            verdict,
+            dropped_fraction: self.dropped_fraction(),
         }
     }
 }
@@ -181,11 +216,41 @@ pub struct ViSummary {
     pub pareto_k: f64,
     /// Optimizer steps.
     pub steps: usize,
+    /// The verdict on the fit (`good`, `ok`, `poor`, `outside_support`, `undefined`).
+    pub verdict: crate::diagnostics::FitVerdict,
+    /// Share of the flow's fresh draws where the log-density failed.
+    #[serde(default)]
+    pub dropped_fraction: f64,
 }
 
-/// The whole `summary.json`: `{"parameters": [...], "run": {...}, "vi": {...} | null}`.
+/// One warning of `summary.json`: what was found and what to do.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct WarningEntry {
+    /// Short label (`divergences`, `R-hat`, `flow fit`, …).
+    pub kind: String,
+    /// What was found.
+    pub message: String,
+    /// One line of advice.
+    pub advice: String,
+}
+
+impl From<&crate::diagnostics::DiagnosticWarning> for WarningEntry {
+    fn from(w: &crate::diagnostics::DiagnosticWarning) -> Self {
+        WarningEntry {
+            kind: w.kind().to_string(),
+            message: w.message(),
+            advice: w.advice().to_string(),
+        }
+    }
+}
+
+/// The whole `summary.json`: `{"warnings": [...], "parameters": [...], "run": {...}, "vi": {...} | null}`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SummaryFile {
+    /// Every problem found (diagnostics and the flow fit), most serious first; empty when all
+    /// is well.
+    #[serde(default)]
+    pub warnings: Vec<WarningEntry>,
     /// Per-parameter summaries.
     pub parameters: Vec<ParamSummary>,
     /// Run facts.

@@ -20,12 +20,13 @@
 
 mod facts;
 mod page;
+mod pairs;
 mod plots;
 mod text;
 
 use std::path::{Path, PathBuf};
 
-pub use facts::{GradEvals, ReportVi, RunFacts, Seconds, SummaryFile, ViSummary};
+pub use facts::{GradEvals, ReportVi, RunFacts, Seconds, SummaryFile, ViSummary, WarningEntry};
 pub use page::render_html;
 pub use text::{TABLE_COLUMNS, format_ess, format_sig, summary_table, table_cells, warnings_block};
 
@@ -43,8 +44,11 @@ pub struct ReportSettings {
     pub num_params_shown: usize,
     /// Most parameters in the collapsed section (default 300); beyond, only the table lists them.
     pub max_params_collapsed: usize,
-    /// Parameters in the pair plot, the hardest by ESS (default 4).
+    /// Parameters in the pair plot (default 4): those most associated with divergences, the
+    /// lowest-ESS ones, each with its strongest partner.
     pub num_pair_params: usize,
+    /// Parameters the pair plot must show (by name), before the chosen ones.
+    pub pair_params: Vec<String>,
     /// Points per chain in the trace plots up front (default 1000; 250 in the collapsed section).
     pub max_trace_points: usize,
 }
@@ -56,6 +60,7 @@ impl Default for ReportSettings {
             num_params_shown: 12,
             max_params_collapsed: 300,
             num_pair_params: 4,
+            pair_params: Vec::new(),
             max_trace_points: 1000,
         }
     }
@@ -119,9 +124,11 @@ fn build(
     input: &ReportInput,
 ) -> Result<(String, SummaryFile, Vec<DiagnosticWarning>), ReportError> {
     let parameters = summarize(input.draws);
-    let warnings = check_run(input.draws, &parameters, &input.settings.warnings);
+    let mut warnings = check_run(input.draws, &parameters, &input.settings.warnings);
+    warnings.extend(input.vi.as_ref().and_then(ReportVi::warning));
     let html = render_html(input, &parameters, &warnings)?;
     let file = SummaryFile {
+        warnings: warnings.iter().map(WarningEntry::from).collect(),
         parameters,
         run: input.run.clone(),
         vi: input.vi.as_ref().map(ReportVi::summary),
@@ -129,8 +136,8 @@ fn build(
     Ok((html, file, warnings))
 }
 
-/// Writes `summary.json` and `report.html` into `dir` (created if missing); returns the summary
-/// and the warnings, e.g. to print them.
+/// Writes `summary.json` and `report.html` into `dir` (created if missing), each atomically;
+/// returns the summary and the warnings, e.g. to print them.
 pub fn write_report(
     dir: &Path,
     input: &ReportInput,
@@ -142,9 +149,14 @@ pub fn write_report(
     std::fs::create_dir_all(dir).map_err(io(dir))?;
     let (html, file, warnings) = build(input)?;
     let json = serde_json::to_string_pretty(&file).expect("summary serializes");
-    let p = dir.join("summary.json");
-    std::fs::write(&p, json + "\n").map_err(io(&p))?;
-    let p = dir.join("report.html");
-    std::fs::write(&p, html).map_err(io(&p))?;
+    let write = |name: &str, text: &str| {
+        let p = dir.join(name);
+        crate::io::atomic::write_string_atomic(&p, text).map_err(|e| ReportError::Io {
+            path: p.clone(),
+            source: e.into_io_error(),
+        })
+    };
+    write("summary.json", &(json + "\n"))?;
+    write("report.html", &html)?;
     Ok((file, warnings))
 }

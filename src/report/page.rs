@@ -98,15 +98,7 @@ pub fn render_html(
     let rest_plots = param_plots(&rest, s.max_trace_points.min(250))?;
     let num_not_plotted = summary.len() - front.len() - rest.len();
 
-    let pair_idx: Vec<usize> = {
-        let mut p: Vec<usize> = order
-            .iter()
-            .copied()
-            .take(s.num_pair_params.min(summary.len()))
-            .collect();
-        p.sort();
-        p
-    };
+    let pair_idx = super::pairs::choose_pairs(draws, summary, s.num_pair_params, &s.pair_params);
     let pair = if pair_idx.len() >= 2 {
         let params: Vec<(String, Vec<f64>)> = pair_idx
             .iter()
@@ -134,26 +126,14 @@ pub fn render_html(
     let vi = match &input.vi {
         Some(v) => {
             let k = v.pareto_k;
-            let (verdict, class) = if !k.is_finite() {
-                ("undefined: too few importance draws to fit the tail", "bad")
-            } else if k < 0.5 {
-                ("good: the flow is a close fit to the posterior", "good")
-            } else if k < 0.7 {
-                (
-                    "ok: the flow fits roughly; NUTS corrects the remaining mismatch",
-                    "ok",
-                )
-            } else {
-                (
-                    "poor: the flow misses part of the posterior (NUTS still corrects it, but check the diagnostics above)",
-                    "bad",
-                )
-            };
+            let verdict = v.verdict();
+            let (verdict, class) = (verdict.text(), verdict.class());
             Some(context! {
                 elbo => safe(plots::elbo_plot(&v.elbo_trace)?),
                 k_plot => safe(plots::pareto_k_plot(k)?),
                 k => format_sig(k, 3),
                 verdict => verdict,
+                dropped => v.dropped.clone(),
                 class => class,
                 steps => v.num_steps,
                 elbo_final => format_sig(v.summary().elbo, 5),

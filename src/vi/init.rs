@@ -79,8 +79,11 @@ pub struct InitReport {
     pub path_len: usize,
     /// ELBO estimate per candidate (−∞ where too many draws failed).
     pub candidate_elbos: Vec<f64>,
-    /// Variance of log p − log q per candidate (0 for an exact Gaussian posterior).
+    /// Variance of log p − log q per candidate over its surviving draws (0 for an exact
+    /// Gaussian posterior).
     pub candidate_variances: Vec<f64>,
+    /// Draws per candidate dropped because the target failed there (out of `num_elbo_draws`).
+    pub candidate_num_dropped: Vec<usize>,
     /// Gradient evaluations spent.
     pub num_grad_evals: u64,
     /// Windowed ELBO of each finalist after its short fit (empty without a race).
@@ -91,11 +94,18 @@ pub struct InitReport {
 
 impl InitReport {
     /// Whether the best Gaussian already matches the target: log p − log q has variance below
-    /// `tolerance` over its draws.
+    /// `tolerance` over its draws, and none of them failed (a constant ratio on the survivors
+    /// says nothing about the mass where the target is undefined).
     pub fn best_is_exact(&self, tolerance: f64) -> bool {
         self.candidate_variances
             .get(self.best_index)
             .is_some_and(|v| *v < tolerance)
+            && self.candidate_num_dropped.get(self.best_index) == Some(&0)
+    }
+
+    /// Draws of the candidates' ELBO estimates dropped because the target failed there.
+    pub fn num_dropped(&self) -> u64 {
+        self.candidate_num_dropped.iter().map(|&n| n as u64).sum()
     }
 }
 
@@ -315,6 +325,7 @@ fn select_candidate<D: LogDensity + ?Sized>(
         .collect::<Result<Vec<_>, _>>()?;
     let elbos: Vec<f64> = estimates.iter().map(|e| e.0).collect();
     let variances: Vec<f64> = estimates.iter().map(|e| e.1).collect();
+    let dropped: Vec<usize> = estimates.iter().map(|e| e.2).collect();
     // Ranked by a lower confidence bound, ELBO − 2 standard errors: with 32 draws a candidate
     // with log-weight variance 0.002 can out-score the exact Gaussian (variance 1e-20, ELBO =
     // log Z) by noise alone, and lose the exact-fit shortcut (gauss100).
@@ -342,6 +353,7 @@ fn select_candidate<D: LogDensity + ?Sized>(
         path_len: path.len(),
         candidate_elbos: elbos,
         candidate_variances: variances,
+        candidate_num_dropped: dropped,
         num_grad_evals: counted.num_evals(),
         race_elbos: Vec::new(),
         best_index: best,
@@ -459,7 +471,7 @@ fn elbo_estimate<D: LogDensity + ?Sized>(
     counted: &Counted<D>,
     g: &GaussianFit,
     z: &[f64],
-) -> Result<(f64, f64), crate::Error> {
+) -> Result<(f64, f64, usize), crate::Error> {
     let d = g.dim();
     let (layer, params) = g.layer_and_params();
     let vals: Vec<Result<Option<f64>, crate::Error>> = z
@@ -484,12 +496,13 @@ fn elbo_estimate<D: LogDensity + ?Sized>(
         }
     }
     let n = z.len() / d;
+    let dropped = n - ok.len();
     if ok.len() * 4 < n * 3 || ok.len() < 2 {
-        return Ok((f64::NEG_INFINITY, f64::INFINITY));
+        return Ok((f64::NEG_INFINITY, f64::INFINITY, dropped));
     }
     let mean = ok.iter().sum::<f64>() / ok.len() as f64;
     let var = ok.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (ok.len() - 1) as f64;
-    Ok((mean, var))
+    Ok((mean, var, dropped))
 }
 
 #[cfg(test)]

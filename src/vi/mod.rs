@@ -180,12 +180,19 @@ pub struct ViReport {
     pub elbo_mcse: f64,
     /// Pareto k-hat of the importance ratios p/q on the fresh draws.
     pub pareto_k: f64,
+    /// Draws of the Gaussian initialization (candidate ELBOs, finalists' short fits) dropped
+    /// because the target failed there.
+    pub num_dropped_init: u64,
     /// Draws dropped during training because the target failed there.
     pub num_dropped: u64,
+    /// Draws made during training (steps × batch size).
+    pub num_train_draws: u64,
     /// Times the fit went back to its best parameters after collapsing (or at the end).
     pub num_restores: usize,
     /// Fresh draws dropped (target failed) in the final estimate.
     pub num_dropped_final: u64,
+    /// Fresh draws of the final estimate (dropped ones included).
+    pub num_final_draws: u64,
     /// Gradient evaluations: Gaussian initialization.
     pub num_grad_evals_init: u64,
     /// Gradient evaluations: training.
@@ -204,9 +211,38 @@ impl ViReport {
         self.num_grad_evals_init + self.num_grad_evals_train + self.num_grad_evals_final
     }
 
-    /// k̂ < 0.7: the flow is a reliable importance sampler for the target.
+    /// k̂ < 0.7: the flow is a reliable importance sampler for the target (on the draws where
+    /// the target could be evaluated; see [`verdict`](Self::verdict)).
     pub fn pareto_k_ok(&self) -> bool {
         self.pareto_k < 0.7
+    }
+
+    /// The share of the final estimate's fresh draws of q where the target failed: q's mass
+    /// where the log-density is undefined.
+    pub fn dropped_fraction(&self) -> f64 {
+        self.num_dropped_final as f64 / self.num_final_draws.max(1) as f64
+    }
+
+    /// The verdict on the fit ([`fit_verdict`](crate::diagnostics::fit_verdict)).
+    pub fn verdict(&self) -> crate::diagnostics::FitVerdict {
+        crate::diagnostics::fit_verdict(self.pareto_k, self.dropped_fraction())
+    }
+
+    /// Dropped draws per phase in one line, e.g. "dropped draws: 0 of 192 in the
+    /// initialization, 35 of 9600 in training, 71 of 1000 in the final estimate"; `None` when
+    /// no draw was dropped.
+    pub fn dropped_summary(&self) -> Option<String> {
+        if self.num_dropped_init + self.num_dropped + self.num_dropped_final == 0 {
+            return None;
+        }
+        Some(format!(
+            "draws where the log-density failed: {} in the initialization, {} of {} in training, {} of {} in the final estimate",
+            self.num_dropped_init,
+            self.num_dropped,
+            self.num_train_draws,
+            self.num_dropped_final,
+            self.num_final_draws
+        ))
     }
 }
 
@@ -290,6 +326,7 @@ pub fn fit_from_gaussians<D: LogDensity + ?Sized>(
         .map(|g| Flow::default_for(g, flow_settings, seed))
         .collect();
     let mut num_grad_evals_init = init_report.num_grad_evals;
+    let mut num_dropped_init = init_report.num_dropped();
     if flows.len() > 1 && !gaussian {
         // A short fit of each finalist; the best windowed ELBO continues.
         let race = ViSettings {
@@ -301,6 +338,7 @@ pub fn fit_from_gaussians<D: LogDensity + ?Sized>(
         for flow in &mut flows {
             let r = train(density, flow, &race, seed, &crate::progress::NoProgress)?;
             num_grad_evals_init += r.num_grad_evals;
+            num_dropped_init += r.num_dropped;
             let tail = &r.elbo_trace[r.elbo_trace.len().saturating_sub(settings.window)..];
             scores.push(finite_mean(tail));
         }
@@ -312,8 +350,20 @@ pub fn fit_from_gaussians<D: LogDensity + ?Sized>(
     }
     flows.truncate(1);
     let mut flow = flows.swap_remove(0);
+    // A draw that failed anywhere means the target is undefined somewhere a full-support flow
+    // puts mass: the flow can never be exact, so "log p − log q constant on the surviving
+    // draws" must not stop the fit.
+    let settings = &if num_dropped_init > 0 {
+        ViSettings {
+            converged_variance: 0.0,
+            ..settings.clone()
+        }
+    } else {
+        settings.clone()
+    };
     let mut report = fit(density, &mut flow, settings, seed, progress)?;
     report.num_grad_evals_init = num_grad_evals_init;
+    report.num_dropped_init = num_dropped_init;
     report.init = Some(init_report);
     report.seconds = start.elapsed().as_secs_f64();
     Ok((flow, report))
@@ -324,6 +374,7 @@ struct Training {
     elbo_trace: Vec<f64>,
     stop_reason: StopReason,
     num_dropped: u64,
+    num_train_draws: u64,
     num_restores: usize,
     num_grad_evals: u64,
 }
@@ -349,9 +400,12 @@ pub fn fit<D: LogDensity + ?Sized>(
         elbo: final_est.elbo,
         elbo_mcse: final_est.elbo_mcse,
         pareto_k: final_est.pareto_k,
+        num_dropped_init: 0,
         num_dropped: t.num_dropped,
+        num_train_draws: t.num_train_draws,
         num_restores: t.num_restores,
         num_dropped_final: final_est.num_dropped,
+        num_final_draws: settings.num_psis_draws as u64,
         num_grad_evals_init: 0,
         num_grad_evals_train: t.num_grad_evals,
         num_grad_evals_final: counted.num_evals(),
@@ -404,7 +458,9 @@ fn train<D: LogDensity + ?Sized>(
         num_dropped += failed as u64;
         window_failures += failed;
         window_var += var_elbo;
-        if step == 0 && var_elbo < settings.converged_variance {
+        // An exact fit only if every draw survived: log p − log q constant on the survivors
+        // says nothing about the mass where the target fails.
+        if step == 0 && failed == 0 && var_elbo < settings.converged_variance {
             elbo_trace.push(mean_elbo);
             stop_reason = StopReason::Converged;
             break;
@@ -441,6 +497,7 @@ fn train<D: LogDensity + ?Sized>(
                     ),
                 });
             }
+            let window_failed = window_failures > 0;
             window_failures = 0;
             let mean_var = window_var / settings.window as f64;
             window_var = 0.0;
@@ -458,7 +515,7 @@ fn train<D: LogDensity + ?Sized>(
                 num_restores += 1;
                 continue;
             }
-            if mean_var < settings.converged_variance {
+            if !window_failed && mean_var < settings.converged_variance {
                 stop_reason = StopReason::Converged;
                 break;
             }
@@ -481,6 +538,7 @@ fn train<D: LogDensity + ?Sized>(
         num_restores += 1;
     }
     Ok(Training {
+        num_train_draws: (elbo_trace.len() * settings.batch_size) as u64,
         elbo_trace,
         stop_reason,
         num_dropped,

@@ -24,13 +24,26 @@ impl Funnel {
     /// The default dimension.
     pub const DEFAULT_DIM: usize = 10;
 
-    /// A funnel of dimension `dim ≥ 2`.
+    /// The largest dimension accepted.
+    pub const MAX_DIM: usize = 100_000;
+
+    /// A funnel of dimension `2 ≤ dim ≤ MAX_DIM`.
     pub fn new(dim: usize) -> Result<Self, ModelError> {
         if dim < 2 {
             return Err(ModelError::InvalidDim {
                 model: "funnel".into(),
                 dim,
                 reason: "the funnel needs v and at least one x (dim ≥ 2)".into(),
+            });
+        }
+        if dim > Self::MAX_DIM {
+            return Err(ModelError::InvalidDim {
+                model: "funnel".into(),
+                dim,
+                reason: format!(
+                    "at most {} (the flow's weights and the draws grow with d; a larger funnel does not fit in memory)",
+                    Self::MAX_DIM
+                ),
             });
         }
         Ok(Funnel { dim })

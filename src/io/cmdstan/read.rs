@@ -56,15 +56,49 @@ pub fn read_chain_csv(path: &Path) -> Result<CmdStanChain, CmdStanError> {
 }
 
 /// Reads the files of one run (one chain per file) into [`Draws`], checking that all name the
-/// same parameters and have the same number of draws. Also returns the per-file details.
+/// same parameters and have the same number of draws, and that no file and no chain id comes
+/// twice (the same chain twice, or chains of two runs, would make R-hat meaningless). Also
+/// returns the per-file details.
 pub fn read_cmdstan_csvs<P: AsRef<Path>>(
     paths: &[P],
 ) -> Result<(Draws, Vec<CmdStanChain>), CmdStanError> {
+    let mut seen: Vec<(PathBuf, PathBuf)> = vec![];
+    for p in paths {
+        let p = p.as_ref();
+        let canonical = std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+        if let Some((first, _)) = seen.iter().find(|(_, c)| *c == canonical) {
+            return Err(CmdStanError::Duplicate {
+                file: p.to_path_buf(),
+                what: format!(
+                    "the same file as {} (each chain must be given once)",
+                    first.display()
+                ),
+            });
+        }
+        seen.push((p.to_path_buf(), canonical));
+    }
     let chains: Vec<CmdStanChain> = paths
         .iter()
         .map(|p| read_chain_csv(p.as_ref()))
         .collect::<Result<_, _>>()?;
     let first = chains.first().ok_or(CmdStanError::NoFiles)?;
+    for (i, c) in chains.iter().enumerate() {
+        let Some(id) = c.config_value("id") else {
+            continue;
+        };
+        if let Some(other) = chains[..i]
+            .iter()
+            .find(|o| o.config_value("id") == Some(id))
+        {
+            return Err(CmdStanError::Duplicate {
+                file: c.file.clone(),
+                what: format!(
+                    "chain id {id} again (also in {}): the same chain twice, or chains of different runs",
+                    other.file.display()
+                ),
+            });
+        }
+    }
     for c in &chains[1..] {
         if c.param_names != first.param_names {
             let detail = if c.param_names.len() != first.param_names.len() {
@@ -335,7 +369,29 @@ pub fn read_chain_csv_str(
     if elapsed_seen {
         out.elapsed = Some(elapsed);
     }
+    if let Some(expected) = expected_draws(&out) {
+        let got = out.draws.stats.len();
+        if got != expected {
+            return Err(CmdStanError::WrongDrawCount {
+                file,
+                expected,
+                got,
+            });
+        }
+    }
     Ok(out)
+}
+
+/// Post-warmup rows the header announces: `ceil(num_samples / thin)`; `None` without a
+/// readable `num_samples`.
+fn expected_draws(c: &CmdStanChain) -> Option<usize> {
+    let n: usize = c.config_value("num_samples")?.parse().ok()?;
+    let thin: usize = c
+        .config_value("thin")
+        .and_then(|t| t.parse().ok())
+        .filter(|t| *t > 0)
+        .unwrap_or(1);
+    Some(n.div_ceil(thin))
 }
 
 fn parse_numbers(c: &str, file: &Path, line: usize) -> Result<Vec<f64>, CmdStanError> {

@@ -158,7 +158,48 @@ pub fn write_chain_csv<W: Write>(
     w.flush()
 }
 
-/// Writes `chain_1.csv` … `chain_K.csv` into `dir` (created if missing) and returns their paths.
+/// Why `names` cannot be CmdStan CSV column names, if they cannot: an empty name, a comma
+/// outside the brackets (`Sigma[1,2]` is fine: its column is `Sigma.1.2`), a quote, `#` or
+/// line break (they would split or break the header), a trailing `__` (readers
+/// take those columns for sampler statistics), or two names with the same column
+/// (`theta[1]` and `theta.1`).
+///
+/// ```
+/// use flowpost::io::cmdstan::check_names;
+/// assert!(check_names(&["mu".into(), "theta[1]".into(), "Sigma[1,2]".into()]).is_ok());
+/// assert!(check_names(&["a,b".into()]).unwrap_err().contains("comma"));
+/// assert!(check_names(&["x".into(), "x".into()]).unwrap_err().contains("twice"));
+/// assert!(check_names(&["energy__".into()]).unwrap_err().contains("__"));
+/// ```
+pub fn check_names(names: &[String]) -> Result<(), String> {
+    let mut seen = std::collections::HashMap::new();
+    for (i, n) in names.iter().enumerate() {
+        let bad = |why: &str| Err(format!("parameter name {} ({n:?}) {why}", i + 1));
+        let column = to_cmdstan_name(n);
+        if column.trim().is_empty() {
+            return bad("is empty");
+        }
+        if column.contains(',') {
+            return bad("contains a comma outside brackets, which would split its CSV column");
+        }
+        if column.contains(['\n', '\r', '"', '#']) {
+            return bad("contains a line break, quote or '#'");
+        }
+        if column.ends_with("__") {
+            return bad("ends in `__`, which CSV readers take for a sampler statistic");
+        }
+        if let Some(first) = seen.insert(column.clone(), n) {
+            return bad(&format!(
+                "appears twice: it and {first:?} are both column {column}"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Writes `chain_1.csv` … `chain_K.csv` into `dir` (created if missing), each atomically, and
+/// returns their paths. Parameter names that would not read back ([`check_names`]) are an
+/// error.
 ///
 /// ```no_run
 /// # use flowpost::{Draws, io::cmdstan::{CmdStanMeta, write_cmdstan_csvs}};
@@ -176,14 +217,19 @@ pub fn write_cmdstan_csvs(
         source,
     })?;
     let mut files = vec![];
+    check_names(&draws.param_names).map_err(|message| CmdStanError::BadNames {
+        file: dir.to_path_buf(),
+        message,
+    })?;
     for (i, chain) in draws.chains.iter().enumerate() {
         let file = dir.join(format!("chain_{}.csv", i + 1));
-        let io = |source| CmdStanError::Io {
+        crate::io::atomic::write_atomic(&file, |w| {
+            write_chain_csv(w, &draws.param_names, chain, meta, i + 1)
+        })
+        .map_err(|e| CmdStanError::Io {
             file: file.clone(),
-            source,
-        };
-        let f = std::fs::File::create(&file).map_err(io)?;
-        write_chain_csv(f, &draws.param_names, chain, meta, i + 1).map_err(io)?;
+            source: e.into_io_error(),
+        })?;
         files.push(file);
     }
     Ok(files)

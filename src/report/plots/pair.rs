@@ -1,4 +1,5 @@
-//! Pair plot of a few parameters, divergent draws highlighted.
+//! Pair plot of a few parameters (chosen in [`pairs`](crate::report)), divergent draws
+//! highlighted, axes clipped to the central 99% of the draws.
 
 use plotters::prelude::*;
 
@@ -31,10 +32,13 @@ fn draw_pairs(
     max_points: usize,
 ) -> DrawResult {
     let k = params.len();
+    // Axes span the central 99% of the draws: a few far draws (a funnel's x at ±200) would
+    // squeeze everything else into one histogram bin.
     let ranges: Vec<(f64, f64)> = params
         .iter()
-        .map(|(_, v)| padded_range(v.iter().copied()).unwrap_or((-1.0, 1.0)))
+        .map(|(_, v)| padded_range(central(v)).unwrap_or((-1.0, 1.0)))
         .collect();
+    let inside = |k: usize, v: f64| v >= ranges[k].0 && v <= ranges[k].1;
     let cells = root.margin(5, 5, 5, 5).split_evenly((k, k));
     for (idx, area) in cells.iter().enumerate() {
         let (row, col) = (idx / k, idx % k);
@@ -43,7 +47,8 @@ fn draw_pairs(
         if row == col {
             let (name, v) = &params[row];
             let (lo, hi) = ranges[row];
-            let counts = histogram(v, lo, hi, 30);
+            let shown: Vec<f64> = v.iter().copied().filter(|x| inside(row, *x)).collect();
+            let counts = histogram(&shown, lo, hi, 30);
             let ymax = *counts.iter().max().unwrap_or(&1) as f64;
             let mut chart = ChartBuilder::on(area)
                 .margin(3)
@@ -84,7 +89,7 @@ fn draw_pairs(
                 .label_style((FONT, LABEL - 1))
                 .draw()?;
             let step = thin_step(x.len(), max_points);
-            let ok = |i: usize| x[i].is_finite() && y[i].is_finite();
+            let ok = |i: usize| inside(col, x[i]) && inside(row, y[i]);
             chart.draw_series(
                 (0..x.len())
                     .step_by(step)
@@ -112,6 +117,17 @@ fn draw_pairs(
         }
     }
     Ok(())
+}
+
+/// The 0.5% and 99.5% quantiles of the finite values (all of them when there are few).
+fn central(v: &[f64]) -> Vec<f64> {
+    let mut s: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
+    s.sort_by(f64::total_cmp);
+    if s.len() < 200 {
+        return s;
+    }
+    let q = |p: f64| s[((s.len() - 1) as f64 * p).round() as usize];
+    vec![q(0.005), q(0.995)]
 }
 
 fn correlation(x: &[f64], y: &[f64]) -> f64 {

@@ -34,7 +34,7 @@ fn draw_trace(
     let mut chart = ChartBuilder::on(root)
         .caption(format!("{name}: trace"), (FONT, CAPTION))
         .margin(6)
-        .x_label_area_size(22)
+        .x_label_area_size(34)
         .y_label_area_size(48)
         .build_cartesian_2d(0f64..(n.max(2) - 1) as f64, lo..hi)?;
     chart
@@ -44,6 +44,7 @@ fn draw_trace(
         .light_line_style(WHITE)
         .x_labels(6)
         .y_labels(5)
+        .x_desc("draw (post-warmup, per chain)")
         .label_style((FONT, LABEL))
         .draw()?;
     let step = thin_step(n, max_points);
@@ -94,7 +95,7 @@ fn draw_rank(root: &Area, name: &str, chains: &[Vec<f64>]) -> DrawResult {
     let mut chart = ChartBuilder::on(root)
         .caption(format!("{name}: rank histogram by chain"), (FONT, CAPTION))
         .margin(6)
-        .x_label_area_size(22)
+        .x_label_area_size(34)
         .y_label_area_size(36)
         .build_cartesian_2d(0f64..bins as f64, 0f64..(ymax.max(expected) * 1.1))?;
     chart
@@ -104,6 +105,8 @@ fn draw_rank(root: &Area, name: &str, chains: &[Vec<f64>]) -> DrawResult {
         .light_line_style(WHITE)
         .x_labels(5)
         .y_labels(4)
+        .x_desc("rank of the draw among all chains")
+        .y_desc("draws")
         .label_style((FONT, LABEL))
         .draw()?;
     chart.draw_series(DashedLineSeries::new(

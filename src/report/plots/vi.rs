@@ -22,7 +22,12 @@ fn draw_elbo(root: &Area, elbo: &[f64]) -> DrawResult {
     finite.sort_by(f64::total_cmp);
     let lo = finite[finite.len() / 20];
     let hi = finite[finite.len() - 1];
-    let pad = 0.05 * (hi - lo).max(1e-9);
+    // One value (a 1-step fit) still gets a readable axis.
+    let pad = if hi - lo > 1e-9 * hi.abs().max(1.0) {
+        0.05 * (hi - lo)
+    } else {
+        0.01 * hi.abs().max(1.0)
+    };
     let mut chart = ChartBuilder::on(root)
         .caption("ELBO by optimizer step", (FONT, CAPTION))
         .margin(6)
@@ -34,7 +39,7 @@ fn draw_elbo(root: &Area, elbo: &[f64]) -> DrawResult {
         .x_label_formatter(&int_tick)
         .y_label_formatter(&tick)
         .light_line_style(WHITE)
-        .x_labels(6)
+        .x_labels(elbo.len().clamp(2, 6))
         .y_labels(5)
         .x_desc("step")
         .label_style((FONT, LABEL))
@@ -44,6 +49,14 @@ fn draw_elbo(root: &Area, elbo: &[f64]) -> DrawResult {
         .step_by(step)
         .filter(|&i| elbo[i].is_finite())
         .map(|i| (i as f64, elbo[i].max(lo - pad)));
+    let pts: Vec<(f64, f64)> = pts.collect();
+    if pts.len() < 20 {
+        // Too few steps for a curve to show on its own: mark each.
+        chart.draw_series(
+            pts.iter()
+                .map(|&p| Circle::new(p, 3, chain_color(0).filled())),
+        )?;
+    }
     chart.draw_series(LineSeries::new(pts, chain_color(0).stroke_width(1)))?;
     Ok(())
 }
@@ -97,4 +110,27 @@ fn draw_k(root: &Area, k: f64) -> DrawResult {
         BLACK.filled(),
     )))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A 1-step fit used to give an empty plot with the tick "0" repeated along x.
+    #[test]
+    fn a_one_step_fit_shows_its_point_on_distinct_ticks() {
+        let svg = elbo_plot(&[3.25]).unwrap();
+        assert!(svg.contains("<circle"), "the step is marked");
+        let texts: Vec<&str> = svg
+            .split("<text")
+            .skip(1)
+            .filter_map(|t| t.split('>').nth(1))
+            .map(|t| t.split('<').next().unwrap_or(""))
+            .filter(|t| !t.trim().is_empty())
+            .collect();
+        let mut sorted = texts.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(sorted.len(), texts.len(), "repeated tick labels: {texts:?}");
+    }
 }

@@ -1,0 +1,120 @@
+//! A run's output folder, written as `flowpost sample` writes it: `chain_K.csv` (CmdStan
+//! format), `summary.json`, `report.html` and, for NeuTra, `flow.json` — every file complete,
+//! the folder replaced whole ([`RunDir`](crate::io::atomic::RunDir)): a folder holding files
+//! flowpost did not write is refused, and no file of an earlier run survives.
+//!
+//! ```no_run
+//! # use flowpost::{DensityError, LogDensity, SampleSettings, sample};
+//! # struct Normal;
+//! # impl LogDensity for Normal {
+//! #     fn dim(&self) -> usize { 1 }
+//! #     fn log_density(&self, x: &[f64], g: &mut [f64]) -> Result<f64, DensityError> {
+//! #         g[0] = -x[0];
+//! #         Ok(-0.5 * x[0] * x[0])
+//! #     }
+//! # }
+//! let settings = SampleSettings::default();
+//! let run = sample(&Normal, &settings)?;
+//! let written = run.write_outputs("out/normal".as_ref(), "normal", &settings)?;
+//! for w in &written.warnings {
+//!     eprintln!("! {}", w.message());
+//! }
+//! # Ok::<(), flowpost::Error>(())
+//! ```
+
+use crate::diagnostics::DiagnosticWarning;
+use crate::io::atomic::RunDir;
+use crate::io::cmdstan::{CmdStanMeta, write_cmdstan_csvs};
+use crate::io::flow_file::{self, StoredFit};
+use crate::report::{ReportInput, ReportVi, RunFacts, SummaryFile, write_report};
+use crate::{Error, Run, SampleSettings};
+use std::path::{Path, PathBuf};
+
+/// Options of [`Run::write_outputs_with`].
+#[derive(Debug, Clone, Default)]
+pub struct OutputOptions {
+    /// For a run through a flow trained earlier: that flow's fit summary, kept in `flow.json`
+    /// (`None`: the run's own fit, if any).
+    pub flow_fit: Option<StoredFit>,
+    /// Parameters the report's pair plot must show.
+    pub pair_params: Vec<String>,
+}
+
+/// What [`Run::write_outputs`] wrote.
+#[derive(Debug, Clone)]
+pub struct WrittenRun {
+    /// The output folder.
+    pub dir: PathBuf,
+    /// The contents of `summary.json`.
+    pub summary: SummaryFile,
+    /// The problems found, most serious first (also in `summary.json` and the report).
+    pub warnings: Vec<DiagnosticWarning>,
+}
+
+fn file_err(path: &Path, e: impl std::fmt::Display) -> Error {
+    Error::File {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    }
+}
+
+impl Run {
+    /// Writes the run's outputs into `dir` ([module docs](self)); `model` names the model in the
+    /// files, `settings` are the run's (for the CSV header: tree depth, target acceptance).
+    pub fn write_outputs(
+        &self,
+        dir: &Path,
+        model: &str,
+        settings: &SampleSettings,
+    ) -> Result<WrittenRun, Error> {
+        self.write_outputs_with(dir, model, settings, &OutputOptions::default())
+    }
+
+    /// [`write_outputs`](Self::write_outputs) with [`OutputOptions`].
+    pub fn write_outputs_with(
+        &self,
+        dir: &Path,
+        model: &str,
+        settings: &SampleSettings,
+        options: &OutputOptions,
+    ) -> Result<WrittenRun, Error> {
+        let fit = options.flow_fit.clone().or_else(|| {
+            self.vi.as_ref().map(|v| StoredFit {
+                elbo: v.elbo,
+                pareto_k: v.pareto_k,
+                num_steps: v.num_steps,
+            })
+        });
+        let staged = RunDir::create(dir).map_err(|e| file_err(dir, e))?;
+        let out = staged.path();
+        let per_chain = self.draws.num_chains().max(1) as f64;
+        let meta = CmdStanMeta {
+            model: model.to_string(),
+            method: self.method.name().to_string(),
+            seed: Some(self.seed),
+            num_warmup: self.num_tune as usize,
+            max_depth: settings.max_depth,
+            seconds: Some((
+                self.cost.seconds.warmup / per_chain,
+                self.cost.seconds.sampling / per_chain,
+            )),
+            extra: vec![("target_accept".into(), settings.target_accept().to_string())],
+        };
+        write_cmdstan_csvs(out, &self.draws, &meta).map_err(|e| file_err(dir, e))?;
+        let mut input = ReportInput::new(model, &self.draws, RunFacts::from_run(self));
+        input.vi = self.vi.as_ref().map(ReportVi::from_vi);
+        input.settings.warnings.max_tree_depth = settings.max_depth;
+        input.settings.pair_params = options.pair_params.clone();
+        let (summary, warnings) = write_report(out, &input).map_err(|e| file_err(dir, e))?;
+        if let Some(flow) = &self.flow {
+            let names = &self.draws.param_names;
+            flow_file::save(&out.join("flow.json"), flow, Some(model), names, fit)?;
+        }
+        let dir = staged.commit().map_err(|e| file_err(dir, e))?;
+        Ok(WrittenRun {
+            dir,
+            summary,
+            warnings,
+        })
+    }
+}

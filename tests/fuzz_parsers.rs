@@ -1,0 +1,161 @@
+//! Property tests of every parser of user files: no input makes one panic, and an error names
+//! its file. Inputs are valid documents with random mutations (cut, insert, replace, duplicate
+//! a stretch) and random text over each format's alphabet; 10⁵ per parser (`FUZZ_CASES`
+//! overrides), a few seconds each in release builds.
+
+use flowpost::flow::{Flow, FlowSettings, GaussianFit};
+use flowpost::io::cmdstan::read_chain_csv_str;
+use flowpost::io::flow_file;
+use flowpost::npe::{NpeEstimator, parse_table};
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestRunner};
+use std::path::Path;
+
+fn cases() -> u32 {
+    std::env::var("FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000)
+}
+
+fn config() -> Config {
+    Config {
+        cases: cases(),
+        failure_persistence: None,
+        max_shrink_iters: 2000,
+        ..Config::default()
+    }
+}
+
+/// One edit of a document: (kind, position, length, text).
+type Edit = (u8, usize, usize, String);
+
+fn edits(alphabet: &'static str) -> impl Strategy<Value = Vec<Edit>> {
+    let text = proptest::collection::vec(
+        proptest::sample::select(alphabet.chars().collect::<Vec<_>>()),
+        0..12,
+    )
+    .prop_map(|v| v.into_iter().collect::<String>());
+    proptest::collection::vec((0u8..5, any::<usize>(), 0usize..64, text), 0..6)
+}
+
+/// Applies the edits at char boundaries.
+fn mutate(doc: &str, edits: &[Edit]) -> String {
+    let mut s: Vec<char> = doc.chars().collect();
+    for (kind, pos, len, text) in edits {
+        let n = s.len();
+        let at = if n == 0 { 0 } else { pos % (n + 1) };
+        let end = (at + len).min(n);
+        let t: Vec<char> = text.chars().collect();
+        match kind {
+            0 => {
+                s.drain(at..end);
+            }
+            1 => {
+                s.splice(at..at, t);
+            }
+            2 => {
+                s.splice(at..end, t);
+            }
+            3 => s.truncate(at),
+            _ => {
+                let copy: Vec<char> = s[at..end].to_vec();
+                s.splice(at..at, copy);
+            }
+        }
+    }
+    s.into_iter().collect()
+}
+
+/// Runs `check` on mutated `docs` and on random text, `cases()` inputs in all.
+fn fuzz(docs: &[String], alphabet: &'static str, check: impl Fn(&str)) {
+    let docs = docs.to_vec();
+    let strategy = prop_oneof![
+        4 => (0..docs.len(), edits(alphabet)).prop_map(move |(i, e)| mutate(&docs[i], &e)),
+        1 => proptest::collection::vec(
+            proptest::sample::select(alphabet.chars().collect::<Vec<_>>()),
+            0..200
+        )
+        .prop_map(|v| v.into_iter().collect::<String>()),
+    ];
+    TestRunner::new(config())
+        .run(&strategy, |text| {
+            check(&text);
+            Ok(())
+        })
+        .unwrap();
+}
+
+const CSV_ALPHABET: &str = "0123456789.,-+e#=_ \n\rabnifx[]:lp";
+
+#[test]
+fn cmdstan_csv_reader_never_panics() {
+    let docs = ["eight_schools_1.csv", "dense_metric.csv", "save_warmup.csv"].map(|f| {
+        std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/data/cmdstan")
+                .join(f),
+        )
+        .unwrap()
+    });
+    fuzz(&docs, CSV_ALPHABET, |text| {
+        if let Err(e) = read_chain_csv_str(text, "fuzz.csv") {
+            assert!(e.to_string().starts_with("fuzz.csv"), "{e}");
+        }
+    });
+}
+
+const JSON_ALPHABET: &str = "{}[]\":,0123456789.-e truefalsnl";
+
+#[test]
+fn flow_file_reader_never_panics() {
+    let flow = Flow::default_for(&GaussianFit::standard(3), &FlowSettings::default(), 1);
+    let path = std::env::temp_dir().join(format!("flowpost-fuzz-flow-{}.json", std::process::id()));
+    let names: Vec<String> = ["a", "b", "c"].map(String::from).to_vec();
+    flow_file::save(&path, &flow, Some("m"), &names, None).unwrap();
+    let doc = std::fs::read_to_string(&path).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    // Mutations of a long document mostly hit the parameters; a short one reaches the header.
+    let short: serde_json::Value = serde_json::from_str(&doc).unwrap();
+    let mut header_only = short.clone();
+    header_only["params"] = serde_json::json!([]);
+    fuzz(&[doc, header_only.to_string()], JSON_ALPHABET, |text| {
+        if let Err(e) = flow_file::from_json(text, Path::new("fuzz.json")) {
+            assert!(e.to_string().starts_with("fuzz.json"), "{e}");
+        }
+    });
+}
+
+#[test]
+fn estimator_reader_never_panics() {
+    use flowpost::npe::{NpeSettings, simulate, tasks, train};
+    let task = tasks::task("two_moons").unwrap();
+    let sims = simulate(task.prior(), task.simulator(), 200, 1);
+    let mut s = NpeSettings {
+        max_epochs: 1,
+        ..Default::default()
+    };
+    s.flow.transform = flowpost::npe::TransformKind::Affine;
+    s.flow.num_transforms = 1;
+    s.flow.hidden = vec![4];
+    let (est, _) = train(&sims, None, &s, &mut |_| {}).unwrap();
+    let doc = est.to_json();
+    fuzz(&[doc], JSON_ALPHABET, |text| {
+        if let Err(e) = NpeEstimator::from_json(text, "fuzz.json") {
+            assert!(e.to_string().contains("fuzz.json"), "{e}");
+        }
+    });
+}
+
+#[test]
+fn npe_table_reader_never_panics() {
+    let docs = [
+        "mu,sigma\n0.1,2\n0.3,nan\n-1e3,4.5\n".to_string(),
+        "x1,x2,x3\n1,2,3\n4,5,6\n".to_string(),
+    ];
+    fuzz(&docs, CSV_ALPHABET, |text| {
+        if let Err(e) = parse_table(text, "fuzz.csv") {
+            assert!(e.to_string().starts_with("fuzz.csv"), "{e}");
+        }
+    });
+}
