@@ -58,6 +58,11 @@ fn settings_for(method: &str, seed: u64) -> SampleSettings {
             s.method = Method::Nuts;
             s.metric = Metric::LowRank;
         }
+        "nuts-lowrank-walnuts" => {
+            s.method = Method::Nuts;
+            s.metric = Metric::LowRank;
+            s.walnuts = true;
+        }
         "nuts-lowrank-300" => {
             s.method = Method::Nuts;
             s.metric = Metric::LowRank;

@@ -67,6 +67,9 @@ pub struct SampleSettings {
     pub target_accept: Option<f64>,
     /// The mass matrix NUTS adapts (in the flow's latent space for NeuTra).
     pub metric: Metric,
+    /// WALNUTS step splitting (see [`NutsSettings::walnuts`]); NUTS and NeuTra only.
+    #[serde(default)]
+    pub walnuts: bool,
     /// The variational fit (NeuTra only).
     pub vi: ViSettings,
     /// The flow architecture (NeuTra only).
@@ -94,6 +97,7 @@ impl Default for SampleSettings {
             max_depth: 10,
             target_accept: None,
             metric: Metric::Diag,
+            walnuts: false,
             vi: ViSettings::default(),
             flow: FlowSettings::default(),
             auto: crate::auto::AutoSettings::default(),
@@ -269,6 +273,7 @@ pub fn sample_with<D: LogDensity + ?Sized>(
         seed: settings.seed,
         metric: settings.metric,
         integrator: crate::nuts::Integrator::Leapfrog,
+        walnuts: settings.walnuts,
     };
     let mut cost = CostReport::default();
     let (method, flow, vi, nuts_run, num_tune, auto) = match (settings.method, flow) {

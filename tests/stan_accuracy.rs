@@ -13,6 +13,7 @@
 //! `FLOWPOST_ACCURACY_POSTERIORS=all` (or a comma-separated list) and
 //! `FLOWPOST_ACCURACY_METHODS=neutra,nuts` widen it. Every NeuTra row must pass.
 
+#[allow(clippy::duplicate_mod)] // stan_support loads common/reference.rs by path too
 mod common;
 mod stan_support;
 

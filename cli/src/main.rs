@@ -29,7 +29,7 @@ struct Cli {
 enum Command {
     /// List the built-in models.
     Models(models::Args),
-    /// Fit a flow and sample a model with NeuTra (or plain NUTS).
+    /// Sample a model: auto (whitened low-rank NUTS, or a trained flow when the warmup says the geometry needs one), NeuTra or plain NUTS.
     Sample(sample::Args),
     /// Diagnose CmdStan-format CSV files (one per chain): summary table, warnings, report.
     Diagnose(diagnose::DiagnoseArgs),

@@ -5,6 +5,8 @@
 //! - the benchmark spine, exactly as `peers/README.md` defines it so that numbers compare with
 //!   the peers: `funnel`, `eight_schools_centered`, `eight_schools_noncentered`, `banana`,
 //!   `gauss100`, `logreg`;
+//! - two validation targets with exact moments that no default was tuned on: `student_t`,
+//!   `log_gamma`;
 //! - the 14 posteriordb posteriors with reference draws, under their posteriordb names
 //!   (`arK-arK`, `eight_schools-eight_schools_centered`, …), written from their Stan programs
 //!   (`data/posteriordb/stan/`) with Stan's constraining transforms, Stan-style names, and the
@@ -33,6 +35,7 @@ mod posteriordb;
 pub mod reference;
 mod registry;
 mod spine;
+mod validation;
 
 use flowpost::LogDensity;
 
@@ -43,6 +46,7 @@ pub use posteriordb::{
 };
 pub use registry::{ModelInfo, ModelOptions, list, load, load_builtin};
 pub use spine::{Banana, EightSchoolsCentered, EightSchoolsNoncentered, Funnel, Gauss100, LogReg};
+pub use validation::{LogGamma, StudentT};
 
 /// A built-in model: a [`LogDensity`] on the unconstrained space, plus the maps a cross-check
 /// with Stan needs.

@@ -7,6 +7,7 @@
 //! - `funnel` (any dimension): v ~ N(0, 3²) exactly, and each x_i has mean 0;
 //! - `banana`: x1 ~ N(0, 10²), E x2 = 0.03 · 100 − 3 = 0, Var x2 = 1 + 0.03² · 2 · 10⁴ = 19;
 //! - `gauss100`: the mean and covariance in its data file;
+//! - `student_t`, `log_gamma`: their exact moments (see their docs);
 //! - `logreg`: a long run (`data/peers/logreg_reference.json`, made by
 //!   `cargo run --release -p flowpost-models --example make_reference -- logreg`).
 //!
@@ -147,6 +148,19 @@ pub fn reference(
                     .collect(),
             )
         }
+        "student_t" => Some(
+            (0..crate::StudentT::DIM)
+                .map(|i| exact(&format!("x[{}]", i + 1), 0.0, crate::StudentT::sd(i)))
+                .collect(),
+        ),
+        "log_gamma" => Some(
+            (0..crate::LogGamma::SHAPES.len())
+                .map(|i| {
+                    let sd = crate::LogGamma::VARIANCES[i].sqrt();
+                    exact(&format!("y[{}]", i + 1), crate::LogGamma::MEANS[i], sd)
+                })
+                .collect(),
+        ),
         "logreg" => Some(parse(
             model,
             "data/peers/logreg_reference.json",

@@ -9,6 +9,7 @@ use crate::posteriordb::{
 use crate::spine::{
     Banana, EightSchoolsCentered, EightSchoolsNoncentered, Funnel, Gauss100, LogReg,
 };
+use crate::validation::{LogGamma, StudentT};
 use crate::{BuiltinModel, ModelError};
 
 /// What [`list`] says about a built-in model.
@@ -119,6 +120,20 @@ const ENTRIES: &[Entry] = &[
         false,
         "Bayesian logistic regression, n = 1000, d = 25 (peers' data)",
         |_| boxed(LogReg::new())
+    ),
+    entry!(
+        "student_t",
+        10,
+        false,
+        "10-d Student-t, nu = 5, scales 1..10 (a validation target: heavy tails)",
+        |_| boxed(Ok(StudentT))
+    ),
+    entry!(
+        "log_gamma",
+        6,
+        false,
+        "log of Gamma(k, 1) draws, k = 0.3..20 (a validation target: skewed)",
+        |_| boxed(Ok(LogGamma))
     ),
     entry!("arK-arK", 7, true, "AR(5) time series, T = 200", |_| boxed(
         ArK::new()

@@ -89,6 +89,11 @@ pub struct NutsSettings {
     pub metric: Metric,
     /// The integrator.
     pub integrator: Integrator,
+    /// WALNUTS (nuts-rs's within-orbit adaptive step size: a leapfrog step whose energy error
+    /// is too large is split into smaller steps), configured as nuts-rs's tests and walnutpie
+    /// do: the number of micro steps adapted during warmup towards 15 macro steps per draw.
+    #[serde(default)]
+    pub walnuts: bool,
 }
 
 impl Default for NutsSettings {
@@ -102,6 +107,7 @@ impl Default for NutsSettings {
             seed: 0,
             metric: Metric::Diag,
             integrator: Integrator::Leapfrog,
+            walnuts: false,
         }
     }
 }
@@ -473,7 +479,14 @@ struct ChainState<'a> {
 fn set_integrator<S: Default + std::fmt::Debug + Copy + serde::Serialize>(
     nuts: &mut nuts_rs::NutsSettings<nuts_rs::EuclideanAdaptOptions<S>>,
     integrator: Integrator,
+    walnuts: bool,
 ) {
+    if walnuts {
+        nuts.walnuts = Some(nuts_rs::WalnutsOptions {
+            target_macro_steps: Some(15.0),
+            ..Default::default()
+        });
+    }
     if integrator == Integrator::ExactNormal {
         nuts.trajectory_kind = nuts_rs::KineticEnergyKind::ExactNormal;
         nuts.adapt_options
@@ -526,7 +539,7 @@ fn start_chain<'a, D: LogDensity + ?Sized>(
             nuts.num_chains = settings.num_chains;
             nuts.adapt_options.step_size_settings.target_accept = settings.target_accept;
             nuts.adapt_options.mass_matrix_options.store_mass_matrix = true;
-            set_integrator(&mut nuts, settings.integrator);
+            set_integrator(&mut nuts, settings.integrator, settings.walnuts);
             new_stepper(&nuts, chain as u64, logp, num_constrained, &mut rng)
         }
         Metric::LowRank => {
@@ -539,7 +552,7 @@ fn start_chain<'a, D: LogDensity + ?Sized>(
             nuts.seed = settings.seed;
             nuts.num_chains = settings.num_chains;
             nuts.adapt_options.step_size_settings.target_accept = settings.target_accept;
-            set_integrator(&mut nuts, settings.integrator);
+            set_integrator(&mut nuts, settings.integrator, settings.walnuts);
             new_stepper(&nuts, chain as u64, logp, num_constrained, &mut rng)
         }
     };

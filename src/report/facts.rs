@@ -162,12 +162,12 @@ impl ReportVi {
 
     /// The warning this fit deserves, if any: q has mass where the target fails.
     pub fn warning(&self) -> Option<crate::diagnostics::DiagnosticWarning> {
-        (self.num_dropped_final > 0).then(|| {
+        (self.num_dropped_final > 0).then_some(
             crate::diagnostics::DiagnosticWarning::FlowOutsideSupport {
                 dropped: self.num_dropped_final,
                 total: self.num_final_draws,
-            }
-        })
+            },
+        )
     }
 
     /// The `summary.json` `vi` entry; `elbo` is the fresh-draw estimate when known, else the
