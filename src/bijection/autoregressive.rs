@@ -112,6 +112,32 @@ impl<T: Transformer> MaskedAutoregressive<T> {
         self.split(tape)
     }
 
+    /// [`split`](Self::split) for a batch tape of `n` items: the conditioner's batch tape, the
+    /// outputs and their cotangents (n × P·d each), then one item's raw, raw cotangent and
+    /// transformer scratch; `a` holds the transformer's forward states (n × d of them) and `b`
+    /// is unused.
+    fn split_batch<'a>(&self, n: usize, tape: &'a mut [f64]) -> Tape<'a> {
+        let (d, p) = (self.made.dim(), self.raw_scale.len());
+        assert_len("batch tape", tape.len(), self.batch_tape_len(n));
+        let (made, rest) = tape.split_at_mut(self.made.batch_tape_len(n));
+        let states = n * d * self.transformer.forward_state_len();
+        let (a, rest) = rest.split_at_mut(states);
+        let (out, rest) = rest.split_at_mut(n * p * d);
+        let (g_out, rest) = rest.split_at_mut(n * p * d);
+        let (raw, rest) = rest.split_at_mut(p);
+        let (g_raw, scratch) = rest.split_at_mut(p);
+        Tape {
+            made,
+            out,
+            g_out,
+            raw,
+            g_raw,
+            a,
+            b: &mut [],
+            scratch,
+        }
+    }
+
     /// Coordinate i's raw parameters from the conditioner outputs (laid out `out[p·d + i]`).
     #[inline]
     fn gather(&self, out: &[f64], i: usize, raw: &mut [f64]) {
@@ -318,5 +344,117 @@ impl<T: Transformer> Bijection for MaskedAutoregressive<T> {
 
     fn spec(&self) -> LayerSpec {
         self.transformer.spec(&self.made)
+    }
+
+    fn batch_tape_len(&self, n: usize) -> usize {
+        let (d, p) = (self.made.dim(), self.raw_scale.len());
+        let states = n * d * self.transformer.forward_state_len();
+        self.made.batch_tape_len(n)
+            + states
+            + 2 * n * p * d
+            + 2 * p
+            + self.transformer.scratch_len()
+    }
+
+    /// One batched conditioner pass, then the transformer item by item.
+    fn transform_batch(
+        &self,
+        params: &[f64],
+        x: &[f64],
+        context: &[f64],
+        y: &mut [f64],
+        log_det: &mut [f64],
+        tape: &mut [f64],
+    ) {
+        let (d, n) = (self.dim(), log_det.len());
+        let pd = self.raw_scale.len() * d;
+        assert_len("batch outputs", y.len(), n * d);
+        let t = self.split_batch(n, tape);
+        let sl = self.transformer.forward_state_len();
+        self.made.forward_batch(params, x, context, t.out, t.made);
+        for j in 0..n {
+            let out = &t.out[j * pd..(j + 1) * pd];
+            let mut ld = 0.0;
+            for i in 0..d {
+                self.gather(out, i, t.raw);
+                let (yi, l) = self.transformer.forward(t.raw, x[j * d + i], t.scratch);
+                let k = j * d + i;
+                t.a[k * sl..(k + 1) * sl].copy_from_slice(&t.scratch[..sl]);
+                y[k] = yi;
+                ld += l;
+            }
+            log_det[j] = ld;
+        }
+    }
+
+    /// d batched conditioner passes (coordinate i of every item is final after pass i).
+    fn inverse_batch(
+        &self,
+        params: &[f64],
+        y: &[f64],
+        context: &[f64],
+        x: &mut [f64],
+        log_det: &mut [f64],
+        tape: &mut [f64],
+    ) {
+        let (d, n) = (self.dim(), log_det.len());
+        let pd = self.raw_scale.len() * d;
+        assert_len("batch outputs", y.len(), n * d);
+        let t = self.split_batch(n, tape);
+        x.fill(0.0);
+        log_det.fill(0.0);
+        for i in 0..d {
+            self.made.forward_batch(params, x, context, t.out, t.made);
+            for j in 0..n {
+                self.gather(&t.out[j * pd..(j + 1) * pd], i, t.raw);
+                let (xi, l) = self.transformer.inverse(t.raw, y[j * d + i], t.scratch);
+                x[j * d + i] = xi;
+                log_det[j] += l;
+            }
+        }
+    }
+
+    /// The transformer's VJP item by item, then one batched conditioner backward pass.
+    fn vjp_batch(
+        &self,
+        _params: &[f64],
+        x: &[f64],
+        context: &[f64],
+        tape: &mut [f64],
+        gy: &[f64],
+        g_log_det: &[f64],
+        gx: &mut [f64],
+        g_context: Option<&mut [f64]>,
+        gparams: Option<&mut [f64]>,
+    ) {
+        let (d, n) = (self.dim(), g_log_det.len());
+        let pd = self.raw_scale.len() * d;
+        assert_len("batch cotangents", gy.len(), n * d);
+        assert_len("batch input cotangents", gx.len(), n * d);
+        let t = self.split_batch(n, tape);
+        let sl = self.transformer.forward_state_len();
+        // gx starts as the direct part ∂L/∂x_i through τ's argument; the conditioner adds the
+        // rest.
+        for j in 0..n {
+            let out = &t.out[j * pd..(j + 1) * pd];
+            let g_out = &mut t.g_out[j * pd..(j + 1) * pd];
+            for i in 0..d {
+                self.gather(out, i, t.raw);
+                let k = j * d + i;
+                t.scratch[..sl].copy_from_slice(&t.a[k * sl..(k + 1) * sl]);
+                let (xi, gyi) = (x[k], gy[k]);
+                gx[k] = self.transformer.backward_after_forward(
+                    t.raw,
+                    xi,
+                    gyi,
+                    g_log_det[j],
+                    t.scratch,
+                    t.g_raw,
+                );
+                self.scatter(t.g_raw, i, g_out);
+            }
+        }
+        self.made
+            .backward_batch(x, context, t.made, t.g_out, gx, g_context, gparams);
     }
 }

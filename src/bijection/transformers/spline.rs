@@ -256,13 +256,32 @@ impl Transformer for RqSpline {
         scratch: &mut [f64],
         g_raw: &mut [f64],
     ) -> f64 {
+        if self.inside(x) {
+            self.knots(raw, &mut self.buffers(scratch));
+        }
+        self.backward_after_forward(raw, x, gy, gld, scratch, g_raw)
+    }
+
+    /// The softmax probabilities, knots and derivatives: 5K + 3 numbers.
+    fn forward_state_len(&self) -> usize {
+        5 * self.num_bins + 3
+    }
+
+    fn backward_after_forward(
+        &self,
+        raw: &[f64],
+        x: f64,
+        gy: f64,
+        gld: f64,
+        scratch: &mut [f64],
+        g_raw: &mut [f64],
+    ) -> f64 {
         g_raw.fill(0.0);
         if !self.inside(x) {
             return gy;
         }
         let kb = self.num_bins;
-        let mut s = self.buffers(scratch);
-        self.knots(raw, &mut s);
+        let s = self.buffers(scratch);
         let b = self.local(&s, self.bin(s.cw, x));
         let l = local_vjp(&b, x, gy, gld);
         s.gcw.fill(0.0);
