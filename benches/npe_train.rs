@@ -12,6 +12,21 @@
 use flowpost::npe::{FlowSettings, NpeSettings, TransformKind, simulate, tasks, train};
 use std::time::Instant;
 
+/// CPU seconds (user + system) of this process so far, from /proc/self/stat (Linux; 0
+/// elsewhere). On a shared machine the wall clock also counts waiting for a core, so both are
+/// printed.
+fn cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    // Fields after the command name (which ends with ')'): utime and stime are the 12th and
+    // 13th of them, in clock ticks (100 per second on Linux).
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let field = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (field(11) + field(12)) / 100.0
+}
+
 fn arg(args: &[String], name: &str) -> Option<String> {
     let i = args.iter().position(|a| a == name)?;
     args.get(i + 1).cloned()
@@ -34,7 +49,7 @@ fn main() {
     let threads = rayon::current_num_threads();
     println!("{n} simulations, {epochs} epochs each, chunks of {chunk}, {threads} rayon threads\n");
     println!(
-        "| task | flow | per-item s/epoch | batched s/epoch | speed-up | loss per-item | loss batched |"
+        "| task | flow | per-item s/epoch (CPU s) | batched s/epoch (CPU s) | speed-up wall (CPU) | loss per-item | loss batched |"
     );
     println!("|---|---|---|---|---|---|---|");
     for name in task_names.split(',').filter(|s| !s.is_empty()) {
@@ -58,24 +73,31 @@ fn main() {
                     seed: 1,
                     ..Default::default()
                 };
-                let t = Instant::now();
+                let (t, cpu) = (Instant::now(), cpu_seconds());
                 let (_, report) = train(&sims, None, &settings, &mut |_| {}).unwrap();
-                let per_epoch = t.elapsed().as_secs_f64() / report.num_epochs as f64;
-                row.push((per_epoch, *report.validation_losses.last().unwrap()));
+                let epochs = report.num_epochs as f64;
+                let per_epoch = t.elapsed().as_secs_f64() / epochs;
+                let cpu = (cpu_seconds() - cpu) / epochs;
+                row.push((per_epoch, cpu, *report.validation_losses.last().unwrap()));
             }
             let (a, b) = (row[0], *row.last().unwrap());
             println!(
-                "| {name} | {transform:?} | {:.3} | {:.3} | {:.1}× | {:.6} | {:.6} |",
+                "| {name} | {transform:?} | {:.3} ({:.3}) | {:.3} ({:.3}) | {:.1}× ({:.1}×) | {:.6} | {:.6} |",
                 a.0,
-                b.0,
-                a.0 / b.0,
                 a.1,
-                b.1
+                b.0,
+                b.1,
+                a.0 / b.0,
+                a.1 / b.1,
+                a.2,
+                b.2
             );
         }
     }
     let Some(full) = full else { return };
-    println!("\n| task | simulations | default training s | epochs (per candidate) | kept |");
+    println!(
+        "\n| task | simulations | default training s (CPU s) | epochs (per candidate) | kept |"
+    );
     println!("|---|---|---|---|---|");
     for cell in full.split(',') {
         let (name, sims) = cell.split_once(':').expect("--full task:simulations,...");
@@ -86,15 +108,16 @@ fn main() {
             seed: 1,
             ..Default::default()
         };
-        let t = Instant::now();
+        let (t, cpu) = (Instant::now(), cpu_seconds());
         let (_, report) = train(&data, None, &settings, &mut |_| {}).unwrap();
+        let cpu = cpu_seconds() - cpu;
         let epochs: Vec<String> = report
             .candidates
             .iter()
             .map(|c| format!("{:?} {}", c.transform, c.num_epochs))
             .collect();
         println!(
-            "| {name} | {sims} | {:.1} | {} | {:?} |",
+            "| {name} | {sims} | {:.1} ({cpu:.1}) | {} | {:?} |",
             t.elapsed().as_secs_f64(),
             epochs.join(", "),
             report.transform

@@ -114,14 +114,14 @@ impl<T: Transformer> MaskedAutoregressive<T> {
 
     /// [`split`](Self::split) for a batch tape of `n` items: the conditioner's batch tape, the
     /// outputs and their cotangents (n × P·d each), then one item's raw, raw cotangent and
-    /// transformer scratch; `a` holds the transformer's forward states (n × d of them) and `b`
-    /// is unused.
+    /// transformer scratch; `a` holds one transformer scratch per item and coordinate when the
+    /// transformer keeps a forward state ([`Transformer::forward_state_len`] > 0), so the
+    /// backward pass finds it in place; `b` is unused.
     fn split_batch<'a>(&self, n: usize, tape: &'a mut [f64]) -> Tape<'a> {
         let (d, p) = (self.made.dim(), self.raw_scale.len());
         assert_len("batch tape", tape.len(), self.batch_tape_len(n));
         let (made, rest) = tape.split_at_mut(self.made.batch_tape_len(n));
-        let states = n * d * self.transformer.forward_state_len();
-        let (a, rest) = rest.split_at_mut(states);
+        let (a, rest) = rest.split_at_mut(self.states_len(n));
         let (out, rest) = rest.split_at_mut(n * p * d);
         let (g_out, rest) = rest.split_at_mut(n * p * d);
         let (raw, rest) = rest.split_at_mut(p);
@@ -135,6 +135,31 @@ impl<T: Transformer> MaskedAutoregressive<T> {
             a,
             b: &mut [],
             scratch,
+        }
+    }
+
+    /// Length of the per-item-and-coordinate scratches of a batch of `n`.
+    fn states_len(&self, n: usize) -> usize {
+        match self.transformer.forward_state_len() {
+            0 => 0,
+            _ => n * self.made.dim() * self.transformer.scratch_len(),
+        }
+    }
+
+    /// The transformer scratch of item-coordinate `k` in a batch tape.
+    #[inline]
+    fn scratch_of<'a>(
+        &self,
+        k: usize,
+        states: &'a mut [f64],
+        shared: &'a mut [f64],
+    ) -> &'a mut [f64] {
+        match states.is_empty() {
+            true => shared,
+            false => {
+                let len = self.transformer.scratch_len();
+                &mut states[k * len..(k + 1) * len]
+            }
         }
     }
 
@@ -348,12 +373,8 @@ impl<T: Transformer> Bijection for MaskedAutoregressive<T> {
 
     fn batch_tape_len(&self, n: usize) -> usize {
         let (d, p) = (self.made.dim(), self.raw_scale.len());
-        let states = n * d * self.transformer.forward_state_len();
-        self.made.batch_tape_len(n)
-            + states
-            + 2 * n * p * d
-            + 2 * p
-            + self.transformer.scratch_len()
+        let fixed = 2 * p + self.transformer.scratch_len();
+        self.made.batch_tape_len(n) + self.states_len(n) + 2 * n * p * d + fixed
     }
 
     /// One batched conditioner pass, then the transformer item by item.
@@ -370,16 +391,15 @@ impl<T: Transformer> Bijection for MaskedAutoregressive<T> {
         let pd = self.raw_scale.len() * d;
         assert_len("batch outputs", y.len(), n * d);
         let t = self.split_batch(n, tape);
-        let sl = self.transformer.forward_state_len();
         self.made.forward_batch(params, x, context, t.out, t.made);
         for j in 0..n {
             let out = &t.out[j * pd..(j + 1) * pd];
             let mut ld = 0.0;
             for i in 0..d {
                 self.gather(out, i, t.raw);
-                let (yi, l) = self.transformer.forward(t.raw, x[j * d + i], t.scratch);
                 let k = j * d + i;
-                t.a[k * sl..(k + 1) * sl].copy_from_slice(&t.scratch[..sl]);
+                let scratch = self.scratch_of(k, t.a, t.scratch);
+                let (yi, l) = self.transformer.forward(t.raw, x[k], scratch);
                 y[k] = yi;
                 ld += l;
             }
@@ -432,7 +452,6 @@ impl<T: Transformer> Bijection for MaskedAutoregressive<T> {
         assert_len("batch cotangents", gy.len(), n * d);
         assert_len("batch input cotangents", gx.len(), n * d);
         let t = self.split_batch(n, tape);
-        let sl = self.transformer.forward_state_len();
         // gx starts as the direct part ∂L/∂x_i through τ's argument; the conditioner adds the
         // rest.
         for j in 0..n {
@@ -441,16 +460,11 @@ impl<T: Transformer> Bijection for MaskedAutoregressive<T> {
             for i in 0..d {
                 self.gather(out, i, t.raw);
                 let k = j * d + i;
-                t.scratch[..sl].copy_from_slice(&t.a[k * sl..(k + 1) * sl]);
-                let (xi, gyi) = (x[k], gy[k]);
-                gx[k] = self.transformer.backward_after_forward(
-                    t.raw,
-                    xi,
-                    gyi,
-                    g_log_det[j],
-                    t.scratch,
-                    t.g_raw,
-                );
+                let scratch = self.scratch_of(k, t.a, t.scratch);
+                let (xi, gyi, gld) = (x[k], gy[k], g_log_det[j]);
+                gx[k] = self
+                    .transformer
+                    .backward_after_forward(t.raw, xi, gyi, gld, scratch, t.g_raw);
                 self.scatter(t.g_raw, i, g_out);
             }
         }
