@@ -324,6 +324,51 @@ impl Bijection for Chain {
         u.copy_from_slice(ga);
     }
 
+    fn batch_tape_len(&self, n: usize) -> usize {
+        self.chain_batch_tape_len(n)
+    }
+
+    fn transform_batch(
+        &self,
+        params: &[f64],
+        x: &[f64],
+        context: &[f64],
+        y: &mut [f64],
+        log_det: &mut [f64],
+        tape: &mut [f64],
+    ) {
+        assert_len("params", params.len(), self.num_params());
+        self.chain_transform_batch(params, x, context, y, log_det, tape);
+    }
+
+    fn inverse_batch(
+        &self,
+        params: &[f64],
+        y: &[f64],
+        context: &[f64],
+        x: &mut [f64],
+        log_det: &mut [f64],
+        tape: &mut [f64],
+    ) {
+        assert_len("params", params.len(), self.num_params());
+        self.chain_inverse_batch(params, y, context, x, log_det, tape);
+    }
+
+    fn vjp_batch(
+        &self,
+        params: &[f64],
+        _x: &[f64],
+        context: &[f64],
+        tape: &mut [f64],
+        gy: &[f64],
+        g_log_det: &[f64],
+        gx: &mut [f64],
+        g_context: Option<&mut [f64]>,
+        gparams: Option<&mut [f64]>,
+    ) {
+        self.chain_vjp_batch(params, context, tape, gy, g_log_det, gx, g_context, gparams);
+    }
+
     /// The layers' specs, a context-free layer of a conditional chain wrapped as
     /// [`LayerSpec::Unconditioned`] (the file format records the context it ignores), and the
     /// frozen flags if any layer is frozen.

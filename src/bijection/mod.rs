@@ -28,7 +28,9 @@
 
 mod affine;
 mod autoregressive;
+pub mod batch;
 mod chain;
+mod chain_batch;
 #[cfg(feature = "testing")]
 pub mod check;
 mod lower_tri;
@@ -132,6 +134,66 @@ pub trait Bijection: Send + Sync + std::fmt::Debug {
 
     /// A serializable description from which [`LayerSpec::build`] rebuilds the layer.
     fn spec(&self) -> LayerSpec;
+
+    /// Length of the tape of the batched calls for `n` items (by default one per-item tape per
+    /// item).
+    fn batch_tape_len(&self, n: usize) -> usize {
+        n * self.tape_len()
+    }
+
+    /// [`transform`](Bijection::transform) for n = `log_det.len()` items at once: `x`, `y` are
+    /// n × d and `context` n × c, row-major; writes item j's log-determinant into
+    /// `log_det[j]`. `tape` has length [`batch_tape_len`](Bijection::batch_tape_len)`(n)`.
+    /// Layers with a conditioner override this with matrix–matrix products (same results as
+    /// the per-item calls up to the order of floating-point sums); the default calls
+    /// [`transform`](Bijection::transform) per item.
+    fn transform_batch(
+        &self,
+        params: &[f64],
+        x: &[f64],
+        context: &[f64],
+        y: &mut [f64],
+        log_det: &mut [f64],
+        tape: &mut [f64],
+    ) {
+        batch::transform_per_item(self, params, x, context, y, log_det, tape);
+    }
+
+    /// [`inverse`](Bijection::inverse) for n = `log_det.len()` items at once (layout as in
+    /// [`transform_batch`](Bijection::transform_batch)).
+    fn inverse_batch(
+        &self,
+        params: &[f64],
+        y: &[f64],
+        context: &[f64],
+        x: &mut [f64],
+        log_det: &mut [f64],
+        tape: &mut [f64],
+    ) {
+        batch::inverse_per_item(self, params, y, context, x, log_det, tape);
+    }
+
+    /// [`vjp`](Bijection::vjp) for n = `g_log_det.len()` items at once, after a
+    /// [`transform_batch`](Bijection::transform_batch) with the same inputs and tape: `gy`,
+    /// `gx` are n × d, `g_context` n × c (added to), and `gparams` receives the parameter
+    /// gradient *summed over the items* (added to).
+    #[allow(clippy::too_many_arguments)]
+    fn vjp_batch(
+        &self,
+        params: &[f64],
+        x: &[f64],
+        context: &[f64],
+        tape: &mut [f64],
+        gy: &[f64],
+        g_log_det: &[f64],
+        gx: &mut [f64],
+        g_context: Option<&mut [f64]>,
+        gparams: Option<&mut [f64]>,
+    ) {
+        batch::vjp_per_item(
+            self, params, x, context, tape, gy, g_log_det, gx, g_context, gparams,
+        );
+    }
 }
 
 #[track_caller]

@@ -157,7 +157,8 @@ impl NpeEstimator {
         Ok(self.log_prob_many(theta, x)?[0])
     }
 
-    /// log q(θ_j | x) for every row θ_j of the row-major `thetas` (one tape for all rows).
+    /// log q(θ_j | x) for every row θ_j of the row-major `thetas` (in parallel, through the
+    /// flow's batched calls in chunks of 64 rows).
     pub fn log_prob_many(&self, thetas: &[f64], x: &[f64]) -> Result<Vec<f64>, NpeError> {
         self.check_x(x)?;
         let d = self.theta_dim();
@@ -168,25 +169,39 @@ impl NpeEstimator {
                 got: thetas.len() % d,
             });
         }
-        let mut xz = vec![0.0; self.x_dim()];
-        self.x_z.apply(x, &mut xz);
-        let (mut tz, mut z) = (vec![0.0; d], vec![0.0; d]);
-        let mut tape = vec![0.0; self.flow.tape_len()];
+        let n = thetas.len() / d;
+        let xz = self.repeated_context(x, CHUNK.min(n));
         let offset = self.theta_z.log_scale();
-        Ok(thetas
-            .chunks(d)
-            .map(|theta| {
-                self.theta_z.apply(theta, &mut tz);
-                let ld = self
-                    .flow
-                    .transform(&self.params, &tz, &xz, &mut z, &mut tape);
-                standard_normal_log_density(&z) + ld - offset
-            })
-            .collect())
+        let mut out = vec![0.0; n];
+        out.par_chunks_mut(CHUNK)
+            .zip(thetas.par_chunks(CHUNK * d))
+            .for_each(|(lp, rows)| {
+                let m = lp.len();
+                let mut tape = vec![0.0; self.flow.batch_tape_len(m)];
+                let (mut tz, mut z) = (vec![0.0; m * d], vec![0.0; m * d]);
+                for (theta, t) in rows.chunks(d).zip(tz.chunks_mut(d)) {
+                    self.theta_z.apply(theta, t);
+                }
+                let c = &xz[..m * self.x_dim()];
+                let (p, flow) = (&self.params, &self.flow);
+                flow.transform_batch(p, &tz, c, &mut z, lp, &mut tape);
+                for (l, zj) in lp.iter_mut().zip(z.chunks(d)) {
+                    *l += standard_normal_log_density(zj) - offset;
+                }
+            });
+        Ok(out)
     }
 
-    /// Draws `n` samples from q(θ | x) without leakage correction, in parallel; draw j uses
-    /// stream `SAMPLE_STREAM + first + j` of `seed`, so results do not depend on the thread count.
+    /// The z-scored observation repeated `n` times (the batched calls' n × c context).
+    fn repeated_context(&self, x: &[f64], n: usize) -> Vec<f64> {
+        let mut xz = vec![0.0; self.x_dim()];
+        self.x_z.apply(x, &mut xz);
+        xz.repeat(n)
+    }
+
+    /// Draws `n` samples from q(θ | x) without leakage correction, in parallel (the flow's
+    /// batched inverse over chunks of 64 draws); draw j uses stream `SAMPLE_STREAM + first + j`
+    /// of `seed`, so results do not depend on the thread count.
     pub fn sample_unconstrained(
         &self,
         x: &[f64],
@@ -196,21 +211,24 @@ impl NpeEstimator {
     ) -> Result<Vec<f64>, NpeError> {
         self.check_x(x)?;
         let d = self.theta_dim();
-        let mut xz = vec![0.0; self.x_dim()];
-        self.x_z.apply(x, &mut xz);
+        let xz = self.repeated_context(x, CHUNK.min(n));
         let mut out = vec![0.0; n * d];
         out.par_chunks_mut(CHUNK * d)
             .enumerate()
             .for_each(|(c, chunk)| {
-                let mut tape = vec![0.0; self.flow.tape_len()];
-                let mut z = vec![0.0; d];
-                let mut tz = vec![0.0; d];
-                for (k, row) in chunk.chunks_mut(d).enumerate() {
+                let m = chunk.len() / d;
+                let mut tape = vec![0.0; self.flow.batch_tape_len(m)];
+                let (mut z, mut tz, mut ld) = (vec![0.0; m * d], vec![0.0; m * d], vec![0.0; m]);
+                for (k, zk) in z.chunks_mut(d).enumerate() {
                     let j = (c * CHUNK + k) as u64;
                     let mut rng = seeded(seed, SAMPLE_STREAM + first + j);
-                    crate::rng::fill_standard_normal(&mut rng, &mut z);
-                    self.flow.inverse(&self.params, &z, &xz, &mut tz, &mut tape);
-                    self.theta_z.invert(&tz, row);
+                    crate::rng::fill_standard_normal(&mut rng, zk);
+                }
+                let ctx = &xz[..m * self.x_dim()];
+                let (p, flow) = (&self.params, &self.flow);
+                flow.inverse_batch(p, &z, ctx, &mut tz, &mut ld, &mut tape);
+                for (t, row) in tz.chunks(d).zip(chunk.chunks_mut(d)) {
+                    self.theta_z.invert(t, row);
                 }
             });
         Ok(out)

@@ -3,11 +3,14 @@
 //! round trip f⁻¹(f(x; c); c) = x, log-det against the log-determinant of a finite-difference
 //! Jacobian, vector-Jacobian products (input, context, parameters) against finite
 //! differences, and the transposed-Jacobian solve against the finite-difference Jacobian.
-//! [`registry`] lists the layers the crate's property tests run them on.
+//! [`registry`] lists the layers the crate's property tests run them on; [`check_batch`]
+//! compares a layer's batched calls with its per-item ones.
 
+mod batch;
 mod fd;
 mod registry;
 
+pub use batch::{BatchReport, check_batch};
 pub use fd::fd_jacobians;
 pub use registry::{Case, Structure, registry};
 

@@ -1,7 +1,9 @@
 //! One masked dense layer of a [`Made`](super::Made), stored compactly: only allowed
-//! connections are parameters, and every row's mask is a prefix of the inputs.
+//! connections are parameters, and every row's mask is a prefix of the inputs. The batched
+//! path expands the weights into a dense matrix (zeros where masked) and runs matrix–matrix
+//! products over the items; the dense weight gradient is gathered back into the compact layout.
 
-use crate::linalg::{axpy, dot};
+use crate::linalg::{View, axpy, dot, gemm};
 use rand_distr::{Distribution, StandardNormal};
 
 /// One dense layer with row-prefix masks: row r reads `prefix[r]` autoregressive inputs and all
@@ -9,6 +11,8 @@ use rand_distr::{Distribution, StandardNormal};
 #[derive(Debug, Clone, PartialEq)]
 pub(super) struct MaskedLayer {
     pub(super) rows: usize,
+    /// Width of the autoregressive part of the input (the largest possible prefix).
+    cols: usize,
     /// Width of the always-connected part of the input (context; only for the first layer).
     dense_cols: usize,
     prefix: Vec<usize>,
@@ -20,7 +24,10 @@ pub(super) struct MaskedLayer {
 }
 
 impl MaskedLayer {
-    pub(super) fn new(prefix: Vec<usize>, dense_cols: usize, has_bias: bool) -> Self {
+    /// A layer reading `cols` autoregressive inputs (row r its first `prefix[r]`) and
+    /// `dense_cols` context inputs.
+    pub(super) fn new(prefix: Vec<usize>, cols: usize, dense_cols: usize, has_bias: bool) -> Self {
+        debug_assert!(prefix.iter().all(|&p| p <= cols));
         let mut row_offset = Vec::with_capacity(prefix.len());
         let mut off = 0;
         for &p in &prefix {
@@ -29,6 +36,7 @@ impl MaskedLayer {
         }
         MaskedLayer {
             rows: prefix.len(),
+            cols,
             dense_cols,
             prefix,
             row_offset,
@@ -101,6 +109,108 @@ impl MaskedLayer {
                 );
                 if self.has_bias {
                     gp[self.num_weights + r] += delta[r];
+                }
+            }
+        }
+    }
+
+    /// Length of the dense weight matrix, `rows × (cols + dense_cols)` row-major.
+    pub(super) fn dense_len(&self) -> usize {
+        self.rows * (self.cols + self.dense_cols)
+    }
+
+    /// Writes the dense weight matrix (zeros at masked connections) into `w`.
+    pub(super) fn densify(&self, p: &[f64], w: &mut [f64]) {
+        let width = self.cols + self.dense_cols;
+        for (r, row) in w[..self.dense_len()].chunks_mut(width).enumerate() {
+            let (pre, off) = (self.prefix[r], self.row_offset[r]);
+            row[..pre].copy_from_slice(&p[off..off + pre]);
+            row[pre..self.cols].fill(0.0);
+            row[self.cols..].copy_from_slice(&p[off + pre..off + pre + self.dense_cols]);
+        }
+    }
+
+    /// The batched [`apply`](Self::apply) over `n` items: out (n × rows) (+)= [ar | ctx] · Wᵀ
+    /// (+ bias), with `w` from [`densify`](Self::densify), `ar` n × cols and `ctx`
+    /// n × dense_cols.
+    pub(super) fn apply_batch(
+        &self,
+        p: &[f64],
+        w: &[f64],
+        n: usize,
+        ar: &[f64],
+        ctx: &[f64],
+        out: &mut [f64],
+        accumulate: bool,
+    ) {
+        let (rows, cols, dc) = (self.rows, self.cols, self.dense_cols);
+        let width = cols + dc;
+        let out = &mut out[..n * rows];
+        let mut acc = accumulate;
+        if self.has_bias && !accumulate {
+            let bias = &p[self.num_weights..self.num_weights + rows];
+            out.chunks_mut(rows).for_each(|o| o.copy_from_slice(bias));
+            acc = true;
+        }
+        let w_ar = View::new(w, rows, cols, width);
+        gemm(out, rows, acc, View::new(ar, n, cols, cols), w_ar.t());
+        if dc > 0 {
+            let w_ctx = View::new(&w[cols..], rows, dc, width);
+            gemm(out, rows, true, View::new(ctx, n, dc, dc), w_ctx.t());
+        }
+    }
+
+    /// The batched [`backward`](Self::backward) over `n` items with δ (n × rows): adds δ · W
+    /// into `g_ar` (n × cols) and `g_ctx` (n × dense_cols), and δᵀ · [ar | ctx] (masked
+    /// entries dropped) and the column sums of δ into `gp`, using `dw` (length
+    /// [`dense_len`](Self::dense_len)) as scratch.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn backward_batch(
+        &self,
+        w: &[f64],
+        n: usize,
+        ar: &[f64],
+        ctx: &[f64],
+        delta: &[f64],
+        g_ar: Option<&mut [f64]>,
+        g_ctx: Option<&mut [f64]>,
+        gp: Option<(&mut [f64], &mut [f64])>,
+    ) {
+        let (rows, cols, dc) = (self.rows, self.cols, self.dense_cols);
+        let width = cols + dc;
+        let d = View::new(delta, n, rows, rows);
+        if let Some(g) = g_ar {
+            gemm(g, cols, true, d, View::new(w, rows, cols, width));
+        }
+        if let (Some(g), true) = (g_ctx, dc > 0) {
+            gemm(g, dc, true, d, View::new(&w[cols..], rows, dc, width));
+        }
+        if let Some((gp, dw)) = gp {
+            gemm(dw, width, false, d.t(), View::new(ar, n, cols, cols));
+            if dc > 0 {
+                gemm(
+                    &mut dw[cols..],
+                    width,
+                    false,
+                    d.t(),
+                    View::new(ctx, n, dc, dc),
+                );
+            }
+            for (r, row) in dw[..self.dense_len()].chunks(width).enumerate() {
+                let (pre, off) = (self.prefix[r], self.row_offset[r]);
+                gp[off..off + pre]
+                    .iter_mut()
+                    .zip(&row[..pre])
+                    .for_each(|(g, v)| *g += v);
+                gp[off + pre..off + pre + dc]
+                    .iter_mut()
+                    .zip(&row[cols..])
+                    .for_each(|(g, v)| *g += v);
+            }
+            if self.has_bias {
+                let gb = &mut gp[self.num_weights..self.num_weights + rows];
+                for item in delta[..n * rows].chunks(rows) {
+                    gb.iter_mut().zip(item).for_each(|(g, v)| *g += v);
                 }
             }
         }

@@ -16,6 +16,7 @@
 //!
 //! Outputs are laid out `out[p * d + i]` for output kind p (e.g. shift, scale) and coordinate i.
 
+mod batch;
 mod layer;
 
 use super::assert_len;
@@ -137,14 +138,14 @@ impl Made {
             .collect();
         let mut layers = Vec::with_capacity(hidden.len());
         // First layer: inputs have degrees 1..=d; unit of degree m sees inputs 1..=m.
-        layers.push(MaskedLayer::new(degrees[0].clone(), context_dim, true));
+        layers.push(MaskedLayer::new(degrees[0].clone(), dim, context_dim, true));
         for l in 1..hidden.len() {
             let prev = &degrees[l - 1];
             let prefix = degrees[l]
                 .iter()
                 .map(|&m| prev.partition_point(|&q| q <= m))
                 .collect();
-            layers.push(MaskedLayer::new(prefix, 0, true));
+            layers.push(MaskedLayer::new(prefix, hidden[l - 1], 0, true));
         }
         let last = &degrees[hidden.len() - 1];
         let out_rows = outputs_per_dim * dim;
@@ -152,10 +153,11 @@ impl Made {
         let out_prefix = (0..out_rows)
             .map(|r| last.partition_point(|&q| q <= r % dim))
             .collect();
-        let output = MaskedLayer::new(out_prefix, 0, true);
+        let output = MaskedLayer::new(out_prefix, hidden[hidden.len() - 1], 0, true);
         // The direct connection also reads the context: a conditional MADE can then represent
         // outputs linear in (x_{<i}, context) exactly (e.g. a linear-Gaussian posterior mean).
-        let direct = MaskedLayer::new((0..out_rows).map(|r| r % dim).collect(), context_dim, false);
+        let direct_prefix = (0..out_rows).map(|r| r % dim).collect();
+        let direct = MaskedLayer::new(direct_prefix, dim, context_dim, false);
         let mut param_offsets = Vec::new();
         let mut off = 0;
         for l in layers.iter().chain([&output, &direct]) {

@@ -62,6 +62,28 @@ pub trait Transformer: Clone + PartialEq + std::fmt::Debug + Send + Sync {
         g_raw: &mut [f64],
     ) -> f64;
 
+    /// Length of the prefix of `scratch` that [`forward`](Transformer::forward) leaves
+    /// holding what [`backward_after_forward`](Transformer::backward_after_forward) needs (0:
+    /// nothing is kept). The batched layer saves it per item and coordinate instead of
+    /// recomputing it in the backward pass.
+    fn forward_state_len(&self) -> usize {
+        0
+    }
+
+    /// [`backward`](Transformer::backward) when `scratch[..forward_state_len()]` holds what a
+    /// [`forward`](Transformer::forward) call with the same `raw` and `x` left there.
+    fn backward_after_forward(
+        &self,
+        raw: &[f64],
+        x: f64,
+        gy: f64,
+        g_log_det: f64,
+        scratch: &mut [f64],
+        g_raw: &mut [f64],
+    ) -> f64 {
+        self.backward(raw, x, gy, g_log_det, scratch, g_raw)
+    }
+
     /// The VJP of y = τ(x) alone: writes `gy`·∂y/∂raw into `g_raw` (overwriting) and returns
     /// ∂y/∂x (not multiplied by `gy`). The Jᵀ solve of the layer needs exactly these.
     fn output_vjp(

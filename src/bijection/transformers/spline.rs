@@ -18,7 +18,7 @@
 //! conditioner are scaled by 1/√(last hidden width), as in the reference implementation
 //! (nflows), so bin shapes move slowly relative to the derivatives during training.
 
-use super::{MadeInit, Transformer, sigmoid};
+use super::{MadeInit, Transformer};
 use crate::bijection::{LayerSpec, Made};
 
 /// Output gain of the spline conditioners at initialization.
@@ -47,13 +47,11 @@ struct Buffers<'a> {
     cw: &'a mut [f64],
     ch: &'a mut [f64],
     delta: &'a mut [f64],
+    /// σ(r + c) of the interior derivatives' raw inputs (softplus′), for the backward pass.
+    sig: &'a mut [f64],
     gcw: &'a mut [f64],
     gch: &'a mut [f64],
     gdelta: &'a mut [f64],
-}
-
-fn softplus(a: f64) -> f64 {
-    a.max(0.0) + (-a.abs()).exp().ln_1p()
 }
 
 fn softmax(u: &[f64], p: &mut [f64]) {
@@ -112,6 +110,7 @@ impl RqSpline {
         let (cw, rest) = rest.split_at_mut(k + 1);
         let (ch, rest) = rest.split_at_mut(k + 1);
         let (delta, rest) = rest.split_at_mut(k + 1);
+        let (sig, rest) = rest.split_at_mut(k + 1);
         let (gcw, rest) = rest.split_at_mut(k + 1);
         let (gch, gdelta) = rest.split_at_mut(k + 1);
         Buffers {
@@ -120,6 +119,7 @@ impl RqSpline {
             cw,
             ch,
             delta,
+            sig,
             gcw,
             gch,
             gdelta: &mut gdelta[..k + 1],
@@ -152,7 +152,15 @@ impl RqSpline {
         s.delta[0] = 1.0;
         s.delta[k] = 1.0;
         for j in 1..k {
-            s.delta[j] = self.min_derivative + softplus(raw[2 * k + j - 1] + shift);
+            let a = raw[2 * k + j - 1] + shift;
+            // softplus(a) and its derivative σ(a) from one exponential.
+            let e = (-a.abs()).exp();
+            s.delta[j] = self.min_derivative + a.max(0.0) + e.ln_1p();
+            s.sig[j] = if a >= 0.0 {
+                1.0 / (1.0 + e)
+            } else {
+                e / (1.0 + e)
+            };
         }
     }
 
@@ -189,7 +197,7 @@ impl Transformer for RqSpline {
     }
 
     fn scratch_len(&self) -> usize {
-        2 * self.num_bins + 6 * (self.num_bins + 1)
+        2 * self.num_bins + 7 * (self.num_bins + 1)
     }
 
     fn raw_scale(&self, p: usize, last_hidden: usize) -> f64 {
@@ -256,13 +264,32 @@ impl Transformer for RqSpline {
         scratch: &mut [f64],
         g_raw: &mut [f64],
     ) -> f64 {
+        if self.inside(x) {
+            self.knots(raw, &mut self.buffers(scratch));
+        }
+        self.backward_after_forward(raw, x, gy, gld, scratch, g_raw)
+    }
+
+    /// The softmax probabilities, knots, derivatives and softplus slopes: 6K + 4 numbers.
+    fn forward_state_len(&self) -> usize {
+        6 * self.num_bins + 4
+    }
+
+    fn backward_after_forward(
+        &self,
+        _raw: &[f64],
+        x: f64,
+        gy: f64,
+        gld: f64,
+        scratch: &mut [f64],
+        g_raw: &mut [f64],
+    ) -> f64 {
         g_raw.fill(0.0);
         if !self.inside(x) {
             return gy;
         }
         let kb = self.num_bins;
-        let mut s = self.buffers(scratch);
-        self.knots(raw, &mut s);
+        let s = self.buffers(scratch);
         let b = self.local(&s, self.bin(s.cw, x));
         let l = local_vjp(&b, x, gy, gld);
         s.gcw.fill(0.0);
@@ -297,9 +324,8 @@ impl Transformer for RqSpline {
                 g_raw[off + j] = p[j] * (g_raw[off + j] - dotp);
             }
         }
-        let shift = self.derivative_shift();
         for j in 1..kb {
-            g_raw[2 * kb + j - 1] = s.gdelta[j] * sigmoid(raw[2 * kb + j - 1] + shift);
+            g_raw[2 * kb + j - 1] = s.gdelta[j] * s.sig[j];
         }
         l.x
     }
