@@ -114,11 +114,7 @@ pub(crate) fn inv_logit_generic<T: AdScalar>(u: T) -> T {
 
 /// Generic `log(1 + exp(u))`.
 pub(crate) fn log1p_exp_generic<T: AdScalar>(u: T) -> T {
-    if u.re() > 0.0 {
-        u + (-u).exp().ln_1p()
-    } else {
-        u.exp().ln_1p()
-    }
+    crate::autodiff::math::log1p_exp(u)
 }
 
 #[cfg(test)]

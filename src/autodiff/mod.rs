@@ -2,7 +2,7 @@
 //! type, differentiated by forward-mode dual numbers (the `num-dual` crate).
 //!
 //! Implement [`GenericLogDensity`] with `fn log_density<T: AdScalar>(…)` — ordinary arithmetic
-//! plus `exp`, `ln`, `sqrt`, `ln_1p`… on `T` — and wrap it in [`ForwardAd`], which implements
+//! plus `exp`, `ln`, `sqrt`, `ln_1p`… on `T`, and [`math`]'s `log1p_exp`, `log_sum_exp`, `lgamma` — and wrap it in [`ForwardAd`], which implements
 //! [`LogDensity`]. `ForwardAd<M, N>` evaluates the function on stack-allocated dual numbers
 //! carrying `N` directional derivatives (`num_dual::DualSVec64<N>`), in `⌈d / N⌉` passes, so any
 //! dimension works; one pass costs roughly `(N + 1)×` a plain evaluation. Forward mode is cheap
@@ -11,6 +11,8 @@
 //!
 //! No allocation per gradient: the adapter keeps a pool of dual-number buffers, and hands the
 //! model a scratch `Vec<T>` that keeps its capacity between calls.
+
+pub mod math;
 
 use std::sync::Mutex;
 
