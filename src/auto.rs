@@ -81,7 +81,7 @@ impl AutoSettings {
 }
 
 /// What the whitened warmup showed at one pause.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Evidence {
     /// Warmup draws per chain so far.
     pub num_warmup_draws: u64,
@@ -125,7 +125,7 @@ impl Evidence {
 }
 
 /// The sampler [`Method::Auto`](crate::Method::Auto) chose.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AutoChoice {
     /// NUTS with a low-rank metric on the target whitened by the Gaussian fit.
@@ -135,12 +135,15 @@ pub enum AutoChoice {
 }
 
 /// The decision of [`Method::Auto`](crate::Method::Auto) and its evidence.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AutoReport {
     /// What was used in the end.
     pub choice: AutoChoice,
     /// Why the flow was trained (`None`: it was not).
     pub escalation_reason: Option<String>,
+    /// The Fisher distance per dimension above which the whitened run escalates
+    /// ([`AutoSettings::max_fisher_per_dim`]).
+    pub max_fisher_per_dim: f64,
     /// Pareto k̂ of the Gaussian fit as an importance sampler.
     pub gaussian_pareto_k: f64,
     /// The evidence at each pause of the whitened warmup.
@@ -149,6 +152,54 @@ pub struct AutoReport {
     pub num_grad_evals_discarded: u64,
     /// Extra training rounds because the fit's k̂ was 0.7 or more (flow path).
     pub num_refits: usize,
+}
+
+impl AutoReport {
+    /// The decision and its evidence in one sentence, as the terminal and the report show it.
+    ///
+    /// ```
+    /// use flowpost::auto::{AutoChoice, AutoReport, Evidence};
+    /// let report = AutoReport {
+    ///     choice: AutoChoice::Whitened,
+    ///     escalation_reason: None,
+    ///     max_fisher_per_dim: 1.5,
+    ///     gaussian_pareto_k: 0.2,
+    ///     evidence: vec![Evidence { num_warmup_draws: 300, fisher_per_dim: 0.1, divergent_fraction: 0.0 }],
+    ///     num_grad_evals_discarded: 0,
+    ///     num_refits: 0,
+    /// };
+    /// assert!(report.describe().starts_with("whitened NUTS (low-rank metric), no flow needed"));
+    /// ```
+    pub fn describe(&self) -> String {
+        match &self.escalation_reason {
+            None => {
+                let evidence = self
+                    .evidence
+                    .last()
+                    .map(|e| {
+                        format!(
+                            "Fisher distance {:.2} per dimension after {} warmup draws (≤ {})",
+                            e.fisher_per_dim, e.num_warmup_draws, self.max_fisher_per_dim
+                        )
+                    })
+                    .unwrap_or_default();
+                format!(
+                    "whitened NUTS (low-rank metric), no flow needed — {evidence}; the Gaussian \
+                     fit's k̂ {:.2}",
+                    self.gaussian_pareto_k
+                )
+            }
+            Some(reason) => format!(
+                "trained a flow (NeuTra) — {reason}; {} gradients of whitened NUTS discarded{}",
+                self.num_grad_evals_discarded,
+                if self.num_refits > 0 {
+                    "; the first fit had k̂ ≥ 0.7 and trained a second round"
+                } else {
+                    ""
+                }
+            ),
+        }
+    }
 }
 
 /// A fitted flow with Pareto k̂ at or above this trains once more (Vehtari et al.'s limit of
@@ -209,6 +260,7 @@ pub(crate) fn run<D: LogDensity + ?Sized>(
     let mut report = AutoReport {
         choice: AutoChoice::Whitened,
         escalation_reason: None,
+        max_fisher_per_dim: auto.max_fisher_per_dim,
         gaussian_pareto_k: gaussian_fit.pareto_k,
         evidence: Vec::new(),
         num_grad_evals_discarded: 0,

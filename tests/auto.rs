@@ -55,6 +55,18 @@ fn the_funnel_gets_a_flow() {
     assert!(auto.num_grad_evals_discarded > 0);
     assert!(run.cost.grad_evals.warmup > auto.num_grad_evals_discarded);
     assert!(run.vi.as_ref().unwrap().num_steps > 0);
+    // The decision and its evidence reach summary.json (read back) and the report.
+    let dir = std::env::temp_dir().join(format!("flowpost-auto-test-{}", std::process::id()));
+    let written = run
+        .write_outputs(&dir, "funnel", &SampleSettings::default())
+        .unwrap();
+    let text = std::fs::read_to_string(written.dir.join("summary.json")).unwrap();
+    let file: flowpost::report::SummaryFile = serde_json::from_str(&text).unwrap();
+    assert_eq!(file.run.auto.as_ref(), Some(auto));
+    let html = std::fs::read_to_string(written.dir.join("report.html")).unwrap();
+    assert!(html.contains("auto&#x27;s decision") || html.contains("auto's decision"));
+    assert!(html.contains("trained a flow (NeuTra)"));
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 fn report_with(fisher: &[f64], divergent: &[bool], dim: usize) -> WarmupReport {

@@ -103,7 +103,7 @@ pub fn print_run(model: &str, run: &Run, written: &WrittenRun, args: &ReportArgs
         headline(parameters, run.draws.num_chains()),
     );
     if let Some(auto) = &run.auto {
-        println!("{}", auto_line(auto));
+        println!("auto: {}", auto.describe());
     }
     if let Some(vi) = &run.vi {
         let what = if run
@@ -141,33 +141,6 @@ pub fn print_run(model: &str, run: &Run, written: &WrittenRun, args: &ReportArgs
     println!();
     print!("{}", table(parameters));
     println!("wrote {}", written.dir.display());
-}
-
-/// What auto decided, in one line.
-fn auto_line(auto: &flowpost::auto::AutoReport) -> String {
-    let evidence = |e: &flowpost::auto::Evidence| {
-        format!(
-            "Fisher distance {:.2} per dimension after {} warmup draws",
-            e.fisher_per_dim, e.num_warmup_draws
-        )
-    };
-    match &auto.escalation_reason {
-        None => format!(
-            "auto: whitened NUTS (low-rank metric), no flow needed — {} (≤ {}); the Gaussian fit's k̂ {:.2}",
-            auto.evidence.last().map(evidence).unwrap_or_default(),
-            flowpost::auto::AutoSettings::default().max_fisher_per_dim,
-            auto.gaussian_pareto_k
-        ),
-        Some(reason) => format!(
-            "auto: trained a flow (NeuTra) — {reason}; {} gradients of whitened NUTS discarded{}",
-            auto.num_grad_evals_discarded,
-            if auto.num_refits > 0 {
-                "; the first fit had k̂ ≥ 0.7 and trained a second round"
-            } else {
-                ""
-            }
-        ),
-    }
 }
 
 /// `Err(StrictFailure)` when `--strict` and there are warnings.

@@ -43,6 +43,9 @@ pub struct RunFacts {
     pub grad_evals: GradEvals,
     /// Seconds per phase.
     pub seconds: Seconds,
+    /// What `--method auto` decided, and its evidence (auto runs only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto: Option<crate::auto::AutoReport>,
 }
 
 impl RunFacts {
@@ -83,6 +86,7 @@ impl RunFacts {
                 sampling: Some(sampling),
             },
             seconds: Seconds::default(),
+            auto: None,
         }
     }
 
@@ -105,6 +109,7 @@ impl RunFacts {
                 sampling: Some(t.sampling),
                 total: Some(t.total),
             },
+            auto: run.auto.clone(),
         }
     }
 

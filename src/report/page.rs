@@ -145,7 +145,7 @@ pub fn render_html(
     let run = &input.run;
     let opt_u = |v: Option<u64>| v.map_or("–".to_string(), |v| v.to_string());
     let opt_s = |v: Option<f64>| v.map_or("–".to_string(), |v| format!("{v:.2} s"));
-    let facts = vec![
+    let mut facts = vec![
         ("method", run.method.clone()),
         (
             "chains × draws",
@@ -172,6 +172,9 @@ pub fn render_html(
             ),
         ),
     ];
+    if let Some(auto) = &run.auto {
+        facts.insert(1, ("auto's decision", auto.describe()));
+    }
     let warning_views: Vec<WarningView> = warnings
         .iter()
         .map(|w| WarningView {
