@@ -4,7 +4,10 @@ use flowpost_models::reference::{Criteria, judge, reference};
 use flowpost_models::{ModelOptions, load};
 
 fn env<T: std::str::FromStr>(k: &str, d: T) -> T {
-    std::env::var(k).ok().and_then(|v| v.parse().ok()).unwrap_or(d)
+    std::env::var(k)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(d)
 }
 
 fn main() {
@@ -12,7 +15,11 @@ fn main() {
     for name in models {
         for seed in [1u64, 2, 3] {
             let m = load(&name, &ModelOptions::default()).unwrap();
-            let mut s = SampleSettings { method: Method::Auto, seed, ..Default::default() };
+            let mut s = SampleSettings {
+                method: Method::Auto,
+                seed,
+                ..Default::default()
+            };
             s.vi.max_steps = env("STEPS", s.vi.max_steps);
             s.vi.min_steps = env("MINSTEPS", s.vi.min_steps);
             s.vi.window = env("WINDOW", s.vi.window);
@@ -30,8 +37,14 @@ fn main() {
             println!(
                 "{name} s{seed}: {} ESS/1k {:.1} ess {:.0} grads {}+{}+{} steps {} k {:.2} refits {}",
                 if v.correct { "ok" } else { "WRONG" },
-                1000.0 * ess / g.total() as f64, ess, g.vi, g.warmup, g.sampling,
-                vi.num_steps, vi.pareto_k, run.auto.as_ref().map(|a| a.describe()).unwrap_or_default()
+                1000.0 * ess / g.total() as f64,
+                ess,
+                g.vi,
+                g.warmup,
+                g.sampling,
+                vi.num_steps,
+                vi.pareto_k,
+                run.auto.as_ref().map(|a| a.describe()).unwrap_or_default()
             );
         }
     }

@@ -140,6 +140,23 @@ fn default_flow_fits_banana_and_funnel() {
                 report.elbo_mcse
             );
         }
+        // Both kernels have known normalizing constants: the banana's is 20π, the funnel's
+        // (v ~ N(0, 3²) with its constant dropped, each x_i's −v/2 kept) √(18π) (2π)^{9/2}.
+        let tau = 2.0 * std::f64::consts::PI;
+        let log_z = match name {
+            "banana" => (20.0 * std::f64::consts::PI).ln(),
+            _ => 0.5 * (9.0 * tau).ln() + 4.5 * tau.ln(),
+        };
+        let z = report.log_evidence.as_ref().unwrap();
+        println!(
+            "{name}: log Z {:.4} ± {:.4} (exact {log_z:.4})",
+            z.value, z.mcse
+        );
+        assert!(z.mcse > 0.0 && z.mcse < 0.05, "{name}: {z:?}");
+        assert!(
+            (z.value - log_z).abs() < 4.0 * z.mcse,
+            "{name}: {z:?} vs {log_z}"
+        );
     }
 }
 

@@ -126,6 +126,15 @@ pub fn print_run(model: &str, run: &Run, written: &WrittenRun, args: &ReportArgs
         if let Some(d) = vi.dropped_summary() {
             println!("VI {d}");
         }
+        match &vi.log_evidence {
+            Ok(z) => println!(
+                "log evidence (log Z of the density as written): {:.3} ± {:.3} (MCSE), from the {}'s importance weights",
+                z.value,
+                z.mcse,
+                if what == "VI" { "flow" } else { "Gaussian fit" }
+            ),
+            Err(why) => println!("log evidence: not reported — {why}"),
+        }
     }
     let c = &run.cost;
     println!(

@@ -139,6 +139,8 @@ pub struct ReportVi {
     pub num_final_draws: u64,
     /// Dropped draws per phase, one line ([`ViReport::dropped_summary`](crate::vi::ViReport::dropped_summary)).
     pub dropped: Option<String>,
+    /// log Z from the fit's importance weights, or why there is none; `None` when unknown.
+    pub log_evidence: Option<Result<crate::diagnostics::LogEvidence, String>>,
 }
 
 impl ReportVi {
@@ -152,6 +154,7 @@ impl ReportVi {
             num_dropped_final: vi.num_dropped_final,
             num_final_draws: vi.num_final_draws,
             dropped: vi.dropped_summary(),
+            log_evidence: Some(vi.log_evidence.clone()),
         }
     }
 
@@ -186,6 +189,8 @@ impl ReportVi {
                 steps: self.num_steps,
                 verdict,
                 dropped_fraction: self.dropped_fraction(),
+                log_evidence: self.log_evidence.clone().and_then(Result::ok),
+                log_evidence_note: self.log_evidence.clone().and_then(Result::err),
             };
         }
         let finite: Vec<f64> = self
@@ -206,12 +211,14 @@ impl ReportVi {
             steps: self.num_steps,
             verdict,
             dropped_fraction: self.dropped_fraction(),
+            log_evidence: None,
+            log_evidence_note: None,
         }
     }
 }
 
 /// `summary.json` `vi`.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ViSummary {
     /// Final (smoothed) ELBO (`null` in JSON when undefined).
     #[serde(with = "crate::diagnostics::summary::nan_as_null")]
@@ -226,6 +233,13 @@ pub struct ViSummary {
     /// Share of the flow's fresh draws where the log-density failed.
     #[serde(default)]
     pub dropped_fraction: f64,
+    /// log Z of the target density as written, with its MCSE, from the flow's PSIS-smoothed
+    /// importance weights (`null` when k̂ says they cannot be trusted, or when unknown).
+    #[serde(default)]
+    pub log_evidence: Option<crate::diagnostics::LogEvidence>,
+    /// Why `log_evidence` is `null`, when it was computed and rejected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_evidence_note: Option<String>,
 }
 
 /// One warning of `summary.json`: what was found and what to do.

@@ -180,6 +180,10 @@ pub struct ViReport {
     pub elbo_mcse: f64,
     /// Pareto k-hat of the importance ratios p/q on the fresh draws.
     pub pareto_k: f64,
+    /// log Z of the target density as written, from the same draws
+    /// ([`log_evidence`](crate::diagnostics::log_evidence)); `Err` says why there is none
+    /// (k̂ too large).
+    pub log_evidence: Result<crate::diagnostics::LogEvidence, String>,
     /// Draws of the Gaussian initialization (candidate ELBOs, finalists' short fits) dropped
     /// because the target failed there.
     pub num_dropped_init: u64,
@@ -400,6 +404,7 @@ pub fn fit<D: LogDensity + ?Sized>(
         elbo: final_est.elbo,
         elbo_mcse: final_est.elbo_mcse,
         pareto_k: final_est.pareto_k,
+        log_evidence: final_est.log_evidence,
         num_dropped_init: 0,
         num_dropped: t.num_dropped,
         num_train_draws: t.num_train_draws,

@@ -146,6 +146,7 @@ pub(super) struct FinalEstimate {
     pub elbo_mcse: f64,
     pub pareto_k: f64,
     pub num_dropped: u64,
+    pub log_evidence: Result<crate::diagnostics::LogEvidence, String>,
 }
 
 /// ELBO with its MCSE and the PSIS k-hat of log p − log q over `n` fresh draws.
@@ -201,10 +202,12 @@ pub(super) fn final_estimate<D: LogDensity + ?Sized>(
     let elbo = ratios.iter().sum::<f64>() / m;
     let var = ratios.iter().map(|r| (r - elbo).powi(2)).sum::<f64>() / (m - 1.0);
     let pareto_k = crate::diagnostics::psis(&ratios).k_hat;
+    let log_evidence = crate::diagnostics::log_evidence(&ratios, num_dropped as usize);
     Ok(FinalEstimate {
         elbo,
         elbo_mcse: (var / m).sqrt(),
         pareto_k,
         num_dropped,
+        log_evidence,
     })
 }
