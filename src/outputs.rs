@@ -59,6 +59,41 @@ fn file_err(path: &Path, e: impl std::fmt::Display) -> Error {
 }
 
 impl Run {
+    /// What the CSV's adaptation block (step size, inverse mass matrix) holds when it is not
+    /// CmdStan's usual meaning: NUTS's adaptation in a flow's latent space, or the diagonal
+    /// part of a low-rank metric. `None` for plain NUTS with the diagonal metric. (No `=`
+    /// and no metric name in the text: CmdStanPy reads any line with `metric =` as the metric.)
+    pub fn adaptation_note(&self, settings: &SampleSettings) -> Option<String> {
+        use crate::auto::AutoChoice;
+        use crate::nuts::Metric;
+        let whitened = self
+            .auto
+            .as_ref()
+            .is_some_and(|a| a.choice == AutoChoice::Whitened);
+        let low_rank = whitened || settings.metric == Metric::LowRank;
+        let space = if whitened {
+            Some(
+                "NUTS's in the space whitened by the Gaussian fit (auto), not the model's unconstrained space",
+            )
+        } else if self.flow.is_some() {
+            Some("NUTS's in the flow's latent space (NeuTra), not the model's unconstrained space")
+        } else {
+            None
+        };
+        let diag = "the inverse mass matrix is the diagonal part of nuts-rs's low-rank metric \
+                    (its low-rank correction has no place in this format)";
+        match (space, low_rank) {
+            (None, false) => None,
+            (None, true) => Some(diag.to_string()),
+            (Some(s), false) => Some(format!(
+                "the step size and inverse mass matrix below are {s}"
+            )),
+            (Some(s), true) => Some(format!(
+                "the step size and inverse mass matrix below are {s}; {diag}"
+            )),
+        }
+    }
+
     /// Writes the run's outputs into `dir` ([module docs](self)); `model` names the model in the
     /// files, `settings` are the run's (for the CSV header: tree depth, target acceptance).
     pub fn write_outputs(
@@ -100,6 +135,10 @@ impl Run {
             )),
             extra: vec![("target_accept".into(), settings.target_accept().to_string())],
         };
+        let mut meta = meta;
+        if let Some(note) = self.adaptation_note(settings) {
+            meta.extra.push(("flowpost_adaptation".into(), note));
+        }
         write_cmdstan_csvs(out, &self.draws, &meta).map_err(|e| file_err(dir, e))?;
         let mut input = ReportInput::new(model, &self.draws, RunFacts::from_run(self));
         input.vi = self.vi.as_ref().map(ReportVi::from_vi);
