@@ -61,8 +61,11 @@ fn file_err(path: &Path, e: impl std::fmt::Display) -> Error {
 impl Run {
     /// What the CSV's adaptation block (step size, inverse mass matrix) holds when it is not
     /// CmdStan's usual meaning: NUTS's adaptation in a flow's latent space, or the diagonal
-    /// part of a low-rank metric. `None` for plain NUTS with the diagonal metric. (No `=`
-    /// and no metric name in the text: CmdStanPy reads any line with `metric =` as the metric.)
+    /// part of a low-rank metric. `None` for plain NUTS with the diagonal metric.
+    ///
+    /// The text avoids what CSV readers take for the block itself: CmdStanPy reads any comment
+    /// line with `metric =` as the metric, ArviZ 0.23 takes the line after any comment with
+    /// `inverse mass matrix` for its values, and both read a line starting `Step size`.
     pub fn adaptation_note(&self, settings: &SampleSettings) -> Option<String> {
         use crate::auto::AutoChoice;
         use crate::nuts::Metric;
@@ -72,24 +75,24 @@ impl Run {
             .is_some_and(|a| a.choice == AutoChoice::Whitened);
         let low_rank = whitened || settings.metric == Metric::LowRank;
         let space = if whitened {
-            Some(
-                "NUTS's in the space whitened by the Gaussian fit (auto), not the model's unconstrained space",
-            )
+            Some("in the space whitened by the Gaussian fit (auto)")
         } else if self.flow.is_some() {
-            Some("NUTS's in the flow's latent space (NeuTra), not the model's unconstrained space")
+            Some("in the flow's latent space (NeuTra)")
         } else {
             None
         };
-        let diag = "the inverse mass matrix is the diagonal part of nuts-rs's low-rank metric \
-                    (its low-rank correction has no place in this format)";
+        let diag = "its mass matrix is the diagonal part of nuts-rs's low-rank one \
+                    (the low-rank correction has no place in this format)";
         match (space, low_rank) {
             (None, false) => None,
-            (None, true) => Some(diag.to_string()),
+            (None, true) => Some(format!("in the adaptation block below, {diag}")),
             (Some(s), false) => Some(format!(
-                "the step size and inverse mass matrix below are {s}"
+                "the adaptation block below (step size, mass matrix diagonal) is NUTS's {s}, \
+                 not the model's unconstrained space"
             )),
             (Some(s), true) => Some(format!(
-                "the step size and inverse mass matrix below are {s}; {diag}"
+                "the adaptation block below (step size, mass matrix diagonal) is NUTS's {s}, \
+                 not the model's unconstrained space; {diag}"
             )),
         }
     }

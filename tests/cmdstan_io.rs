@@ -438,8 +438,8 @@ fn scales_run(
 
 /// CmdStan's adaptation block as CmdStanPy checks it: right after the header row, `# Adaptation
 /// terminated`, `# Step size = …`, `# Diagonal elements of inverse mass matrix:` and one line of
-/// `dim` comma-separated numbers; no comment line before it but the `metric =` of the config
-/// mentions a metric. Returns the inverse mass matrix diagonal.
+/// `dim` comma-separated numbers; no other comment line with `metric =` (CmdStanPy) or `inverse
+/// mass matrix` (ArviZ 0.23). Returns the inverse mass matrix diagonal.
 fn check_adaptation_block(text: &str, dim: usize) -> Vec<f64> {
     let lines: Vec<&str> = text.lines().collect();
     let header = lines.iter().position(|l| l.starts_with("lp__,")).unwrap();
@@ -448,6 +448,11 @@ fn check_adaptation_block(text: &str, dim: usize) -> Vec<f64> {
         .filter(|l| l.contains("metric ="))
         .collect();
     assert_eq!(metric_lines, [&"#         metric = diag_e (Default)"]);
+    // ArviZ 0.23 reads the line after any comment naming the inverse mass matrix as its values.
+    let named: Vec<usize> = (0..lines.len())
+        .filter(|&i| lines[i].contains("inverse mass matrix"))
+        .collect();
+    assert_eq!(named, [header + 3]);
     assert_eq!(lines[header + 1], "# Adaptation terminated");
     let step: f64 = lines[header + 2]
         .strip_prefix("# Step size = ")
