@@ -59,6 +59,44 @@ fn file_err(path: &Path, e: impl std::fmt::Display) -> Error {
 }
 
 impl Run {
+    /// What the CSV's adaptation block (step size, inverse mass matrix) holds when it is not
+    /// CmdStan's usual meaning: NUTS's adaptation in a flow's latent space, or the diagonal
+    /// part of a low-rank metric. `None` for plain NUTS with the diagonal metric.
+    ///
+    /// The text avoids what CSV readers take for the block itself: CmdStanPy reads any comment
+    /// line with `metric =` as the metric, ArviZ 0.23 takes the line after any comment with
+    /// `inverse mass matrix` for its values, and both read a line starting `Step size`.
+    pub fn adaptation_note(&self, settings: &SampleSettings) -> Option<String> {
+        use crate::auto::AutoChoice;
+        use crate::nuts::Metric;
+        let whitened = self
+            .auto
+            .as_ref()
+            .is_some_and(|a| a.choice == AutoChoice::Whitened);
+        let low_rank = whitened || settings.metric == Metric::LowRank;
+        let space = if whitened {
+            Some("in the space whitened by the Gaussian fit (auto)")
+        } else if self.flow.is_some() {
+            Some("in the flow's latent space (NeuTra)")
+        } else {
+            None
+        };
+        let diag = "its mass matrix is the diagonal part of nuts-rs's low-rank one \
+                    (the low-rank correction has no place in this format)";
+        match (space, low_rank) {
+            (None, false) => None,
+            (None, true) => Some(format!("in the adaptation block below, {diag}")),
+            (Some(s), false) => Some(format!(
+                "the adaptation block below (step size, mass matrix diagonal) is NUTS's {s}, \
+                 not the model's unconstrained space"
+            )),
+            (Some(s), true) => Some(format!(
+                "the adaptation block below (step size, mass matrix diagonal) is NUTS's {s}, \
+                 not the model's unconstrained space; {diag}"
+            )),
+        }
+    }
+
     /// Writes the run's outputs into `dir` ([module docs](self)); `model` names the model in the
     /// files, `settings` are the run's (for the CSV header: tree depth, target acceptance).
     pub fn write_outputs(
@@ -100,6 +138,10 @@ impl Run {
             )),
             extra: vec![("target_accept".into(), settings.target_accept().to_string())],
         };
+        let mut meta = meta;
+        if let Some(note) = self.adaptation_note(settings) {
+            meta.extra.push(("flowpost_adaptation".into(), note));
+        }
         write_cmdstan_csvs(out, &self.draws, &meta).map_err(|e| file_err(dir, e))?;
         let mut input = ReportInput::new(model, &self.draws, RunFacts::from_run(self));
         input.vi = self.vi.as_ref().map(ReportVi::from_vi);

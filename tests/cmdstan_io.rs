@@ -395,3 +395,148 @@ fn unwritable_parameter_names_are_refused() {
         assert!(!dir.join("chain_1.csv").exists());
     }
 }
+
+/// N(0, diag(s²)) with s = 0.1, 1, 10: the adapted inverse mass matrix should be close to s².
+struct Scales;
+const SCALES: [f64; 3] = [0.1, 1.0, 10.0];
+impl flowpost::LogDensity for Scales {
+    fn dim(&self) -> usize {
+        SCALES.len()
+    }
+    fn log_density(&self, x: &[f64], g: &mut [f64]) -> Result<f64, flowpost::DensityError> {
+        let mut lp = 0.0;
+        for i in 0..SCALES.len() {
+            let z = x[i] / SCALES[i];
+            lp -= 0.5 * z * z;
+            g[i] = -z / SCALES[i];
+        }
+        Ok(lp)
+    }
+}
+
+/// Runs `settings` (with `flow` for NeuTra) on [`Scales`], writes the run folder and returns
+/// each chain's CSV text and parsed chain.
+fn scales_run(
+    tag: &str,
+    settings: &flowpost::SampleSettings,
+    flow: Option<flowpost::flow::Flow>,
+) -> Vec<(String, CmdStanChain)> {
+    let run =
+        flowpost::sample_with(&Scales, settings, flow, &flowpost::progress::NoProgress).unwrap();
+    let dir = tmp_dir(tag);
+    run.write_outputs(&dir, "scales", settings).unwrap();
+    let out = (1..=settings.num_chains)
+        .map(|k| {
+            let path = dir.join(format!("chain_{k}.csv"));
+            let text = std::fs::read_to_string(&path).unwrap();
+            (text, read_chain_csv(&path).unwrap())
+        })
+        .collect();
+    std::fs::remove_dir_all(&dir).unwrap();
+    out
+}
+
+/// CmdStan's adaptation block as CmdStanPy checks it: right after the header row, `# Adaptation
+/// terminated`, `# Step size = …`, `# Diagonal elements of inverse mass matrix:` and one line of
+/// `dim` comma-separated numbers; no other comment line with `metric =` (CmdStanPy) or `inverse
+/// mass matrix` (ArviZ 0.23). Returns the inverse mass matrix diagonal.
+fn check_adaptation_block(text: &str, dim: usize) -> Vec<f64> {
+    let lines: Vec<&str> = text.lines().collect();
+    let header = lines.iter().position(|l| l.starts_with("lp__,")).unwrap();
+    let metric_lines: Vec<&&str> = lines[..header]
+        .iter()
+        .filter(|l| l.contains("metric ="))
+        .collect();
+    assert_eq!(metric_lines, [&"#         metric = diag_e (Default)"]);
+    // ArviZ 0.23 reads the line after any comment naming the inverse mass matrix as its values.
+    let named: Vec<usize> = (0..lines.len())
+        .filter(|&i| lines[i].contains("inverse mass matrix"))
+        .collect();
+    assert_eq!(named, [header + 3]);
+    assert_eq!(lines[header + 1], "# Adaptation terminated");
+    let step: f64 = lines[header + 2]
+        .strip_prefix("# Step size = ")
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(step.is_finite() && step > 0.0, "{step}");
+    assert_eq!(
+        lines[header + 3],
+        "# Diagonal elements of inverse mass matrix:"
+    );
+    let values: Vec<f64> = lines[header + 4]
+        .strip_prefix("# ")
+        .unwrap()
+        .split(", ")
+        .map(|v| v.parse().unwrap())
+        .collect();
+    assert_eq!(values.len(), dim);
+    assert!(!lines[header + 5].starts_with('#'), "{}", lines[header + 5]);
+    values
+}
+
+fn quick_settings(
+    method: flowpost::Method,
+    metric: flowpost::nuts::Metric,
+) -> flowpost::SampleSettings {
+    flowpost::SampleSettings {
+        method,
+        metric,
+        num_chains: 2,
+        num_tune: Some(1000),
+        num_draws: 100,
+        seed: 3,
+        ..Default::default()
+    }
+}
+
+/// Plain NUTS writes the adapted inverse mass matrix (σ², not σ) and the adapted step size;
+/// the low-rank metric writes its diagonal part and says so.
+#[test]
+fn nuts_runs_write_cmdstans_adaptation_block() {
+    use flowpost::{Method, nuts::Metric};
+    for metric in [Metric::Diag, Metric::LowRank] {
+        let settings = quick_settings(Method::Nuts, metric);
+        for (text, chain) in scales_run(metric.name(), &settings, None) {
+            let values = check_adaptation_block(&text, SCALES.len());
+            assert_eq!(chain.draws.inv_mass_diag.as_ref(), Some(&values));
+            for (v, s) in values.iter().zip(SCALES) {
+                let ratio = v / (s * s);
+                assert!(
+                    (0.6..1.6).contains(&ratio),
+                    "{metric:?}: inverse mass {v} for sd {s} (ratio to the variance {ratio})"
+                );
+            }
+            let note = chain.config_value("flowpost_adaptation");
+            match metric {
+                Metric::Diag => assert_eq!(note, None),
+                Metric::LowRank => assert!(note.unwrap().contains("diagonal part"), "{note:?}"),
+            }
+        }
+    }
+}
+
+/// NeuTra writes the metric of its latent space (here the flow maps N(0, I) onto the target,
+/// so that metric is close to the identity, not to the target's variances) and says so.
+#[test]
+fn neutra_writes_the_latent_adaptation_block_and_says_so() {
+    use flowpost::flow::{Flow, FlowSettings, GaussianFit};
+    use flowpost::{Method, nuts::Metric};
+    let fit = GaussianFit::Diagonal {
+        loc: vec![0.0; SCALES.len()],
+        scale: SCALES.to_vec(),
+    };
+    let flow = Flow::default_for(&fit, &FlowSettings::default(), 1);
+    let settings = quick_settings(Method::NeuTra, Metric::Diag);
+    for (text, chain) in scales_run("neutra", &settings, Some(flow)) {
+        let values = check_adaptation_block(&text, SCALES.len());
+        for v in &values {
+            assert!(
+                (0.6..1.6).contains(v),
+                "latent inverse mass {v}: {values:?}"
+            );
+        }
+        let note = chain.config_value("flowpost_adaptation").unwrap();
+        assert!(note.contains("latent space (NeuTra)"), "{note}");
+    }
+}

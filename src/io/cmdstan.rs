@@ -3,8 +3,10 @@
 //! energy__,` followed by the parameters with CmdStan's flattened names (`theta.1`, `Sigma.2.3`),
 //! then one row per draw.
 //!
-//! - [`write_chain_csv`] / [`write_cmdstan_csvs`]: write [`Draws`](crate::Draws) so that ArviZ,
-//!   `cmdstanr`/`posterior` and `stansummary` read them. Numbers are written with the shortest
+//! - [`write_chain_csv`] / [`write_cmdstan_csvs`]: write [`Draws`](crate::Draws) so that ArviZ
+//!   0.23 (`from_cmdstan`), CmdStanPy (`from_csv`, and through it ArviZ 1.x),
+//!   `cmdstanr`/`posterior` and `stansummary` read them (CmdStanPy needs the whole adaptation
+//!   block: a chain's `adapted_step_size` and `inv_mass_diag`). Numbers are written with the shortest
 //!   decimal representation that parses back to the same `f64` (Rust's `Display`/`LowerExp`),
 //!   so write → read is bit-exact.
 //! - [`read_chain_csv`] / [`read_cmdstan_csvs`]: read CmdStan's own output as well as ours:

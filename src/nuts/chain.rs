@@ -14,8 +14,14 @@ pub(super) struct Draw {
     pub expanded: Vec<f64>,
     /// CmdStan's per-draw statistics (`lp` of the target, not of the latent density).
     pub stats: DrawStats,
-    /// The diagonal of the inverse mass matrix (diagonal metric only).
-    pub inv_mass_diag: Option<Vec<f64>>,
+    /// The metric's scales σ (x = μ + σ ⊙ z in nuts-rs's terms, so the inverse mass matrix
+    /// of Euclidean HMC is diag(σ²)): reported by nuts-rs only on draws where the adaptation
+    /// changed them (`mass_matrix_inv` for the diagonal metric, which holds σ despite its
+    /// name; `mass_matrix_stds`, the diagonal part, for the low-rank one).
+    pub metric_stds: Option<Vec<f64>>,
+    /// The step size the adaptation settled on (nuts-rs's `step_size_bar`), before the jitter
+    /// nuts-rs applies to each draw's step size.
+    pub step_size_bar: Option<f64>,
     /// ‖z + ∇ log p̃(z)‖² in the metric's coordinates (nuts-rs's `fisher_distance`): zero
     /// where the target seen by NUTS is exactly standard normal.
     pub fisher_distance: f64,
@@ -68,7 +74,8 @@ struct RawStats {
     diverging: Option<f64>,
     energy: Option<f64>,
     fisher_distance: Option<f64>,
-    inv_mass_diag: Option<Vec<f64>>,
+    metric_stds: Option<Vec<f64>>,
+    step_size_bar: Option<f64>,
 }
 
 fn scalar_f64(v: &Option<Value>) -> Option<f64> {
@@ -104,11 +111,12 @@ where
         let mut raw = RawStats::default();
         for (name, value) in stats.get_all(&dims) {
             match name {
-                "mass_matrix_inv" => {
+                "mass_matrix_inv" | "mass_matrix_stds" => {
                     if let Some(Value::F64(v)) = value {
-                        raw.inv_mass_diag = Some(v);
+                        raw.metric_stds = Some(v);
                     }
                 }
+                "step_size_bar" => raw.step_size_bar = scalar_f64(&value),
                 "logp" => raw.logp = scalar_f64(&value),
                 "mean_tree_accept" => raw.mean_tree_accept = scalar_f64(&value),
                 "step_size" => raw.step_size = scalar_f64(&value),
@@ -134,7 +142,8 @@ where
         Ok(Draw {
             expanded,
             stats,
-            inv_mass_diag: raw.inv_mass_diag,
+            metric_stds: raw.metric_stds,
+            step_size_bar: raw.step_size_bar,
             fisher_distance: raw.fisher_distance.unwrap_or(f64::NAN),
         })
     }

@@ -473,6 +473,8 @@ struct ChainState<'a> {
     draws: ChainDraws,
     warmup: ChainWarmup,
     num_evals: Arc<AtomicU64>,
+    /// The metric's latest scales σ (nuts-rs reports them only when they change).
+    metric_stds: Option<Vec<f64>>,
 }
 
 /// Sets nuts-rs's kinetic energy (and the step-size cap that goes with it).
@@ -552,6 +554,7 @@ fn start_chain<'a, D: LogDensity + ?Sized>(
             nuts.seed = settings.seed;
             nuts.num_chains = settings.num_chains;
             nuts.adapt_options.step_size_settings.target_accept = settings.target_accept;
+            nuts.adapt_options.mass_matrix_options.store_mass_matrix = true;
             set_integrator(&mut nuts, settings.integrator, settings.walnuts);
             new_stepper(&nuts, chain as u64, logp, num_constrained, &mut rng)
         }
@@ -574,6 +577,7 @@ fn start_chain<'a, D: LogDensity + ?Sized>(
             num_grad_evals: 0,
         },
         num_evals,
+        metric_stds: None,
     };
     Ok(state)
 }
@@ -592,6 +596,9 @@ fn warmup_draws(
             .stepper
             .draw()
             .map_err(|e| draw_error(&e, chain, i + 1))?;
+        if draw.metric_stds.is_some() {
+            state.metric_stds = draw.metric_stds;
+        }
         state.warmup.stats.push(draw.stats);
         state.warmup.fisher_distances.push(draw.fisher_distance);
         let d = draw.expanded.len() - num_constrained - 1;
@@ -621,9 +628,18 @@ fn sample_chain(
             .stepper
             .draw()
             .map_err(|e| draw_error(&e, chain, settings.num_tune + i + 1))?;
+        if draw.metric_stds.is_some() {
+            state.metric_stds = draw.metric_stds;
+        }
         if state.draws.stats.is_empty() {
-            state.draws.adapted_step_size = Some(draw.stats.step_size);
-            state.draws.inv_mass_diag = draw.inv_mass_diag;
+            // The adapted step size, without the per-draw jitter; the inverse mass matrix of
+            // the metric NUTS used (in the flow's latent space when there is a flow).
+            state.draws.adapted_step_size =
+                Some(draw.step_size_bar.unwrap_or(draw.stats.step_size));
+            state.draws.inv_mass_diag = state
+                .metric_stds
+                .as_ref()
+                .map(|s| s.iter().map(|v| v * v).collect());
         }
         state.draws.stats.push(draw.stats);
         let n = state.num_constrained;
