@@ -20,9 +20,12 @@ mod error;
 mod estimator;
 mod io;
 mod loss;
+mod marginal;
+mod prepare;
 mod prior;
 mod sbc;
 mod simulator;
+mod support;
 mod table;
 pub mod tasks;
 mod train;
@@ -32,11 +35,13 @@ pub use architecture::{FlowSettings, TransformKind};
 pub use error::NpeError;
 pub use estimator::{NpeEstimator, PosteriorSamples, SAMPLE_STREAM, SampleSettings};
 pub use io::{ESTIMATOR_FORMAT, ESTIMATOR_VERSION};
+pub use marginal::{IndependentPrior, Marginal};
 pub use prior::{Bounds, BoxUniform, GaussianPrior, Prior};
 pub use sbc::{
     PosteriorSampler, SBC_STREAM, SbcReport, SbcSettings, UniformityTest, sbc, sbc_on_pairs,
 };
 pub use simulator::{SIMULATION_STREAM, Simulations, Simulator, simulate};
+pub use support::Support;
 pub use table::{Table, parse_table, read_table, write_table};
 pub use train::{CandidateReport, EpochProgress, NpeReport, NpeSettings, train};
-pub use zscore::Standardizer;
+pub use zscore::{Standardizer, XTransform};

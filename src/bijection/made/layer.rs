@@ -133,6 +133,7 @@ impl MaskedLayer {
     /// The batched [`apply`](Self::apply) over `n` items: out (n × rows) (+)= [ar | ctx] · Wᵀ
     /// (+ bias), with `w` from [`densify`](Self::densify), `ar` n × cols and `ctx`
     /// n × dense_cols.
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn apply_batch(
         &self,
         p: &[f64],
