@@ -10,6 +10,9 @@
 //!   their context, in a [`Chain`](crate::bijection::Chain)). The estimator names the
 //!   directions: density θ → z is the layers' cheap transform, sampling z → θ their inverse.
 //! - Simulation: [`Prior`], [`Simulator`], [`simulate`], built-in sbibm [`tasks`].
+//! - Priors with supports: [`IndependentPrior`] of [`Marginal`] families (in Rust or a JSON
+//!   spec) declares each parameter's [`Support`]; training runs on the unconstrained
+//!   parameters (log, logit) and draws are mapped back, so none leaves the support.
 //! - Training: [`train`] with [`NpeSettings`]; the result is an [`NpeEstimator`] that samples
 //!   with leakage correction and saves to a versioned file.
 //! - Checks: [`sbc()`] (simulation-based calibration with a χ² uniformity test and rank
@@ -23,6 +26,7 @@ mod loss;
 mod marginal;
 mod prepare;
 mod prior;
+mod prior_spec;
 mod sbc;
 mod simulator;
 mod support;

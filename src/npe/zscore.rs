@@ -101,6 +101,14 @@ impl Standardizer {
 }
 
 /// How x is preprocessed before z-scoring (the same map is applied to x_o).
+///
+/// ```
+/// use flowpost::npe::XTransform;
+/// let mut out = [0.0; 2];
+/// XTransform::Log1p.apply(&[0.0, 9.0], &mut out).unwrap();
+/// assert_eq!(out, [0.0, 10f64.ln()]);
+/// assert_eq!(XTransform::Log1p.apply(&[3.0, -1.0], &mut out).unwrap_err().0, 1);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum XTransform {
