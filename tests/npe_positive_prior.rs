@@ -249,7 +249,9 @@ fn counts_train_with_log1p_preprocessing_and_bad_counts_are_named() {
         .sample(&[-1.0, 3.0], 10, &SampleSettings::default())
         .unwrap_err();
     assert!(
-        matches!(err, NpeError::Preprocessing { column: 1, .. }) && err.to_string().contains("x_o"),
+        matches!(err, NpeError::ObservationPreprocessing { column: 1, .. })
+            && err.to_string()
+                == "observation x_o: column 1 = -1: log1p preprocessing needs x > -1",
         "{err}"
     );
     let bad = Simulations::new(1, 1, vec![1.0, 2.0, 3.0], vec![1.0, -2.0, 3.0]).unwrap();

@@ -92,6 +92,16 @@ pub enum NpeError {
         /// Why.
         reason: String,
     },
+    /// An observation x_o that the x preprocessing cannot take.
+    #[error("observation x_o: column {column} = {value}: {reason}")]
+    ObservationPreprocessing {
+        /// 1-based column.
+        column: usize,
+        /// The value.
+        value: f64,
+        /// Why.
+        reason: String,
+    },
     /// An unknown built-in task.
     #[error(
         "unknown task `{name}`; known tasks: two_moons, gaussian_linear, gaussian_linear_uniform, slcp, bernoulli_glm"

@@ -140,11 +140,10 @@ impl NpeEstimator {
         let mut pre = vec![0.0; x.len()];
         self.x_transform
             .apply(x, &mut pre)
-            .map_err(|(column, reason)| NpeError::Preprocessing {
-                row: 1,
+            .map_err(|(column, reason)| NpeError::ObservationPreprocessing {
                 column: column + 1,
                 value: x[column],
-                reason: format!("observation x_o: {reason}"),
+                reason: reason.into(),
             })?;
         let mut xz = vec![0.0; x.len()];
         self.x_z.apply(&pre, &mut xz);
