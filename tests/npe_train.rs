@@ -393,16 +393,21 @@ fn bad_tables_give_clear_errors() {
 }
 
 fn small_trained() -> NpeEstimator {
+    small_trained_with(true)
+}
+
+/// `support_transform` off: trained on θ itself, the box kept for rejection (the leakage
+/// correction the estimator used for every box prior before supports).
+fn small_trained_with(support_transform: bool) -> NpeEstimator {
     let task = tasks::task("two_moons").unwrap();
     let sims = simulate(task.prior(), task.simulator(), 300, 9);
-    train(
-        &sims,
-        task.prior().bounds(),
-        &tiny_settings(2, 2),
-        &mut |_| {},
-    )
-    .unwrap()
-    .0
+    let settings = NpeSettings {
+        support_transform,
+        ..tiny_settings(2, 2)
+    };
+    train(&sims, task.prior().bounds(), &settings, &mut |_| {})
+        .unwrap()
+        .0
 }
 
 #[test]
@@ -421,7 +426,7 @@ fn wrong_dimension_observations_are_rejected() {
 
 #[test]
 fn leakage_correction_keeps_samples_in_the_support() {
-    let est = small_trained();
+    let est = small_trained_with(false);
     let s = est
         .sample(&[-0.6, 0.16], 2000, &SampleSettings::default())
         .unwrap();
@@ -429,6 +434,14 @@ fn leakage_correction_keeps_samples_in_the_support() {
     assert!((0..2000).all(|i| s.row(i).iter().all(|v| v.abs() <= 1.0)));
     assert!(s.acceptance_rate > 0.0 && s.acceptance_rate <= 1.0);
     assert_eq!(s.acceptance_rate, 2000.0 / s.num_drawn as f64);
+    // Trained on logit(θ) instead: every draw inside (−1, 1), none rejected.
+    let est = small_trained();
+    assert!(est.bounds().is_none());
+    let s = est
+        .sample(&[-0.6, 0.16], 2000, &SampleSettings::default())
+        .unwrap();
+    assert!((0..2000).all(|i| s.row(i).iter().all(|v| v.abs() < 1.0)));
+    assert_eq!((s.num_drawn, s.acceptance_rate), (2000, 1.0));
 }
 
 #[test]
@@ -527,7 +540,7 @@ fn settings_are_validated() {
 
 #[test]
 fn low_acceptance_is_flagged_and_hopeless_leakage_is_an_error() {
-    let est = small_trained();
+    let est = small_trained_with(false);
     let json = est.to_json();
     let with_box = |lo: f64, hi: f64| {
         let v: serde_json::Value = serde_json::from_str(&json).unwrap();

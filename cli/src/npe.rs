@@ -5,8 +5,9 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use flowpost::bijection::Activation;
 use flowpost::npe::{
-    self, Bounds, EpochProgress, FlowSettings, NpeEstimator, NpeReport, NpeSettings,
-    PosteriorSamples, SampleSettings, Simulations, TransformKind,
+    self, Bounds, EpochProgress, FlowSettings, IndependentPrior, NpeEstimator, NpeReport,
+    NpeSettings, PosteriorSamples, Prior, SampleSettings, Simulations, Support, TransformKind,
+    XTransform,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::{Path, PathBuf};
@@ -93,6 +94,10 @@ struct TrainingOptions {
     /// Maximum epochs.
     #[arg(long)]
     max_epochs: Option<usize>,
+    /// Preprocessing of x before its z-scoring: zscore (none) or log1p (log(1 + x), for counts;
+    /// needs x > -1).
+    #[arg(long, default_value = "zscore")]
+    x_transform: String,
     /// Hide the progress bar.
     #[arg(long)]
     quiet: bool,
@@ -106,7 +111,15 @@ struct TrainArgs {
     /// x table (CSV, header row), one row per θ row.
     #[arg(long)]
     x: PathBuf,
-    /// Box prior support `{"lower": [...], "upper": [...]}` for leakage correction.
+    /// Prior spec (JSON): `{"parameters": [{"family": "log_normal", "mu": 0, "sigma": 1}, ...]}`
+    /// with families uniform, normal, log_normal, gamma, beta, half_normal, or `{"box":
+    /// {"lower": [...], "upper": [...]}}`. Training runs on the unconstrained parameters (log,
+    /// logit) and every draw lies inside the declared supports.
+    #[arg(long, conflicts_with = "prior_bounds")]
+    prior: Option<PathBuf>,
+    /// Box prior support `{"lower": [...], "upper": [...]}` (bounds included) for leakage
+    /// correction: draws outside are rejected. Prefer `--prior` with a box, which needs no
+    /// rejection.
     #[arg(long)]
     prior_bounds: Option<PathBuf>,
     /// Output directory (estimator.json, training_report.json).
@@ -193,6 +206,11 @@ fn settings(o: &TrainingOptions) -> Result<NpeSettings> {
         patience: o.patience.unwrap_or(d.patience),
         max_epochs: o.max_epochs.unwrap_or(d.max_epochs),
         seed: o.seed,
+        x_transform: match o.x_transform.as_str() {
+            "zscore" => XTransform::Identity,
+            "log1p" => XTransform::Log1p,
+            other => bail!("--x-transform must be `zscore` or `log1p`, got `{other}`"),
+        },
         ..d
     };
     s.validate()?;
@@ -201,7 +219,7 @@ fn settings(o: &TrainingOptions) -> Result<NpeSettings> {
 
 fn train_with_progress(
     sims: &Simulations,
-    bounds: Option<Bounds>,
+    support: Support,
     s: &NpeSettings,
     quiet: bool,
 ) -> Result<(NpeEstimator, NpeReport)> {
@@ -232,7 +250,7 @@ fn train_with_progress(
             p.train_loss, p.validation_loss, p.best_validation_loss, p.epochs_since_best, s.patience
         ));
     };
-    let out = npe::train(sims, bounds, s, &mut cb)?;
+    let out = npe::train(sims, support, s, &mut cb)?;
     bar.finish_and_clear();
     let r = &out.1;
     eprintln!(
@@ -298,44 +316,98 @@ fn save(dir: &Path, est: &NpeEstimator, report: &NpeReport, s: &NpeSettings) -> 
 }
 
 fn train_cmd(a: TrainArgs) -> Result<()> {
-    let s = settings(&a.options)?;
+    let mut s = settings(&a.options)?;
     // Refuse a bad --out before training, not after.
     flowpost::io::atomic::check_output_dir(&a.out)?;
     let theta = npe::read_table(&a.theta)?;
     let x = npe::read_table(&a.x)?;
     let sims = Simulations::from_tables(&theta, &x)
         .with_context(|| format!("pairing {} with {}", a.theta.display(), a.x.display()))?;
-    let bounds = match &a.prior_bounds {
-        None => None,
-        Some(p) => {
-            let text =
-                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
-            let b: Bounds = serde_json::from_str(&text).with_context(|| {
-                format!(
-                    "{}: expected {{\"lower\": [...], \"upper\": [...]}}",
-                    p.display()
-                )
-            })?;
-            b.validate().with_context(|| p.display().to_string())?;
-            if b.lower.len() != theta.num_cols() {
-                bail!(
-                    "{}: {} bounds for {} θ columns",
-                    p.display(),
-                    b.lower.len(),
-                    theta.num_cols()
-                );
-            }
-            check_in_bounds(&sims, &b, &theta.header, &a.theta, p)?;
-            Some(b)
+    let support = match (&a.prior, &a.prior_bounds) {
+        (Some(p), _) => {
+            let prior = IndependentPrior::load(p)?;
+            check_against_prior(&sims, &prior, &theta.header, &a.theta, p)?;
+            prior.support()
         }
+        (None, Some(p)) => {
+            let b = read_bounds(p, theta.num_cols())?;
+            check_in_bounds(&sims, &b, &theta.header, &a.theta, p)?;
+            // As before `--prior`: a closed box kept for leakage correction.
+            s.support_transform = false;
+            Support::from_bounds(&b)
+        }
+        (None, None) => Support::unbounded(theta.num_cols()),
     };
     warn_if_few(sims.len());
-    let (est, report) = train_with_progress(&sims, bounds, &s, a.options.quiet)?;
+    let (est, report) = train_with_progress(&sims, support, &s, a.options.quiet)?;
     let est = est.with_labels(theta.header.clone())?;
     let dir = flowpost::io::atomic::RunDir::create(&a.out)?;
     save(dir.path(), &est, &report, &s)?;
     let out = dir.commit()?;
     eprintln!("wrote {}", out.join("estimator.json").display());
+    Ok(())
+}
+
+/// A `--prior-bounds` file with one bound per θ column.
+fn read_bounds(p: &Path, num_cols: usize) -> Result<Bounds> {
+    let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+    let b: Bounds = serde_json::from_str(&text).with_context(|| {
+        format!(
+            "{}: expected {{\"lower\": [...], \"upper\": [...]}}",
+            p.display()
+        )
+    })?;
+    b.validate().with_context(|| p.display().to_string())?;
+    if b.lower.len() != num_cols {
+        bail!(
+            "{}: {} bounds for {} θ columns",
+            p.display(),
+            b.lower.len(),
+            num_cols
+        );
+    }
+    Ok(b)
+}
+
+/// One prior per θ column, and every θ row strictly inside the supports (log and logit are
+/// finite there): a row outside means the table and the prior disagree.
+fn check_against_prior(
+    sims: &Simulations,
+    prior: &IndependentPrior,
+    labels: &[String],
+    theta_file: &Path,
+    prior_file: &Path,
+) -> Result<()> {
+    if prior.dim() != sims.theta_dim() {
+        bail!(
+            "{}: {} parameters for the {} θ columns of {}",
+            prior_file.display(),
+            prior.dim(),
+            sims.theta_dim(),
+            theta_file.display()
+        );
+    }
+    let support = prior.support();
+    for i in 0..sims.len() {
+        let t = sims.theta(i);
+        if !t.iter().chain(sims.x(i)).all(|v| v.is_finite()) {
+            continue; // dropped and counted by training
+        }
+        if let Some(k) = support.first_outside(t) {
+            bail!(
+                "{}: row {} has {} = {}, outside the support {} of parameter {} (`{}`, {}) in {}; every training θ must lie strictly inside its prior's support",
+                theta_file.display(),
+                i + 1,
+                labels.get(k).map_or("?", String::as_str),
+                t[k],
+                support.describe(k),
+                k + 1,
+                prior.names()[k],
+                prior.marginals()[k].family(),
+                prior_file.display()
+            );
+        }
+    }
     Ok(())
 }
 
@@ -389,7 +461,14 @@ fn read_observation(path: &Path) -> Result<Vec<f64>> {
     Ok(obs.x_o)
 }
 
-fn report_samples(s: &PosteriorSamples) {
+fn report_samples(est: &NpeEstimator, s: &PosteriorSamples) {
+    if est.bounds().is_none() {
+        eprintln!(
+            "{} draws, each mapped into the prior's support (no rejection; acceptance rate 1)",
+            s.len()
+        );
+        return;
+    }
     eprintln!(
         "leakage correction: accepted {} of {} draws (acceptance rate {:.4})",
         s.len(),
@@ -511,7 +590,7 @@ fn sample_cmd(a: SampleArgs) -> Result<()> {
     let s = est
         .sample(&x_o, a.num_samples, &settings)
         .with_context(|| format!("observation {}", a.x_obs.display()))?;
-    report_samples(&s);
+    report_samples(&est, &s);
     write_samples(&a.out, &est, &s)?;
     eprintln!("wrote {} samples to {}", s.len(), a.out.display());
     Ok(())
@@ -539,7 +618,7 @@ fn run_cmd(a: RunArgs) -> Result<()> {
         a.options.seed,
     );
     let sim_seconds = t0.elapsed().as_secs_f64();
-    let (est, report) = train_with_progress(&sims, task.prior().bounds(), &s, a.options.quiet)?;
+    let (est, report) = train_with_progress(&sims, task.prior().support(), &s, a.options.quiet)?;
     let dir = flowpost::io::atomic::RunDir::create(&a.out)?;
     save(dir.path(), &est, &report, &s)?;
     let t1 = std::time::Instant::now();
@@ -549,7 +628,7 @@ fn run_cmd(a: RunArgs) -> Result<()> {
     };
     let samples = est.sample(&obs.x_o, a.num_samples, &settings)?;
     let sample_seconds = t1.elapsed().as_secs_f64();
-    report_samples(&samples);
+    report_samples(&est, &samples);
     write_samples(&dir.path().join("posterior_samples.csv"), &est, &samples)?;
     let summary = serde_json::json!({
         "task": task.name(),

@@ -58,6 +58,50 @@ pub enum NpeError {
         /// Why.
         reason: String,
     },
+    /// A prior spec file that cannot be used (unknown family, missing or invalid field).
+    #[error("prior spec {path}: {reason}")]
+    PriorFile {
+        /// The file.
+        path: String,
+        /// What is wrong, naming the parameter.
+        reason: String,
+    },
+    /// A training θ outside the declared support.
+    #[error(
+        "simulation {row}: {parameter} = {value} lies outside its declared support {support}; the prior's support must contain every training θ (strictly inside a bound)"
+    )]
+    OutsideSupport {
+        /// 1-based row among the simulations given.
+        row: usize,
+        /// The parameter (name or 1-based index).
+        parameter: String,
+        /// Its value.
+        value: f64,
+        /// The support, e.g. `(0, ∞)`.
+        support: String,
+    },
+    /// An x column that a preprocessing step cannot take (log1p of a value ≤ −1).
+    #[error("simulation {row}: x column {column} = {value}: {reason}")]
+    Preprocessing {
+        /// 1-based row.
+        row: usize,
+        /// 1-based column.
+        column: usize,
+        /// The value.
+        value: f64,
+        /// Why.
+        reason: String,
+    },
+    /// An observation x_o that the x preprocessing cannot take.
+    #[error("observation x_o: column {column} = {value}: {reason}")]
+    ObservationPreprocessing {
+        /// 1-based column.
+        column: usize,
+        /// The value.
+        value: f64,
+        /// Why.
+        reason: String,
+    },
     /// An unknown built-in task.
     #[error(
         "unknown task `{name}`; known tasks: two_moons, gaussian_linear, gaussian_linear_uniform, slcp, bernoulli_glm"

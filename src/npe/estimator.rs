@@ -1,9 +1,12 @@
-//! The trained posterior estimator q(θ | x): a conditional flow on z-scored θ and x, with the
-//! prior's box support (if any) for leakage correction. Sampling draws z ~ N(0, I), inverts the
-//! flow given x_o and maps back to θ; draws outside the support are rejected (`sbi`'s leakage
-//! correction) and the acceptance rate reported.
+//! The trained posterior estimator q(θ | x): a conditional flow on the z-scored unconstrained
+//! parameters u = T⁻¹(θ) (see [`Support`]) and the z-scored, optionally preprocessed x.
+//! Sampling draws z ~ N(0, I), inverts the flow given x_o and maps back through the
+//! standardizer and T, so every draw lies in the declared support; the density adds T's
+//! Jacobian. Estimators with a box kept for rejection instead (files written before supports,
+//! or training with `support_transform` off) reject draws outside it (`sbi`'s leakage
+//! correction) and report the acceptance rate.
 
-use super::{Bounds, NpeError, Standardizer};
+use super::{Bounds, NpeError, Standardizer, Support, XTransform};
 use crate::bijection::Bijection;
 use crate::rng::seeded;
 use rayon::prelude::*;
@@ -21,6 +24,8 @@ pub struct NpeEstimator {
     pub(crate) x_z: Standardizer,
     pub(crate) bounds: Option<Bounds>,
     pub(crate) theta_labels: Vec<String>,
+    pub(crate) support: Support,
+    pub(crate) x_transform: XTransform,
 }
 
 /// Leakage-correction settings for [`NpeEstimator::sample`].
@@ -93,6 +98,7 @@ impl NpeEstimator {
             dim_check("prior bounds", flow.dim(), b.lower.len())?;
         }
         let theta_labels = (1..=flow.dim()).map(|i| format!("parameter_{i}")).collect();
+        let support = Support::unbounded(flow.dim());
         Ok(NpeEstimator {
             flow,
             params,
@@ -100,7 +106,48 @@ impl NpeEstimator {
             x_z,
             bounds,
             theta_labels,
+            support,
+            x_transform: XTransform::Identity,
         })
+    }
+
+    /// Sets the support the flow's parameters are unconstrained from (ℝ^d by default).
+    pub fn with_support(mut self, support: Support) -> Result<Self, NpeError> {
+        support.validate()?;
+        super::error::dim_check("support", self.theta_dim(), support.dim())?;
+        self.support = support;
+        Ok(self)
+    }
+
+    /// Sets the preprocessing of x applied before its z-scoring.
+    pub fn with_x_transform(mut self, t: XTransform) -> Self {
+        self.x_transform = t;
+        self
+    }
+
+    /// The support θ lies in (the flow models u = T⁻¹(θ)).
+    pub fn support(&self) -> &Support {
+        &self.support
+    }
+
+    /// The preprocessing of x.
+    pub fn x_transform(&self) -> XTransform {
+        self.x_transform
+    }
+
+    /// x_o preprocessed and z-scored as the training x were.
+    fn standardize_x(&self, x: &[f64]) -> Result<Vec<f64>, NpeError> {
+        let mut pre = vec![0.0; x.len()];
+        self.x_transform
+            .apply(x, &mut pre)
+            .map_err(|(column, reason)| NpeError::ObservationPreprocessing {
+                column: column + 1,
+                value: x[column],
+                reason: reason.into(),
+            })?;
+        let mut xz = vec![0.0; x.len()];
+        self.x_z.apply(&pre, &mut xz);
+        Ok(xz)
     }
 
     /// Sets the θ column names (used as the header of sample files).
@@ -151,7 +198,8 @@ impl NpeEstimator {
         super::error::finite_check("observation x_o", x)
     }
 
-    /// log q(θ | x) in original units (the flow's density, not renormalized to the support).
+    /// log q(θ | x) in original units (−∞ outside the support; with a box kept for rejection,
+    /// the flow's density not renormalized to it).
     pub fn log_prob(&self, theta: &[f64], x: &[f64]) -> Result<f64, NpeError> {
         super::error::dim_check("θ", self.theta_dim(), theta.len())?;
         Ok(self.log_prob_many(theta, x)?[0])
@@ -170,7 +218,7 @@ impl NpeEstimator {
             });
         }
         let n = thetas.len() / d;
-        let xz = self.repeated_context(x, CHUNK.min(n));
+        let xz = self.repeated_context(x, CHUNK.min(n))?;
         let offset = self.theta_z.log_scale();
         let mut out = vec![0.0; n];
         out.par_chunks_mut(CHUNK)
@@ -179,24 +227,31 @@ impl NpeEstimator {
                 let m = lp.len();
                 let mut tape = vec![0.0; self.flow.batch_tape_len(m)];
                 let (mut tz, mut z) = (vec![0.0; m * d], vec![0.0; m * d]);
-                for (theta, t) in rows.chunks(d).zip(tz.chunks_mut(d)) {
-                    self.theta_z.apply(theta, t);
+                let (mut u, mut jac) = (vec![0.0; d], vec![0.0; m]);
+                let rows_in = rows.chunks(d).zip(tz.chunks_mut(d)).zip(jac.iter_mut());
+                for ((theta, t), j) in rows_in {
+                    // Outside the support: any finite point for the flow, −∞ below.
+                    *j = match self.support.contains(theta) {
+                        true => self.support.unconstrain(theta, &mut u),
+                        false => f64::NEG_INFINITY,
+                    };
+                    if j.is_finite() {
+                        self.theta_z.apply(&u, t);
+                    }
                 }
                 let c = &xz[..m * self.x_dim()];
                 let (p, flow) = (&self.params, &self.flow);
                 flow.transform_batch(p, &tz, c, &mut z, lp, &mut tape);
-                for (l, zj) in lp.iter_mut().zip(z.chunks(d)) {
-                    *l += standard_normal_log_density(zj) - offset;
+                for ((l, zj), j) in lp.iter_mut().zip(z.chunks(d)).zip(&jac) {
+                    *l += standard_normal_log_density(zj) - offset + j;
                 }
             });
         Ok(out)
     }
 
-    /// The z-scored observation repeated `n` times (the batched calls' n × c context).
-    fn repeated_context(&self, x: &[f64], n: usize) -> Vec<f64> {
-        let mut xz = vec![0.0; self.x_dim()];
-        self.x_z.apply(x, &mut xz);
-        xz.repeat(n)
+    /// The standardized observation repeated `n` times (the batched calls' n × c context).
+    fn repeated_context(&self, x: &[f64], n: usize) -> Result<Vec<f64>, NpeError> {
+        Ok(self.standardize_x(x)?.repeat(n))
     }
 
     /// Draws `n` samples from q(θ | x) without leakage correction, in parallel (the flow's
@@ -211,7 +266,7 @@ impl NpeEstimator {
     ) -> Result<Vec<f64>, NpeError> {
         self.check_x(x)?;
         let d = self.theta_dim();
-        let xz = self.repeated_context(x, CHUNK.min(n));
+        let xz = self.repeated_context(x, CHUNK.min(n))?;
         let mut out = vec![0.0; n * d];
         out.par_chunks_mut(CHUNK * d)
             .enumerate()
@@ -227,15 +282,18 @@ impl NpeEstimator {
                 let ctx = &xz[..m * self.x_dim()];
                 let (p, flow) = (&self.params, &self.flow);
                 flow.inverse_batch(p, &z, ctx, &mut tz, &mut ld, &mut tape);
+                let mut u = vec![0.0; d];
                 for (t, row) in tz.chunks(d).zip(chunk.chunks_mut(d)) {
-                    self.theta_z.invert(t, row);
+                    self.theta_z.invert(t, &mut u);
+                    self.support.constrain(&u, row);
                 }
             });
         Ok(out)
     }
 
-    /// Draws `n` posterior samples given `x`, rejecting draws outside the prior's box support
-    /// (when the estimator has one) until `n` are accepted.
+    /// Draws `n` posterior samples given `x` (inside the support by construction), rejecting
+    /// draws outside a box kept for rejection (when the estimator has one) until `n` are
+    /// accepted.
     pub fn sample(
         &self,
         x: &[f64],

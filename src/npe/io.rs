@@ -4,7 +4,7 @@
 //! names what is wrong: a truncated or corrupt file, another format or version, dimensions that
 //! do not agree.
 
-use super::{Bounds, NpeError, NpeEstimator, Standardizer};
+use super::{Bounds, NpeError, NpeEstimator, Standardizer, Support, XTransform};
 use crate::bijection::LayerSpec;
 use std::path::Path;
 
@@ -33,6 +33,12 @@ struct EstimatorFile {
     prior_bounds: Option<Bounds>,
     num_params: usize,
     params: Vec<f64>,
+    /// The support θ is unconstrained from (absent: ℝ^d).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    support: Option<Support>,
+    /// The preprocessing of x before z-scoring (absent: none).
+    #[serde(default, skip_serializing_if = "XTransform::is_identity")]
+    x_transform: XTransform,
 }
 
 impl NpeEstimator {
@@ -50,6 +56,8 @@ impl NpeEstimator {
             prior_bounds: self.bounds.clone(),
             num_params: self.params.len(),
             params: self.params.clone(),
+            support: (!self.support.is_unbounded()).then(|| self.support.clone()),
+            x_transform: self.x_transform,
         };
         serde_json::to_string(&file).expect("estimator serializes")
     }
@@ -118,6 +126,11 @@ impl NpeEstimator {
             file.prior_bounds,
         )
         .and_then(|e| e.with_labels(file.theta_labels))
+        .and_then(|e| match file.support {
+            Some(s) => e.with_support(s),
+            None => Ok(e),
+        })
+        .map(|e| e.with_x_transform(file.x_transform))
         .map_err(|e| fail(e.to_string()))
     }
 

@@ -10,6 +10,9 @@
 //!   their context, in a [`Chain`](crate::bijection::Chain)). The estimator names the
 //!   directions: density θ → z is the layers' cheap transform, sampling z → θ their inverse.
 //! - Simulation: [`Prior`], [`Simulator`], [`simulate`], built-in sbibm [`tasks`].
+//! - Priors with supports: [`IndependentPrior`] of [`Marginal`] families (in Rust or a JSON
+//!   spec) declares each parameter's [`Support`]; training runs on the unconstrained
+//!   parameters (log, logit) and draws are mapped back, so none leaves the support.
 //! - Training: [`train`] with [`NpeSettings`]; the result is an [`NpeEstimator`] that samples
 //!   with leakage correction and saves to a versioned file.
 //! - Checks: [`sbc()`] (simulation-based calibration with a χ² uniformity test and rank
@@ -20,9 +23,13 @@ mod error;
 mod estimator;
 mod io;
 mod loss;
+mod marginal;
+mod prepare;
 mod prior;
+mod prior_spec;
 mod sbc;
 mod simulator;
+mod support;
 mod table;
 pub mod tasks;
 mod train;
@@ -32,11 +39,13 @@ pub use architecture::{FlowSettings, TransformKind};
 pub use error::NpeError;
 pub use estimator::{NpeEstimator, PosteriorSamples, SAMPLE_STREAM, SampleSettings};
 pub use io::{ESTIMATOR_FORMAT, ESTIMATOR_VERSION};
+pub use marginal::{IndependentPrior, Marginal};
 pub use prior::{Bounds, BoxUniform, GaussianPrior, Prior};
 pub use sbc::{
     PosteriorSampler, SBC_STREAM, SbcReport, SbcSettings, UniformityTest, sbc, sbc_on_pairs,
 };
 pub use simulator::{SIMULATION_STREAM, Simulations, Simulator, simulate};
+pub use support::Support;
 pub use table::{Table, parse_table, read_table, write_table};
 pub use train::{CandidateReport, EpochProgress, NpeReport, NpeSettings, train};
-pub use zscore::Standardizer;
+pub use zscore::{Standardizer, XTransform};

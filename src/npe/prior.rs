@@ -1,7 +1,8 @@
-//! Priors p(θ) for simulation-based inference: draw, evaluate, and test the support (NPE's
-//! leakage correction rejects posterior draws outside it).
+//! Priors p(θ) for simulation-based inference: draw, evaluate, and declare the support (the
+//! estimator trains on unconstrained parameters and maps its draws back into it; see
+//! [`Support`]).
 
-use super::NpeError;
+use super::{NpeError, Support};
 use nalgebra::{DMatrix, DVector};
 use rand::RngExt;
 
@@ -15,9 +16,17 @@ pub trait Prior: Send + Sync + std::fmt::Debug {
     fn log_density(&self, theta: &[f64]) -> f64;
     /// Whether θ lies in the support.
     fn in_support(&self, theta: &[f64]) -> bool;
-    /// The support as a box, where it is one (saved with an estimator for leakage correction).
+    /// The support as a box, where it is one.
     fn bounds(&self) -> Option<Bounds> {
         None
+    }
+    /// Each parameter's support: the estimator trains on the unconstrained parameters and maps
+    /// its draws back into it. By default the box of [`bounds`](Prior::bounds), else ℝ^d.
+    fn support(&self) -> Support {
+        match self.bounds() {
+            Some(b) => Support::from_bounds(&b),
+            None => Support::unbounded(self.dim()),
+        }
     }
 }
 

@@ -8,9 +8,10 @@
 //! parallel) and the chunk sums are added in chunk order, so the result is the same for a seed
 //! whatever the thread count.
 
-use super::loss::{Chunking, Data, batch_loss};
+use super::loss::{Chunking, batch_loss};
+use super::prepare::{Prepared, prepare};
 use super::{
-    Bounds, FlowSettings, NpeError, NpeEstimator, Simulations, Standardizer, TransformKind,
+    FlowSettings, NpeError, NpeEstimator, Simulations, Support, TransformKind, XTransform,
 };
 use crate::bijection::Bijection;
 use crate::optim::{Adam, AdamSettings};
@@ -18,7 +19,6 @@ use crate::rng::seeded;
 use rand::seq::SliceRandom;
 use std::time::Instant;
 
-const SPLIT_STREAM: u64 = 1;
 const INIT_STREAM: u64 = 2;
 const EPOCH_STREAM: u64 = 1 << 20;
 
@@ -50,6 +50,12 @@ pub struct NpeSettings {
     pub batched: bool,
     /// Seed for the split, the initial weights and the shuffles.
     pub seed: u64,
+    /// Train on the unconstrained parameters u = T⁻¹(θ) of the declared support (log, logit;
+    /// see [`Support`]) so draws never leave it; `false` trains on θ and keeps a box support
+    /// for rejection sampling (leakage correction), as before supports existed.
+    pub support_transform: bool,
+    /// Preprocessing of x before its z-scoring.
+    pub x_transform: XTransform,
 }
 
 impl Default for NpeSettings {
@@ -65,6 +71,8 @@ impl Default for NpeSettings {
             chunk_size: 64,
             batched: true,
             seed: 0,
+            support_transform: true,
+            x_transform: XTransform::Identity,
         }
     }
 }
@@ -179,8 +187,10 @@ pub struct CandidateReport {
     pub seconds: f64,
 }
 
-/// Trains a posterior estimator on `sims`. `bounds` (a box prior's support) is stored for
-/// leakage correction. `progress` is called after every epoch.
+/// Trains a posterior estimator on `sims`. `support` is the prior's (e.g. `prior.support()`;
+/// a box prior's `Option<Bounds>` converts, `None` meaning ℝ^d): every training θ must lie
+/// strictly inside it, and the estimator's draws never leave it. `progress` is called after
+/// every epoch.
 ///
 /// ```
 /// use flowpost::npe::{simulate, tasks, train, NpeSettings, FlowSettings, TransformKind};
@@ -196,13 +206,14 @@ pub struct CandidateReport {
 /// ```
 pub fn train(
     sims: &Simulations,
-    bounds: Option<Bounds>,
+    support: impl Into<Support>,
     settings: &NpeSettings,
     progress: &mut dyn FnMut(&EpochProgress),
 ) -> Result<(NpeEstimator, NpeReport), NpeError> {
     settings.validate()?;
+    let support = support.into();
     if settings.flow.transform != TransformKind::Auto {
-        return train_one(sims, bounds, settings, progress);
+        return train_one(sims, &support, settings, progress);
     }
     let mut best: Option<(NpeEstimator, NpeReport)> = None;
     let mut candidates = Vec::new();
@@ -214,7 +225,7 @@ pub fn train(
             },
             ..settings.clone()
         };
-        let (estimator, report) = train_one(sims, bounds.clone(), &one, progress)?;
+        let (estimator, report) = train_one(sims, &support, &one, progress)?;
         candidates.push(CandidateReport {
             transform: kind,
             best_validation_loss: report.best_validation_loss,
@@ -242,38 +253,16 @@ pub fn train(
 /// Trains one flow of a concrete transform kind.
 fn train_one(
     sims: &Simulations,
-    bounds: Option<Bounds>,
+    support: &Support,
     settings: &NpeSettings,
     progress: &mut dyn FnMut(&EpochProgress),
 ) -> Result<(NpeEstimator, NpeReport), NpeError> {
     let start = Instant::now();
-    let (clean, num_dropped) = sims.finite_rows();
-    let n = clean.len();
-    let num_val = ((n as f64) * settings.validation_fraction).round() as usize;
-    let num_train = n.saturating_sub(num_val);
-    if num_val < 1 || num_train < 2 {
-        return Err(NpeError::TooFewSimulations {
-            num_usable: n,
-            num_dropped,
-            needed: 2 + (2.0 / (1.0 - settings.validation_fraction)).ceil() as usize,
-        });
-    }
-    let (dt, dx) = (clean.theta_dim(), clean.x_dim());
-    let mut order: Vec<usize> = (0..n).collect();
-    order.shuffle(&mut seeded(settings.seed, SPLIT_STREAM));
-    let (val_idx, train_idx) = order.split_at(num_val);
-    let theta_z = Standardizer::fit(train_idx.iter().map(|&i| clean.theta(i)), dt);
-    let x_z = Standardizer::fit(train_idx.iter().map(|&i| clean.x(i)), dx);
-    let mut data = Data {
-        theta: vec![0.0; n * dt],
-        x: vec![0.0; n * dx],
-        dt,
-        dx,
-    };
-    for i in 0..n {
-        theta_z.apply(clean.theta(i), &mut data.theta[i * dt..(i + 1) * dt]);
-        x_z.apply(clean.x(i), &mut data.x[i * dx..(i + 1) * dx]);
-    }
+    let prep = prepare(sims, support, settings)?;
+    let (data, theta_z) = (&prep.data, &prep.theta_z);
+    let (dt, dx) = (data.dt, data.dx);
+    let (train_idx, val_idx) = (&prep.train_idx[..], &prep.val_idx[..]);
+    let (num_train, num_val, num_dropped) = (train_idx.len(), val_idx.len(), prep.num_dropped);
     let flow = settings.flow.build(dt, dx)?;
     let mut params = vec![0.0; flow.num_params()];
     flow.init_params(&mut params, &mut seeded(settings.seed, INIT_STREAM));
@@ -285,7 +274,11 @@ fn train_one(
             ..Default::default()
         },
     );
-    let offset = theta_z.log_scale();
+    // Losses in θ units: −log q(θ) = −log q(z) + Σ log std − log |du/dθ|.
+    let offset = (
+        theta_z.log_scale() - prep.log_jac.0,
+        theta_z.log_scale() - prep.log_jac.1,
+    );
     let mut grad = vec![0.0; params.len()];
     let mut workspaces = Vec::new();
     let mut best = (f64::INFINITY, 0usize, params.clone());
@@ -320,7 +313,7 @@ fn train_one(
             let l = batch_loss(
                 &flow,
                 &params,
-                &data,
+                data,
                 batch,
                 chunking,
                 &mut workspaces,
@@ -330,16 +323,16 @@ fn train_one(
             adam.step(&mut params, &grad, 1.0);
             report.num_gradient_evals += batch.len() as u64;
         }
-        let train_loss = loss_sum / num_train as f64 + offset;
+        let train_loss = loss_sum / num_train as f64 + offset.0;
         let val_loss = batch_loss(
             &flow,
             &params,
-            &data,
+            data,
             val_idx,
             chunking,
             &mut workspaces,
             None,
-        ) + offset;
+        ) + offset.1;
         report.train_losses.push(train_loss);
         report.validation_losses.push(val_loss);
         report.num_epochs = epoch;
@@ -372,6 +365,15 @@ fn train_one(
             reason: "training diverged: the validation loss was never finite".into(),
         });
     }
-    let estimator = NpeEstimator::new(Box::new(flow), best.2, theta_z, x_z, bounds)?;
+    let Prepared {
+        theta_z,
+        x_z,
+        support,
+        bounds,
+        ..
+    } = prep;
+    let estimator = NpeEstimator::new(Box::new(flow), best.2, theta_z, x_z, bounds)?
+        .with_support(support)?
+        .with_x_transform(settings.x_transform);
     Ok((estimator, report))
 }

@@ -99,3 +99,46 @@ impl Standardizer {
         Ok(())
     }
 }
+
+/// How x is preprocessed before z-scoring (the same map is applied to x_o).
+///
+/// ```
+/// use flowpost::npe::XTransform;
+/// let mut out = [0.0; 2];
+/// XTransform::Log1p.apply(&[0.0, 9.0], &mut out).unwrap();
+/// assert_eq!(out, [0.0, 10f64.ln()]);
+/// assert_eq!(XTransform::Log1p.apply(&[3.0, -1.0], &mut out).unwrap_err().0, 1);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum XTransform {
+    /// x as it is (then z-scored).
+    #[default]
+    Identity,
+    /// log(1 + x) for counts and other heavy-tailed non-negative data (then z-scored); x must
+    /// be > −1.
+    Log1p,
+}
+
+impl XTransform {
+    /// Writes the preprocessed `x` into `out`; the error gives the first column it cannot take.
+    pub fn apply(&self, x: &[f64], out: &mut [f64]) -> Result<(), (usize, &'static str)> {
+        match self {
+            XTransform::Identity => out.copy_from_slice(x),
+            XTransform::Log1p => {
+                for (i, (o, &v)) in out.iter_mut().zip(x).enumerate() {
+                    if v <= -1.0 {
+                        return Err((i, "log1p preprocessing needs x > -1"));
+                    }
+                    *o = v.ln_1p();
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether this is the identity (not written to estimator files).
+    pub fn is_identity(&self) -> bool {
+        *self == XTransform::Identity
+    }
+}
