@@ -136,6 +136,7 @@ fn main() {
                 values,
                 stats,
                 warmup_stats,
+                warmup_values: Vec::new(),
                 adapted_step_size: Some(step),
                 inv_mass_diag: Some(vec![1.0; p]),
             }

@@ -33,6 +33,9 @@ pub struct ChainDraws {
     pub stats: Vec<DrawStats>,
     /// Statistics of the warmup draws (may be empty when read from a file without them).
     pub warmup_stats: Vec<DrawStats>,
+    /// Draw-major constrained values of the warmup draws, like `values` (empty when unknown:
+    /// a file saved without them).
+    pub warmup_values: Vec<f64>,
     /// Step size after adaptation, when known.
     pub adapted_step_size: Option<f64>,
     /// Diagonal of the adapted inverse mass matrix, when known.

@@ -38,6 +38,8 @@ pub struct OutputOptions {
     pub flow_fit: Option<StoredFit>,
     /// Parameters the report's pair plot must show.
     pub pair_params: Vec<String>,
+    /// Write the warmup draws into the chain CSVs too (CmdStan's `save_warmup = 1`).
+    pub save_warmup: bool,
 }
 
 /// What [`Run::write_outputs`] wrote.
@@ -136,6 +138,7 @@ impl Run {
                 self.cost.seconds.warmup / per_chain,
                 self.cost.seconds.sampling / per_chain,
             )),
+            save_warmup: options.save_warmup,
             extra: vec![("target_accept".into(), settings.target_accept().to_string())],
         };
         let mut meta = meta;

@@ -276,6 +276,7 @@ fn write_read_round_trip_is_bit_exact() {
                 values: vals,
                 stats,
                 warmup_stats: vec![],
+                warmup_values: vec![],
                 adapted_step_size: Some(0.123456789012345),
                 inv_mass_diag: Some(vec![1.0 / 3.0, 2.5e-7, 7.0]),
             }
@@ -539,4 +540,61 @@ fn neutra_writes_the_latent_adaptation_block_and_says_so() {
         let note = chain.config_value("flowpost_adaptation").unwrap();
         assert!(note.contains("latent space (NeuTra)"), "{note}");
     }
+}
+
+/// `save_warmup`: the warmup draws go before the adaptation block with `save_warmup = 1`, and
+/// read back as the run's own warmup draws (values and statistics) beside unchanged post-warmup
+/// draws; without it the files have no warmup rows.
+#[test]
+fn save_warmup_writes_the_runs_warmup_draws() {
+    use flowpost::{Method, OutputOptions, nuts::Metric};
+    let settings = flowpost::SampleSettings {
+        num_tune: Some(60),
+        num_draws: 40,
+        ..quick_settings(Method::Nuts, Metric::Diag)
+    };
+    let run =
+        flowpost::sample_with(&Scales, &settings, None, &flowpost::progress::NoProgress).unwrap();
+    for save_warmup in [false, true] {
+        let dir = tmp_dir(if save_warmup {
+            "warmup-on"
+        } else {
+            "warmup-off"
+        });
+        let options = OutputOptions {
+            save_warmup,
+            ..Default::default()
+        };
+        run.write_outputs_with(&dir, "scales", &settings, &options)
+            .unwrap();
+        for (k, chain) in run.draws.chains.iter().enumerate() {
+            assert_eq!(chain.warmup_values.len(), 60 * SCALES.len());
+            let path = dir.join(format!("chain_{}.csv", k + 1));
+            let read = read_chain_csv(&path).unwrap();
+            assert_eq!(read.draws.values, chain.values);
+            assert_eq!(read.draws.stats, chain.stats);
+            if save_warmup {
+                assert_eq!(read.config_value("save_warmup"), Some("1"));
+                assert_eq!(read.draws.warmup_values, chain.warmup_values);
+                assert_eq!(read.draws.warmup_stats, chain.warmup_stats);
+                // CmdStan's layout: warmup rows, then the adaptation block.
+                check_adaptation_block_after_warmup(&std::fs::read_to_string(&path).unwrap(), 60);
+            } else {
+                assert_eq!(read.config_value("save_warmup"), Some("0"));
+                assert!(read.draws.warmup_values.is_empty() && read.draws.warmup_stats.is_empty());
+            }
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
+
+fn check_adaptation_block_after_warmup(text: &str, num_warmup: usize) {
+    let lines: Vec<&str> = text.lines().collect();
+    let header = lines.iter().position(|l| l.starts_with("lp__,")).unwrap();
+    assert!(
+        lines[header + 1..=header + num_warmup]
+            .iter()
+            .all(|l| !l.starts_with('#'))
+    );
+    assert_eq!(lines[header + num_warmup + 1], "# Adaptation terminated");
 }

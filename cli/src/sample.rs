@@ -42,7 +42,8 @@ pub struct Args {
     /// Number of chains (run in parallel).
     #[arg(long, default_value_t = 4)]
     chains: usize,
-    /// Warmup draws per chain [default: 500 for neutra, 1000 for nuts].
+    /// Warmup draws per chain [default: auto 300 (200 in a trained flow's latent space), neutra
+    /// 500, nuts 1000].
     #[arg(long)]
     tune: Option<u64>,
     /// Post-warmup draws per chain.
@@ -61,12 +62,17 @@ pub struct Args {
     /// Dimension, for models that have one (funnel).
     #[arg(long)]
     dim: Option<usize>,
-    /// NUTS target acceptance statistic [default: 0.95 for neutra, 0.8 for nuts].
+    /// NUTS target acceptance statistic [default: 0.95 in a flow's latent space (neutra, auto's
+    /// flow path), 0.8 otherwise].
     #[arg(long)]
     target_accept: Option<f64>,
     /// NUTS maximum tree depth.
     #[arg(long)]
     max_depth: Option<u64>,
+    /// Also write the warmup draws into the chain CSVs (CmdStan's `save_warmup = 1`), before
+    /// the adaptation block.
+    #[arg(long)]
+    save_warmup: bool,
     #[command(flatten)]
     options: RunOptions,
     #[command(flatten)]
@@ -188,6 +194,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let options = flowpost::OutputOptions {
         flow_fit: fit,
         pair_params: args.report.pairs.clone(),
+        save_warmup: args.save_warmup,
     };
     let written = run.write_outputs_with(&out, &name, &settings, &options)?;
     print_run(&name, &run, &written, &args.report);

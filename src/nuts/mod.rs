@@ -459,10 +459,12 @@ fn chain_thread<D: LogDensity + ?Sized>(
     };
     let _permit = gate.acquire();
     guarded(&mut || sample_chain(&mut state, settings, chain, progress))?;
+    let mut draws = state.draws;
+    draws.warmup_values = std::mem::take(&mut state.warmup.values);
     Ok(Some(ChainDone {
         num_grad_evals: state.num_evals.load(Ordering::Relaxed),
         num_grad_evals_warmup: state.warmup.num_grad_evals,
-        draws: state.draws,
+        draws,
     }))
 }
 

@@ -359,7 +359,8 @@ pub fn read_chain_csv_str(
     };
     for (k, (vals, s)) in rows.into_iter().enumerate() {
         if k < num_warmup {
-            out.warmup_values.extend(vals);
+            out.warmup_values.extend_from_slice(&vals);
+            out.draws.warmup_values.extend(vals);
             out.draws.warmup_stats.push(s);
         } else {
             out.draws.values.extend(vals);

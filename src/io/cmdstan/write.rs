@@ -22,6 +22,9 @@ pub struct CmdStanMeta {
     pub max_depth: u64,
     /// Seconds of warmup and sampling per chain, written as CmdStan's `Elapsed Time` block.
     pub seconds: Option<(f64, f64)>,
+    /// Write the warmup draws (`save_warmup = 1`) before the adaptation block, as CmdStan
+    /// does; only when the chain has them (`warmup_values` for every `warmup_stats` row).
+    pub save_warmup: bool,
     /// More `# key = value` lines, written after flowpost's own.
     pub extra: Vec<(String, String)>,
 }
@@ -35,6 +38,7 @@ impl Default for CmdStanMeta {
             num_warmup: 1000,
             max_depth: 10,
             seconds: None,
+            save_warmup: false,
             extra: vec![],
         }
     }
@@ -86,13 +90,16 @@ pub fn write_chain_csv<W: Write>(
         chain.stats.len() * p,
         "chain values do not match stats × parameters"
     );
+    let save_warmup = meta.save_warmup
+        && !chain.warmup_stats.is_empty()
+        && chain.warmup_values.len() == chain.warmup_stats.len() * p;
     let mut w = std::io::BufWriter::new(&mut out);
     writeln!(w, "# model = {}", meta.model)?;
     writeln!(w, "# method = sample (Default)")?;
     writeln!(w, "#   sample")?;
     writeln!(w, "#     num_samples = {}", chain.stats.len())?;
     writeln!(w, "#     num_warmup = {}", meta.num_warmup)?;
-    writeln!(w, "#     save_warmup = 0")?;
+    writeln!(w, "#     save_warmup = {}", u8::from(save_warmup))?;
     writeln!(w, "#     thin = 1 (Default)")?;
     writeln!(w, "#     adapt")?;
     writeln!(w, "#       engaged = 1 (Default)")?;
@@ -117,6 +124,13 @@ pub fn write_chain_csv<W: Write>(
     let mut header: Vec<String> = STAT_COLUMNS.iter().map(|s| s.to_string()).collect();
     header.extend(param_names.iter().map(|n| to_cmdstan_name(n)));
     writeln!(w, "{}", header.join(","))?;
+    let mut line = String::new();
+    if save_warmup {
+        for (s, v) in chain.warmup_stats.iter().zip(chain.warmup_values.chunks(p)) {
+            draw_line(&mut line, s, v);
+            writeln!(w, "{line}")?;
+        }
+    }
     if chain.adapted_step_size.is_some() || chain.inv_mass_diag.is_some() {
         writeln!(w, "# Adaptation terminated")?;
     }
@@ -128,24 +142,8 @@ pub fn write_chain_csv<W: Write>(
         let cells: Vec<String> = m.iter().map(|v| format_number(*v)).collect();
         writeln!(w, "# {}", cells.join(", "))?;
     }
-    let mut line = String::new();
     for (d, s) in chain.stats.iter().enumerate() {
-        line.clear();
-        for v in [s.lp, s.accept_stat, s.step_size] {
-            line.push_str(&format_number(v));
-            line.push(',');
-        }
-        line.push_str(&format!(
-            "{},{},{},",
-            s.tree_depth,
-            s.n_leapfrog,
-            u8::from(s.divergent)
-        ));
-        line.push_str(&format_number(s.energy));
-        for v in &chain.values[d * p..(d + 1) * p] {
-            line.push(',');
-            line.push_str(&format_number(*v));
-        }
+        draw_line(&mut line, s, &chain.values[d * p..(d + 1) * p]);
         writeln!(w, "{line}")?;
     }
     if let Some((warm, samp)) = meta.seconds {
@@ -156,6 +154,26 @@ pub fn write_chain_csv<W: Write>(
         writeln!(w, "# ")?;
     }
     w.flush()
+}
+
+/// One CSV row: the sampler statistics, then the parameter values.
+fn draw_line(line: &mut String, s: &crate::DrawStats, values: &[f64]) {
+    line.clear();
+    for v in [s.lp, s.accept_stat, s.step_size] {
+        line.push_str(&format_number(v));
+        line.push(',');
+    }
+    line.push_str(&format!(
+        "{},{},{},",
+        s.tree_depth,
+        s.n_leapfrog,
+        u8::from(s.divergent)
+    ));
+    line.push_str(&format_number(s.energy));
+    for v in values {
+        line.push(',');
+        line.push_str(&format_number(*v));
+    }
 }
 
 /// Why `names` cannot be CmdStan CSV column names, if they cannot: an empty name, a comma
