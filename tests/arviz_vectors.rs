@@ -6,7 +6,7 @@
 //! 0.23.4: `mcse_sd`, the summary, and degenerate inputs).
 //!
 //! Conventions of the files: `null` = ArviZ returned NaN or ±inf (JSON cannot tell them apart);
-//! `"error"` = the generator's ArviZ call raised. The one `"error"` field of the shared file is
+//! `"error"` = the generator's ArviZ call raised. The one `"error"` field of the vendored file is
 //! `mcse_sd`, in every case: its generator passed `prob=` to `az.mcse(method="sd")`, which ArviZ
 //! 0.23.4 rejects (`TypeError: _mcse_sd() got an unexpected keyword argument 'prob'`). The
 //! estimator itself is defined; we return ArviZ's `az.mcse(x, method="sd")` (= the `mcse_sd`
@@ -22,7 +22,7 @@ thread_local! {
     static MAX_REL: std::cell::Cell<f64> = const { std::cell::Cell::new(0.0) };
 }
 
-fn shared() -> Value {
+fn vendored() -> Value {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/arviz_vectors.json");
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
     serde_json::from_str(&text).expect("arviz_vectors.json is valid JSON")
@@ -137,7 +137,7 @@ fn check_mcmc_case(errors: &mut Vec<String>, c: &Value, mcse_sd_ref: Option<&Val
 
 #[test]
 fn mcmc_diagnostics_match_arviz() {
-    let s = shared();
+    let s = vendored();
     let e = extra();
     let mut errors = vec![];
     let mut n = 0;
@@ -166,7 +166,7 @@ fn degenerate_inputs_match_arviz() {
 
 #[test]
 fn summary_matches_arviz() {
-    let s = shared();
+    let s = vendored();
     let e = extra();
     let mut errors = vec![];
     let mut n = 0;
@@ -195,7 +195,7 @@ fn summary_matches_arviz() {
 
 #[test]
 fn bfmi_matches_arviz() {
-    let s = shared();
+    let s = vendored();
     let mut errors = vec![];
     let mut n = 0;
     for c in s["bfmi"].as_array().unwrap() {
@@ -213,7 +213,7 @@ fn bfmi_matches_arviz() {
 
 #[test]
 fn psis_matches_arviz() {
-    let s = shared();
+    let s = vendored();
     let mut errors = vec![];
     let mut n = 0;
     for c in s["psis"].as_array().unwrap() {
@@ -241,7 +241,7 @@ fn psis_matches_arviz() {
 /// same, with exactly uniform weights.
 #[test]
 fn psis_constant_ratios_are_infinite_k() {
-    let s = shared();
+    let s = vendored();
     let c = s["psis"]
         .as_array()
         .unwrap()

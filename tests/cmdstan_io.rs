@@ -27,7 +27,7 @@ fn reads_cmdstan_output_with_config_adaptation_and_timing() {
     );
     assert_eq!(c.draws.stats.len(), 12);
     assert_eq!(c.draws.values.len(), 12 * 5);
-    assert!(c.warmup_values.is_empty() && c.draws.warmup_stats.is_empty());
+    assert!(c.draws.warmup_values.is_empty() && c.draws.warmup_stats.is_empty());
     assert_eq!(c.draws.adapted_step_size, Some(0.412));
     assert_eq!(c.draws.inv_mass_diag.as_ref().unwrap().len(), 5);
     assert_eq!(c.config_value("num_samples"), Some("12"));
@@ -74,7 +74,7 @@ fn reads_four_chains_into_draws() {
 fn save_warmup_rows_are_separated() {
     let c = read_chain_csv(&fixture("save_warmup.csv")).unwrap();
     assert_eq!(c.draws.warmup_stats.len(), 4);
-    assert_eq!(c.warmup_values.len(), 4 * 5);
+    assert_eq!(c.draws.warmup_values.len(), 4 * 5);
     assert_eq!(c.draws.stats.len(), 6);
     assert!(c.draws.warmup_stats.iter().all(|s| s.step_size == 0.9));
     assert!(c.draws.stats.iter().all(|s| s.step_size == 0.412));

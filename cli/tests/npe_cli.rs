@@ -60,6 +60,20 @@ fn train_args(dir: &Path) -> Vec<String> {
     args
 }
 
+/// `flowpost npe sample EST --x-obs OBS [EXTRA...] --out OUT` in `dir`.
+fn sample(dir: &Path, est: &str, obs: &str, extra: &[&str], out: &str) -> std::process::Output {
+    bin()
+        .args(["npe", "sample"])
+        .arg(dir.join(est))
+        .arg("--x-obs")
+        .arg(dir.join(obs))
+        .args(extra)
+        .arg("--out")
+        .arg(dir.join(out))
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn train_then_sample() {
     let dir = tmp("ok");
@@ -69,15 +83,7 @@ fn train_then_sample() {
     assert!(out.status.success(), "{err}");
     assert!(err.contains("1 dropped as non-finite"), "{err}");
     write(&dir.join("obs.json"), r#"{"x_o": [0.3]}"#);
-    let out = bin()
-        .args(["npe", "sample"])
-        .arg(dir.join("est"))
-        .arg("--x-obs")
-        .arg(dir.join("obs.json"))
-        .args(["--num-samples", "500", "--out"])
-        .arg(dir.join("s.csv"))
-        .output()
-        .unwrap();
+    let out = sample(&dir, "est", "obs.json", &["--num-samples", "500"], "s.csv");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{err}");
     assert!(err.contains("acceptance rate"), "{err}");
@@ -90,15 +96,7 @@ fn train_then_sample() {
 
     // Wrong-dimension observation.
     write(&dir.join("bad_obs.json"), r#"{"x_o": [0.3, 0.4]}"#);
-    let out = bin()
-        .args(["npe", "sample"])
-        .arg(dir.join("est"))
-        .arg("--x-obs")
-        .arg(dir.join("bad_obs.json"))
-        .arg("--out")
-        .arg(dir.join("s2.csv"))
-        .output()
-        .unwrap();
+    let out = sample(&dir, "est", "bad_obs.json", &[], "s2.csv");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(err.contains("expected dimension 1, got 2"), "{err}");
@@ -107,15 +105,7 @@ fn train_then_sample() {
     let est = dir.join("est").join("estimator.json");
     let text = std::fs::read_to_string(&est).unwrap();
     write(&dir.join("cut.json"), &text[..text.len() - 40]);
-    let out = bin()
-        .args(["npe", "sample"])
-        .arg(dir.join("cut.json"))
-        .arg("--x-obs")
-        .arg(dir.join("obs.json"))
-        .arg("--out")
-        .arg(dir.join("s3.csv"))
-        .output()
-        .unwrap();
+    let out = sample(&dir, "cut.json", "obs.json", &[], "s3.csv");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(
@@ -220,15 +210,7 @@ fn problems_are_found_up_front_and_sbc_takes_tables() {
     assert!(err.contains("warning: only 301 simulations"), "{err}");
 
     write(&dir.join("obs.json"), r#"{"x_o": [0.3]}"#);
-    let out = bin()
-        .args(["npe", "sample"])
-        .arg(dir.join("est"))
-        .arg("--x-obs")
-        .arg(dir.join("obs.json"))
-        .args(["--num-samples", "0", "--out"])
-        .arg(dir.join("s.csv"))
-        .output()
-        .unwrap();
+    let out = sample(&dir, "est", "obs.json", &["--num-samples", "0"], "s.csv");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         !out.status.success() && err.contains("--num-samples must be at least 1"),

@@ -18,7 +18,7 @@
 //! | k̂ ≥ the threshold | `Err`, naming k̂ |
 //! | all ratios equal | `Ok`, MCSE 0 (q is p up to Z) |
 
-use super::psis::{pareto_k_threshold, psis};
+use super::psis::{PsisResult, pareto_k_threshold, psis};
 
 /// log Z with its Monte Carlo standard error.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -46,6 +46,23 @@ pub struct LogEvidence {
 /// assert!((z.value - (r[0] - 2f64.ln())).abs() < 1e-12);
 /// ```
 pub fn log_evidence(log_ratios: &[f64], num_dropped: usize) -> Result<LogEvidence, String> {
+    log_evidence_smoothed(log_ratios, &psis(log_ratios), num_dropped)
+}
+
+/// [`log_evidence`] from the [`psis`] of `log_ratios` already at hand (the fit's k̂ and its
+/// evidence come from one smoothing).
+///
+/// ```
+/// use flowpost::diagnostics::{log_evidence, log_evidence_smoothed, psis};
+/// let r: Vec<f64> = (0..500).map(|i| (i as f64 * 0.37).sin() * 0.3).collect();
+/// let smoothed = psis(&r);
+/// assert_eq!(log_evidence_smoothed(&r, &smoothed, 0), log_evidence(&r, 0));
+/// ```
+pub fn log_evidence_smoothed(
+    log_ratios: &[f64],
+    smoothed: &PsisResult,
+    num_dropped: usize,
+) -> Result<LogEvidence, String> {
     if log_ratios.iter().any(|r| r.is_nan() || *r == f64::INFINITY) {
         return Err("a log importance ratio is NaN or +∞".into());
     }
@@ -62,7 +79,6 @@ pub fn log_evidence(log_ratios: &[f64], num_dropped: usize) -> Result<LogEvidenc
             pareto_k: f64::NEG_INFINITY,
         });
     }
-    let smoothed = psis(log_ratios);
     let k = smoothed.k_hat;
     let limit = pareto_k_threshold(log_ratios.len());
     if !(k < limit) {

@@ -57,7 +57,7 @@ mod warnings;
 
 pub use bfmi::e_bfmi;
 pub use ess::{ess_bulk, ess_mean, ess_quantile, ess_sd, ess_tail};
-pub use evidence::{LogEvidence, log_evidence};
+pub use evidence::{LogEvidence, log_evidence, log_evidence_smoothed};
 pub use fit_verdict::{FitVerdict, fit_verdict};
 pub use mcse::{mcse_mean, mcse_quantile, mcse_sd};
 pub use psis::{PsisResult, pareto_k_threshold, psis, psis_with_reff};

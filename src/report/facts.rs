@@ -189,8 +189,14 @@ impl ReportVi {
                 steps: self.num_steps,
                 verdict,
                 dropped_fraction: self.dropped_fraction(),
-                log_evidence: self.log_evidence.clone().and_then(Result::ok),
-                log_evidence_note: self.log_evidence.clone().and_then(Result::err),
+                log_evidence: self
+                    .log_evidence
+                    .as_ref()
+                    .and_then(|r| r.as_ref().ok().copied()),
+                log_evidence_note: self
+                    .log_evidence
+                    .as_ref()
+                    .and_then(|r| r.as_ref().err().cloned()),
             };
         }
         let finite: Vec<f64> = self

@@ -201,8 +201,10 @@ pub(super) fn final_estimate<D: LogDensity + ?Sized>(
     let m = ratios.len() as f64;
     let elbo = ratios.iter().sum::<f64>() / m;
     let var = ratios.iter().map(|r| (r - elbo).powi(2)).sum::<f64>() / (m - 1.0);
-    let pareto_k = crate::diagnostics::psis(&ratios).k_hat;
-    let log_evidence = crate::diagnostics::log_evidence(&ratios, num_dropped as usize);
+    let smoothed = crate::diagnostics::psis(&ratios);
+    let pareto_k = smoothed.k_hat;
+    let log_evidence =
+        crate::diagnostics::log_evidence_smoothed(&ratios, &smoothed, num_dropped as usize);
     Ok(FinalEstimate {
         elbo,
         elbo_mcse: (var / m).sqrt(),

@@ -23,12 +23,10 @@ pub struct CmdStanChain {
     pub file: PathBuf,
     /// Parameter names converted to Stan style (`theta[1]`), in column order.
     pub param_names: Vec<String>,
-    /// Post-warmup draws and statistics; `warmup_stats` holds the saved warmup rows' statistics,
-    /// `adapted_step_size` / `inv_mass_diag` the adaptation comments (the diagonal of a dense
-    /// metric).
+    /// Post-warmup draws and statistics; `warmup_stats` / `warmup_values` hold the saved warmup
+    /// rows (`save_warmup = 1`), `adapted_step_size` / `inv_mass_diag` the adaptation comments
+    /// (the diagonal of a dense metric).
     pub draws: ChainDraws,
-    /// Values of the saved warmup rows (`save_warmup = 1`), draw-major like `draws.values`.
-    pub warmup_values: Vec<f64>,
     /// The configuration comments before the header as `(key, value)` in file order, the value
     /// without CmdStan's ` (Default)` suffix (e.g. `("num_samples", "1000")`, `("seed", "42")`).
     pub config: Vec<(String, String)>,
@@ -359,7 +357,6 @@ pub fn read_chain_csv_str(
     };
     for (k, (vals, s)) in rows.into_iter().enumerate() {
         if k < num_warmup {
-            out.warmup_values.extend_from_slice(&vals);
             out.draws.warmup_values.extend(vals);
             out.draws.warmup_stats.push(s);
         } else {
