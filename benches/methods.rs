@@ -3,7 +3,7 @@
 //! `cargo bench --bench methods -- [--seeds 1,2,3] [--methods auto,neutra,nuts,nuts-lowrank]
 //! [--models funnel,banana,...] [--write docs/methods.md] [--resume]`
 //!
-//! Models: the 20 built-in ones and `funnel:100` (Neal's funnel in 100 dimensions); `NAME:D`
+//! Models: the 20 built-in ones (not `hier_regression`: see the `scaling` bench) and `funnel:100` (Neal's funnel in 100 dimensions); `NAME:D`
 //! sets a dimension. Methods: `auto` (the default), `neutra`, `nuts` (diagonal metric),
 //! `nuts-lowrank` (nuts-rs's low-rank metric), `nuts-lowrank-300` (the same with nutpie's
 //! shorter warmup, 300 draws), 4 chains × 1000 draws each, each method's own defaults.
@@ -171,8 +171,10 @@ fn main() {
             .position(|a| a == flag)
             .and_then(|i| args.get(i + 1))
     };
+    // The scale targets (thousands of parameters) have their own bench, `scaling`.
     let all_models: Vec<String> = flowpost_models::list()
         .iter()
+        .filter(|m| m.name != "hier_regression")
         .map(|m| m.name.to_string())
         .chain(["funnel:100".to_string()])
         .collect();

@@ -152,6 +152,10 @@ pub struct AutoReport {
     pub num_grad_evals_discarded: u64,
     /// Extra training rounds because the fit's k̂ was 0.7 or more (flow path).
     pub num_refits: usize,
+    /// Why the flow the evidence called for could not be trained; the draws then come from
+    /// whitened NUTS, which the evidence says may be biased (`None`: no failure).
+    #[serde(default)]
+    pub flow_failure: Option<String>,
 }
 
 impl AutoReport {
@@ -167,6 +171,7 @@ impl AutoReport {
     ///     evidence: vec![Evidence { num_warmup_draws: 300, fisher_per_dim: 0.1, divergent_fraction: 0.0 }],
     ///     num_grad_evals_discarded: 0,
     ///     num_refits: 0,
+    ///     flow_failure: None,
     /// };
     /// assert!(report.describe().starts_with("whitened NUTS (low-rank metric), no flow needed"));
     /// ```
@@ -189,6 +194,11 @@ impl AutoReport {
                     self.gaussian_pareto_k
                 )
             }
+            Some(reason) if self.flow_failure.is_some() => format!(
+                "whitened NUTS (low-rank metric) although a flow was needed — {reason}; the \
+                 flow could not be trained ({}), so the draws may be biased",
+                self.flow_failure.as_deref().unwrap_or_default()
+            ),
             Some(reason) => format!(
                 "trained a flow (NeuTra) — {reason}; {} gradients of whitened NUTS discarded{}",
                 self.num_grad_evals_discarded,
@@ -199,6 +209,17 @@ impl AutoReport {
                 }
             ),
         }
+    }
+}
+
+impl AutoReport {
+    /// The warning this decision deserves: a flow was needed and could not be trained.
+    pub fn warning(&self) -> Option<crate::diagnostics::DiagnosticWarning> {
+        let failure = self.flow_failure.clone()?;
+        Some(crate::diagnostics::DiagnosticWarning::FlowNotTrained {
+            needed_because: self.escalation_reason.clone().unwrap_or_default(),
+            failure,
+        })
     }
 }
 
@@ -265,6 +286,7 @@ pub(crate) fn run<D: LogDensity + ?Sized>(
         evidence: Vec::new(),
         num_grad_evals_discarded: 0,
         num_refits: 0,
+        flow_failure: None,
     };
 
     let whitened = NutsSettings {
@@ -344,33 +366,42 @@ pub(crate) fn run<D: LogDensity + ?Sized>(
         ..vi.clone()
     };
     let fit_start = std::time::Instant::now();
-    let (mut flow, mut fit) = crate::vi::fit_from_gaussians(
-        density,
+    let tally = Tally::new(density);
+    let trained = train_flow(
+        &tally,
         &candidates,
         init_report,
         flow_settings,
         &flow_vi,
         seed,
         progress,
-    )?;
-    // A fit that is a poor importance sampler (k̂ ≥ 0.7) goes on training once, from where it
-    // is, on fresh draws.
-    if !(fit.pareto_k < MAX_PARETO_K) {
-        let more = crate::vi::fit(density, &mut flow, &flow_vi, seed ^ REFIT_SEED, progress)?;
-        fit.num_grad_evals_train += more.num_grad_evals_train + fit.num_grad_evals_final;
-        fit.elbo_trace.extend_from_slice(&more.elbo_trace);
-        fit.num_steps += more.num_steps;
-        fit.num_dropped += more.num_dropped + fit.num_dropped_final;
-        fit.num_train_draws += more.num_train_draws + fit.num_final_draws;
-        fit.num_restores += more.num_restores;
-        fit.elbo = more.elbo;
-        fit.elbo_mcse = more.elbo_mcse;
-        fit.pareto_k = more.pareto_k;
-        fit.stop_reason = more.stop_reason;
-        fit.num_dropped_final = more.num_dropped_final;
-        fit.num_final_draws = more.num_final_draws;
-        report.num_refits = 1;
-    }
+        &mut report,
+    );
+    let (flow, mut fit) = match trained {
+        Ok(trained) => trained,
+        // A flow that cannot be trained (its draws fall where the density fails, its
+        // parameters blow up) leaves whitened NUTS: run it to the end, and say loudly that
+        // the evidence called for a flow.
+        Err(e @ (crate::Error::ViDiverged { .. } | crate::Error::NoValidInit { .. })) => {
+            report.flow_failure = Some(e.to_string());
+            report.choice = AutoChoice::Whitened;
+            // The failed training's gradients are VI's cost; the pilot's stay discarded.
+            num_grad_evals_vi += tally.num_evals();
+            seconds_vi += fit_start.elapsed().as_secs_f64();
+            let run = crate::nuts::sample(density, Some(&white), &whitened, progress)?;
+            return Ok(AutoOutcome {
+                nuts: run,
+                flow: white,
+                vi: gaussian_fit,
+                report,
+                num_tune: whitened.num_tune,
+                num_grad_evals_vi,
+                seconds_vi,
+                discarded,
+            });
+        }
+        Err(e) => return Err(e),
+    };
     fit.seconds = fit_start.elapsed().as_secs_f64();
     // The Gaussian's k̂ estimate was spent too.
     num_grad_evals_vi = fit.num_grad_evals() + gaussian_fit.num_grad_evals_final;
@@ -391,6 +422,93 @@ pub(crate) fn run<D: LogDensity + ?Sized>(
         seconds_vi,
         discarded,
     })
+}
+
+/// Trains the flow from `candidates` (raced as in NeuTra), once more from where it is when its
+/// k̂ is 0.7 or more.
+#[allow(clippy::too_many_arguments)]
+fn train_flow<D: LogDensity + ?Sized>(
+    density: &D,
+    candidates: &[GaussianFit],
+    init_report: InitReport,
+    flow_settings: &FlowSettings,
+    flow_vi: &ViSettings,
+    seed: u64,
+    progress: &dyn Progress,
+    report: &mut AutoReport,
+) -> Result<(Flow, ViReport), crate::Error> {
+    let (mut flow, mut fit) = crate::vi::fit_from_gaussians(
+        density,
+        candidates,
+        init_report,
+        flow_settings,
+        flow_vi,
+        seed,
+        progress,
+    )?;
+    // A fit that is a poor importance sampler (k̂ ≥ 0.7) goes on training once, from where it
+    // is, on fresh draws.
+    if !(fit.pareto_k < MAX_PARETO_K) {
+        let more = crate::vi::fit(density, &mut flow, flow_vi, seed ^ REFIT_SEED, progress)?;
+        fit.num_grad_evals_train += more.num_grad_evals_train + fit.num_grad_evals_final;
+        fit.elbo_trace.extend_from_slice(&more.elbo_trace);
+        fit.num_steps += more.num_steps;
+        fit.num_dropped += more.num_dropped + fit.num_dropped_final;
+        fit.num_train_draws += more.num_train_draws + fit.num_final_draws;
+        fit.num_restores += more.num_restores;
+        fit.elbo = more.elbo;
+        fit.elbo_mcse = more.elbo_mcse;
+        fit.pareto_k = more.pareto_k;
+        fit.stop_reason = more.stop_reason;
+        fit.num_dropped_final = more.num_dropped_final;
+        fit.num_final_draws = more.num_final_draws;
+        report.num_refits = 1;
+    }
+    Ok((flow, fit))
+}
+
+/// A density that counts its gradient evaluations, so that a flow's training that fails still
+/// has its cost counted.
+struct Tally<'a, D: ?Sized> {
+    density: &'a D,
+    count: std::sync::atomic::AtomicU64,
+}
+
+impl<'a, D: LogDensity + ?Sized> Tally<'a, D> {
+    fn new(density: &'a D) -> Self {
+        Tally {
+            density,
+            count: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    fn num_evals(&self) -> u64 {
+        self.count.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+impl<D: LogDensity + ?Sized> LogDensity for Tally<'_, D> {
+    fn dim(&self) -> usize {
+        self.density.dim()
+    }
+
+    fn log_density(
+        &self,
+        theta: &[f64],
+        grad: &mut [f64],
+    ) -> Result<f64, crate::density::DensityError> {
+        self.count
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.density.log_density(theta, grad)
+    }
+
+    fn param_names(&self) -> Vec<String> {
+        self.density.param_names()
+    }
+
+    fn constrain(&self, theta: &[f64], out: &mut [f64]) {
+        self.density.constrain(theta, out)
+    }
 }
 
 /// The Gaussian fit as a (0-step) variational fit: its ELBO and Pareto k̂ on fresh draws.

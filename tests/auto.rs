@@ -162,3 +162,53 @@ fn pilot_gaussian_fits_the_later_half() {
         Some(GaussianFit::Diagonal { .. })
     ));
 }
+
+/// When the evidence calls for a flow and its training fails (here forced by a learning rate
+/// that throws the flow's draws out of range), auto does not stop with an error: it finishes
+/// on whitened NUTS, says so in its decision, warns, and counts the failed training's gradients.
+#[test]
+fn a_flow_that_cannot_be_trained_falls_back_to_whitened_nuts_with_a_warning() {
+    let density = load("funnel", &ModelOptions::default()).unwrap();
+    let mut settings = SampleSettings {
+        method: Method::Auto,
+        seed: 1,
+        num_draws: 200,
+        ..Default::default()
+    };
+    settings.vi.adam.learning_rate = 1e6;
+    settings.vi.adam.clip_norm = None;
+    let run = sample(&*density, &settings).unwrap();
+    let auto = run.auto.as_ref().unwrap();
+    assert_eq!(auto.choice, AutoChoice::Whitened);
+    assert!(auto.escalation_reason.is_some());
+    let failure = auto.flow_failure.as_deref().expect("the training failed");
+    assert!(failure.contains("variational fit failed"), "{failure}");
+    assert!(
+        auto.describe().contains("could not be trained"),
+        "{}",
+        auto.describe()
+    );
+    let warning = auto.warning().expect("a warning");
+    assert_eq!(warning.kind(), "auto");
+    // The failed training cost gradients beyond the Gaussian fit's, and they are counted.
+    let gaussian = run.vi.as_ref().unwrap().num_grad_evals();
+    assert!(
+        run.cost.grad_evals.vi > gaussian,
+        "{} vs {gaussian}",
+        run.cost.grad_evals.vi
+    );
+    assert_eq!(run.draws.num_draws(), 200);
+    // summary.json lists the warning.
+    let dir = std::env::temp_dir().join(format!("flowpost-auto-fallback-{}", std::process::id()));
+    let written = run
+        .write_outputs(&dir, "funnel", &SampleSettings::default())
+        .unwrap();
+    let text = std::fs::read_to_string(written.dir.join("summary.json")).unwrap();
+    let file: flowpost::report::SummaryFile = serde_json::from_str(&text).unwrap();
+    assert!(
+        file.warnings.iter().any(|w| w.kind == "auto"),
+        "{:?}",
+        file.warnings
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -34,6 +34,7 @@ mod math;
 mod posteriordb;
 pub mod reference;
 mod registry;
+mod scale;
 mod spine;
 mod validation;
 
@@ -45,6 +46,7 @@ pub use posteriordb::{
     LowDimGaussMix, Sblrc,
 };
 pub use registry::{ModelInfo, ModelOptions, list, load, load_builtin};
+pub use scale::{ExactMoments, HierRegression};
 pub use spine::{Banana, EightSchoolsCentered, EightSchoolsNoncentered, Funnel, Gauss100, LogReg};
 pub use validation::{LogGamma, StudentT};
 
@@ -85,7 +87,9 @@ pub enum ModelError {
         known: String,
     },
     /// A dimension was given to a model whose dimension is fixed by its data.
-    #[error("model `{model}` has a fixed dimension ({dim}); `dim` applies only to `funnel`")]
+    #[error(
+        "model `{model}` has a fixed dimension ({dim}); `dim` applies only to `funnel` and `hier_regression`"
+    )]
     DimNotSupported {
         /// The model.
         model: String,

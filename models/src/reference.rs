@@ -8,6 +8,7 @@
 //! - `banana`: x1 ~ N(0, 10²), E x2 = 0.03 · 100 − 3 = 0, Var x2 = 1 + 0.03² · 2 · 10⁴ = 19;
 //! - `gauss100`: the mean and covariance in its data file;
 //! - `student_t`, `log_gamma`: their exact moments (see their docs);
+//! - `hier_regression` (any dimension): its exact moments, by quadrature over `log tau`;
 //! - `logreg`: a long run (`data/peers/logreg_reference.json`, made by
 //!   `cargo run --release -p flowpost-models --example make_reference -- logreg`).
 //!
@@ -134,6 +135,21 @@ pub fn reference(
             let mut r = vec![exact("v", 0.0, 3.0)];
             r.extend((1..d).map(|i| exact(&format!("x[{i}]"), 0.0, f64::NAN)));
             Some(r)
+        }
+        "hier_regression" => {
+            let m = crate::HierRegression::new(
+                options
+                    .dim
+                    .unwrap_or(crate::HierRegression::DEFAULT_GROUPS + 3),
+            )?;
+            let exact_moments = m.exact_moments();
+            Some(
+                flowpost::LogDensity::param_names(&m)
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, n)| exact(&n, exact_moments.mean[i], exact_moments.sd[i]))
+                    .collect(),
+            )
         }
         "banana" => Some(vec![exact("x1", 0.0, 10.0), exact("x2", 0.0, 19f64.sqrt())]),
         "gauss100" => {

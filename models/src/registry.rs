@@ -6,6 +6,7 @@ use crate::posteriordb::{
     ArK, Arma11, Diamonds, EarningsInteraction, Garch11, GpPoisRegr, HmmExample,
     KidscoreInteraction, Kilpisjarvi, LogmesquiteLogvas, LowDimGaussMix, Sblrc,
 };
+use crate::scale::HierRegression;
 use crate::spine::{
     Banana, EightSchoolsCentered, EightSchoolsNoncentered, Funnel, Gauss100, LogReg,
 };
@@ -50,6 +51,9 @@ pub struct ModelOptions {
     /// The dimension, for models that have a free one (`funnel`); `None` takes the default.
     pub dim: Option<usize>,
 }
+
+/// The models whose dimension `dim` sets.
+const DIM_MODELS: &[&str] = &["funnel", "hier_regression"];
 
 type Loader = fn(&ModelOptions) -> Result<Box<dyn BuiltinModel>, ModelError>;
 
@@ -134,6 +138,15 @@ const ENTRIES: &[Entry] = &[
         false,
         "log of Gamma(k, 1) draws, k = 0.3..20 (a validation target: skewed)",
         |_| boxed(Ok(LogGamma))
+    ),
+    entry!(
+        "hier_regression",
+        HierRegression::DEFAULT_GROUPS + 3,
+        false,
+        "centered hierarchical regression, 1000 groups, exact posterior (dimension set by `dim`)",
+        |o| boxed(HierRegression::new(
+            o.dim.unwrap_or(HierRegression::DEFAULT_GROUPS + 3)
+        ))
     ),
     entry!("arK-arK", 7, true, "AR(5) time series, T = 200", |_| boxed(
         ArK::new()
@@ -267,7 +280,7 @@ pub fn load_builtin(
                 .collect::<Vec<_>>()
                 .join(", "),
         })?;
-    if options.dim.is_some() && entry.info.name != "funnel" {
+    if options.dim.is_some() && !DIM_MODELS.contains(&entry.info.name) {
         return Err(ModelError::DimNotSupported {
             model: name.to_string(),
             dim: entry.info.dim,

@@ -84,6 +84,14 @@ pub enum DiagnosticWarning {
         /// Draws made.
         total: u64,
     },
+    /// `--method auto` found a geometry that needs a flow but could not train one, and the
+    /// draws come from whitened NUTS.
+    FlowNotTrained {
+        /// Why the flow was needed.
+        needed_because: String,
+        /// Why its training failed.
+        failure: String,
+    },
 }
 
 impl DiagnosticWarning {
@@ -137,6 +145,12 @@ impl DiagnosticWarning {
                 "{dropped} of {total} draws of the fitted flow ({:.1}%) fall where the log-density fails: the flow has mass outside the posterior's support, which its k-hat and ELBO ignore.",
                 100.0 * *dropped as f64 / (*total).max(1) as f64
             ),
+            Self::FlowNotTrained {
+                needed_because,
+                failure,
+            } => format!(
+                "auto called for a flow ({needed_because}) but could not train one ({failure}); the draws come from whitened NUTS and may be biased."
+            ),
         }
     }
 
@@ -163,6 +177,9 @@ impl DiagnosticWarning {
             Self::FlowOutsideSupport { .. } => {
                 "Do not use the flow as a posterior approximation; NUTS corrects it, so judge the run by the other diagnostics. If the model rejects parameter values (reject(), domain errors), declare those constraints on the parameters instead."
             }
+            Self::FlowNotTrained { .. } => {
+                "Check the draws against the other diagnostics (divergences, R-hat); reparameterize (e.g. non-centered) so that a linear map suffices, or try --method neutra with more --vi-steps."
+            }
         }
     }
 
@@ -177,6 +194,7 @@ impl DiagnosticWarning {
             Self::Undefined { .. } => "undefined",
             Self::SingleChain => "one chain",
             Self::FlowOutsideSupport { .. } => "flow fit",
+            Self::FlowNotTrained { .. } => "auto",
         }
     }
 }

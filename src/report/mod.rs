@@ -126,6 +126,13 @@ fn build(
     let parameters = summarize(input.draws);
     let mut warnings = check_run(input.draws, &parameters, &input.settings.warnings);
     warnings.extend(input.vi.as_ref().and_then(ReportVi::warning));
+    warnings.extend(
+        input
+            .run
+            .auto
+            .as_ref()
+            .and_then(crate::auto::AutoReport::warning),
+    );
     let html = render_html(input, &parameters, &warnings)?;
     let file = SummaryFile {
         warnings: warnings.iter().map(WarningEntry::from).collect(),
