@@ -71,6 +71,15 @@ impl<T: Transformer> MaskedAutoregressive<T> {
         }
     }
 
+    /// The same layer without the conditioner's direct input → output connection
+    /// ([`Made::without_direct`]): O(d·h) instead of O(d² + d·h) per pass. Unconditional
+    /// layers only.
+    #[track_caller]
+    pub fn without_direct(mut self) -> Self {
+        self.made = self.made.without_direct();
+        self
+    }
+
     /// The conditioner.
     pub fn made(&self) -> &Made {
         &self.made

@@ -38,6 +38,10 @@ pub enum LayerSpec {
         activation: Activation,
         /// Soft clip B on the log-scale.
         max_log_scale: f64,
+        /// Whether the MADE has its direct input → output connection (absent, i.e. true, in
+        /// files written before it could be left out; see [`Made::without_direct`](super::Made::without_direct)).
+        #[serde(default = "yes", skip_serializing_if = "is_true")]
+        direct: bool,
     },
     /// [`MaskedAutoregressive::maf`]: the affine transformer in the MAF parameterization.
     MafAffine {
@@ -88,6 +92,14 @@ pub enum LayerSpec {
 
 fn is_zero(n: &usize) -> bool {
     *n == 0
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
 }
 
 /// A layer description that cannot be built.
@@ -189,8 +201,22 @@ impl LayerSpec {
                 hidden,
                 activation,
                 max_log_scale,
+                direct,
+            } => {
+                check_made_shape(*dim, *context_dim, hidden)?;
+                check_positive("max_log_scale", *max_log_scale)?;
+                if !*direct && *context_dim > 0 {
+                    return Err(bad("a conditional layer keeps its direct connection"));
+                }
+                let t = Affine::iaf(*max_log_scale);
+                let layer = MaskedAutoregressive::new(*dim, *context_dim, hidden, *activation, t);
+                Box::new(if *direct {
+                    layer
+                } else {
+                    layer.without_direct()
+                })
             }
-            | LayerSpec::MafAffine {
+            LayerSpec::MafAffine {
                 dim,
                 context_dim,
                 hidden,
@@ -199,10 +225,7 @@ impl LayerSpec {
             } => {
                 check_made_shape(*dim, *context_dim, hidden)?;
                 check_positive("max_log_scale", *max_log_scale)?;
-                let t = match self {
-                    LayerSpec::AffineIaf { .. } => Affine::iaf(*max_log_scale),
-                    _ => Affine::maf(*max_log_scale),
-                };
+                let t = Affine::maf(*max_log_scale);
                 let layer = MaskedAutoregressive::new(*dim, *context_dim, hidden, *activation, t);
                 Box::new(layer)
             }

@@ -35,6 +35,16 @@ pub struct FlowSettings {
     pub max_log_scale: f64,
     /// Base distribution of the latent z.
     pub base: Base,
+    /// Above this dimension the IAF layers' MADEs have no direct input → output connection
+    /// ([`Made::without_direct`](crate::bijection::Made::without_direct)): it has d²
+    /// parameters a layer, which dominate the cost from a few hundred dimensions on and the
+    /// memory at thousands (the frozen Gaussian layer under the IAF holds the linear part).
+    #[serde(default = "default_max_direct_dim")]
+    pub max_direct_dim: usize,
+}
+
+fn default_max_direct_dim() -> usize {
+    256
 }
 
 impl Default for FlowSettings {
@@ -45,6 +55,7 @@ impl Default for FlowSettings {
             activation: Activation::Elu,
             max_log_scale: 8.0,
             base: Base::StudentT { dof: 10.0 },
+            max_direct_dim: default_max_direct_dim(),
         }
     }
 }
@@ -201,12 +212,13 @@ impl Flow {
             if k > 0 {
                 layers.push(Box::new(Permutation::reversal(d)));
             }
-            layers.push(Box::new(MaskedAutoregressive::iaf(
-                d,
-                &hidden,
-                settings.activation,
-                settings.max_log_scale,
-            )));
+            let iaf =
+                MaskedAutoregressive::iaf(d, &hidden, settings.activation, settings.max_log_scale);
+            layers.push(Box::new(if d > settings.max_direct_dim {
+                iaf.without_direct()
+            } else {
+                iaf
+            }));
         }
         layers.push(Box::new(ElementwiseAffine::new(d)));
         let (gauss_layer, gauss_params) = gaussian.layer_and_params();

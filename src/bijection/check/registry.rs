@@ -113,6 +113,8 @@ fn cases_of(kind: &LayerSpec) -> Vec<Case> {
             cases.push(case("IAF d=1", d1, 0.3).structure(Autoregressive));
             let d2 = Ma::iaf(2, &[3], Tanh, 5.0);
             cases.push(case("IAF d=2", d2, 0.3).structure(Autoregressive));
+            let lean = Ma::iaf(5, &[12, 9], Elu, 5.0).without_direct();
+            cases.push(case("IAF without direct", lean, 0.3).structure(Autoregressive));
             let conditional = Ma::new(3, 2, &[8], Tanh, crate::bijection::Affine::iaf(5.0));
             cases.push(case("IAF with context", conditional, 0.3).structure(Autoregressive));
             cases

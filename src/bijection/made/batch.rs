@@ -108,7 +108,9 @@ impl Made {
             &t.dense[self.dense_offset(nl + 1)..],
         );
         self.output.apply_batch(po, wo, n, last, &[], out, false);
-        self.direct.apply_batch(pd, wd, n, x, context, out, true);
+        if self.has_direct {
+            self.direct.apply_batch(pd, wd, n, x, context, out, true);
+        }
     }
 
     /// [`backward`](Made::backward) for `n` items at once, after
@@ -149,11 +151,13 @@ impl Made {
                 })
             };
         }
-        let wd = &dense[self.dense_offset(nl + 1)..];
-        let gp = gp!(nl + 1, self.direct);
-        let gc = g_context.as_deref_mut();
-        self.direct
-            .backward_batch(wd, n, x, context, g_out, Some(&mut *gx), gc, gp);
+        if self.has_direct {
+            let wd = &dense[self.dense_offset(nl + 1)..];
+            let gp = gp!(nl + 1, self.direct);
+            let gc = g_context.as_deref_mut();
+            self.direct
+                .backward_batch(wd, n, x, context, g_out, Some(&mut *gx), gc, gp);
+        }
         let acts_len = acts.len();
         let width = self.hidden[nl - 1];
         let last = &acts[acts_len - n * width..];

@@ -122,6 +122,9 @@ impl MaskedLayer {
     /// Writes the dense weight matrix (zeros at masked connections) into `w`.
     pub(super) fn densify(&self, p: &[f64], w: &mut [f64]) {
         let width = self.cols + self.dense_cols;
+        if width == 0 {
+            return; // a layer reading nothing (a MADE without its direct connection)
+        }
         for (r, row) in w[..self.dense_len()].chunks_mut(width).enumerate() {
             let (pre, off) = (self.prefix[r], self.row_offset[r]);
             row[..pre].copy_from_slice(&p[off..off + pre]);

@@ -239,6 +239,7 @@ impl Transformer for Affine {
                 hidden: made.hidden().to_vec(),
                 activation: made.activation(),
                 max_log_scale,
+                direct: made.has_direct(),
             },
             Form::Standardize => LayerSpec::MafAffine {
                 dim: made.dim(),
