@@ -47,6 +47,9 @@ struct Record {
     grads_per_second: f64,
     peak_rss_mb: f64,
     auto_choice: Option<String>,
+    /// auto's decision in a sentence ([`flowpost::auto::AutoReport::describe`]).
+    #[serde(default)]
+    auto_describe: Option<String>,
 }
 
 fn settings_for(method: &str, seed: u64) -> SampleSettings {
@@ -100,6 +103,7 @@ fn empty(model: &str, dim: usize, method: &str, seed: u64, status: String) -> Re
         grads_per_second: 0.0,
         peak_rss_mb: f64::NAN,
         auto_choice: None,
+        auto_describe: None,
     }
 }
 
@@ -146,6 +150,7 @@ fn run_one(model: &str, dim: usize, method: &str, seed: u64) -> Record {
                 .unwrap()
                 .to_string()
         }),
+        auto_describe: run.auto.as_ref().map(|a| a.describe()),
     }
 }
 
