@@ -3,35 +3,37 @@
 //! Bayesian Analysis, doi:10.1214/24-BA1453): R-hat with groups of chains ("superchains") in the
 //! place of chains, so that many short chains can be judged by whether the groups agree.
 //!
-//! With K superchains of M chains of N draws each, θ̄ₘₖ the mean of chain m of superchain k,
-//! θ̄ₖ the superchain's mean and θ̄ the mean of the θ̄ₖ (the paper's eqs. 15–19):
-//!
-//! - between superchains: B̂ = 1/(K−1) Σₖ (θ̄ₖ − θ̄)²;
-//! - within superchain k: B̃ₖ = 1/(M−1) Σₘ (θ̄ₘₖ − θ̄ₖ)² (0 when M = 1) and
-//!   W̃ₖ = 1/M Σₘ 1/(N−1) Σₙ (θₙₘₖ − θ̄ₘₖ)² (0 when N = 1);
-//! - Ŵ = 1/K Σₖ (B̃ₖ + W̃ₖ), and nR̂ = √(1 + B̂/Ŵ).
-//!
-//! The draws are used as they are (not split, not rank-normalized), as in the paper and R's
-//! `posterior::rhat_nested`. With one chain per superchain, nR̂² = R̂² + 1/N, R̂ being the
-//! classic (unsplit) Gelman–Rubin R-hat: the paper's footnote on nR̂ being bounded below by 1.
-//!
-//! | input | nested R-hat |
-//! |---|---|
-//! | any `NaN` or `±inf` draw | `NaN` |
-//! | fewer than 2 superchains | `NaN` (B̂ needs two) |
-//! | superchains with unequal numbers of chains | `NaN` (the paper's design has M chains in each) |
-//! | no chain, or chains without draws | `NaN` |
-//! | one chain per superchain | defined (B̃ₖ = 0) |
-//! | one draw per chain | defined when M ≥ 2 (W̃ₖ = 0) |
-//! | all draws equal (Ŵ = 0 and B̂ = 0) | `NaN` (0/0) |
-//! | constant within superchains, superchains differ (Ŵ = 0 < B̂) | `+inf` |
-//! | `superchain_ids` not one per chain | panics (a caller bug, like chains of unequal length) |
+//! The formula and the contract for degenerate input are on [`rhat_nested`].
 
 use super::matrix::{Matrix, mean, var};
 
 /// Nested R-hat of one quantity given as `chains × draws`, chain `c` belonging to superchain
 /// `superchain_ids[c]` (any labels; each distinct one is a superchain). Values near 1 say the
-/// superchains agree; see the [module docs](self) for the formula and degenerate input.
+/// superchains agree.
+///
+/// With K superchains of M chains of N draws each, θ̄ₘₖ the mean of chain m of superchain k,
+/// θ̄ₖ the superchain's mean and θ̄ the mean of the θ̄ₖ (the paper's eqs. 15–19):
+///
+/// - between superchains: B̂ = 1/(K−1) Σₖ (θ̄ₖ − θ̄)²;
+/// - within superchain k: B̃ₖ = 1/(M−1) Σₘ (θ̄ₘₖ − θ̄ₖ)² (0 when M = 1) and
+///   W̃ₖ = 1/M Σₘ 1/(N−1) Σₙ (θₙₘₖ − θ̄ₘₖ)² (0 when N = 1);
+/// - Ŵ = 1/K Σₖ (B̃ₖ + W̃ₖ), and nR̂ = √(1 + B̂/Ŵ).
+///
+/// The draws are used as they are (not split, not rank-normalized), as in the paper and R's
+/// `posterior::rhat_nested`. With one chain per superchain, nR̂² = R̂² + 1/N, R̂ being the
+/// classic (unsplit) Gelman–Rubin R-hat: the paper's footnote on nR̂ being bounded below by 1.
+///
+/// | input | nested R-hat |
+/// |---|---|
+/// | any `NaN` or `±inf` draw | `NaN` |
+/// | fewer than 2 superchains | `NaN` (B̂ needs two) |
+/// | superchains with unequal numbers of chains | `NaN` (the paper's design has M chains in each) |
+/// | no chain, or chains without draws | `NaN` |
+/// | one chain per superchain | defined (B̃ₖ = 0) |
+/// | one draw per chain | defined when M ≥ 2 (W̃ₖ = 0) |
+/// | all draws equal (Ŵ = 0 and B̂ = 0) | `NaN` (0/0) |
+/// | constant within superchains, superchains differ (Ŵ = 0 < B̂) | `+inf` |
+/// | `superchain_ids` not one per chain | panics (a caller bug, like chains of unequal length) |
 ///
 /// ```
 /// use flowpost::diagnostics::rhat_nested;
