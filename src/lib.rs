@@ -10,7 +10,8 @@
 //! maps) and [`autodiff`] (gradients for free) → [`bijection`] (layers with hand-written VJPs) →
 //! [`flow`] → [`optim`] (Adam) → [`vi`] (reverse-KL fit) → [`preflight`] (checks before a run) →
 //! [`nuts`] → [`sample`] (one call) →
-//! [`draws`], [`diagnostics`], [`io`], [`report`], [`outputs`] (a run's folder, as the CLI writes it); [`stan`] turns a `.stan` file into a
+//! [`draws`], [`diagnostics`], [`io`], [`report`], [`outputs`] (a run's folder, as the CLI writes it),
+//! [`shard`] (a run's chains spread over machines, and merged back); [`stan`] turns a `.stan` file into a
 //! [`LogDensity`]; [`npe`] trains conditional flows on simulations (neural posterior estimation).
 
 pub mod auto;
@@ -32,6 +33,7 @@ pub mod progress;
 pub mod report;
 pub mod rng;
 pub mod sample;
+pub mod shard;
 pub mod stan;
 pub mod transforms;
 pub mod vi;

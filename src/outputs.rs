@@ -1,5 +1,7 @@
 //! A run's output folder, written as `flowpost sample` writes it: `chain_K.csv` (CmdStan
-//! format), `summary.json`, `report.html` and, for NeuTra, `flow.json` — every file complete,
+//! format; K the chain's number in the whole run, for a shard of a larger one),
+//! `summary.json` (with the run's chain numbers and identity, which `flowpost merge` checks),
+//! `report.html` and, for NeuTra, `flow.json` — every file complete,
 //! the folder replaced whole ([`RunDir`](crate::io::atomic::RunDir)): a folder holding files
 //! flowpost did not write is refused, and no file of an earlier run survives.
 //!
@@ -27,6 +29,7 @@ use crate::io::atomic::RunDir;
 use crate::io::cmdstan::{CmdStanMeta, write_cmdstan_csvs};
 use crate::io::flow_file::{self, StoredFit};
 use crate::report::{ReportInput, ReportVi, RunFacts, SummaryFile, write_report};
+use crate::shard::{RunIdentity, identity_settings};
 use crate::{Error, Run, SampleSettings};
 use std::path::{Path, PathBuf};
 
@@ -40,6 +43,13 @@ pub struct OutputOptions {
     pub pair_params: Vec<String>,
     /// Write the warmup draws into the chain CSVs too (CmdStan's `save_warmup = 1`).
     pub save_warmup: bool,
+    /// The model's hash for summary.json `run.identity` ([`model_hash_builtin`],
+    /// [`model_hash_stan`]); without it `flowpost merge` cannot tell this run's model from
+    /// another's and refuses to merge it.
+    ///
+    /// [`model_hash_builtin`]: crate::shard::model_hash_builtin
+    /// [`model_hash_stan`]: crate::shard::model_hash_stan
+    pub model_hash: Option<String>,
 }
 
 /// What [`Run::write_outputs`] wrote.
@@ -140,21 +150,38 @@ impl Run {
             )),
             save_warmup: options.save_warmup,
             extra: vec![("target_accept".into(), settings.target_accept().to_string())],
+            chain_id_offset: self.first_chain,
         };
         let mut meta = meta;
         if let Some(note) = self.adaptation_note(settings) {
             meta.extra.push(("flowpost_adaptation".into(), note));
         }
         write_cmdstan_csvs(out, &self.draws, &meta).map_err(|e| file_err(dir, e))?;
-        let mut input = ReportInput::new(model, &self.draws, RunFacts::from_run(self));
+        let flow_hash = match &self.flow {
+            Some(flow) => {
+                let path = out.join("flow.json");
+                let names = &self.draws.param_names;
+                flow_file::save(&path, flow, Some(model), names, fit)?;
+                let bytes = std::fs::read(&path).map_err(|e| file_err(&path, e))?;
+                Some(crate::shard::sha256_hex(&bytes))
+            }
+            None => None,
+        };
+        let mut facts = RunFacts::from_run(self);
+        facts.identity = Some(RunIdentity {
+            model: model.to_string(),
+            model_hash: options.model_hash.clone(),
+            flow_hash,
+            seed: self.seed,
+            settings: identity_settings(settings, options.save_warmup),
+            flowpost_version: env!("CARGO_PKG_VERSION").to_string(),
+        });
+        let mut input = ReportInput::new(model, &self.draws, facts);
         input.vi = self.vi.as_ref().map(ReportVi::from_vi);
         input.settings.warnings.max_tree_depth = settings.max_depth;
+        input.settings.warnings.chain_id_offset = self.first_chain;
         input.settings.pair_params = options.pair_params.clone();
         let (summary, warnings) = write_report(out, &input).map_err(|e| file_err(dir, e))?;
-        if let Some(flow) = &self.flow {
-            let names = &self.draws.param_names;
-            flow_file::save(&out.join("flow.json"), flow, Some(model), names, fit)?;
-        }
         let dir = staged.commit().map_err(|e| file_err(dir, e))?;
         Ok(WrittenRun {
             dir,

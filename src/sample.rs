@@ -52,6 +52,15 @@ pub struct SampleSettings {
     pub method: Method,
     /// Chains (run in parallel).
     pub num_chains: usize,
+    /// When this run is a shard of a larger one: the larger run's index (0-based) of this
+    /// run's first chain; 0 otherwise. Chain k of this run is the larger run's chain
+    /// `first_chain + k`, with that chain's random stream, so shards `0..4`, `4..8`, … of a
+    /// run give, together, exactly the draws of the whole run made at once. Auto decides
+    /// between its paths from the warmup of all of a run's chains, which a shard does not see:
+    /// give auto a trained flow (then it samples in the flow's latent space, as NeuTra) when
+    /// running it in shards.
+    #[serde(default)]
+    pub first_chain: usize,
     /// Warmup draws per chain; `None`: [`NEUTRA_TUNE`] for NeuTra, [`NUTS_TUNE`] for NUTS, and
     /// for auto [`AutoSettings::num_tune`](crate::auto::AutoSettings) on the whitened path and
     /// [`NEUTRA_TUNE`] on the flow path.
@@ -91,6 +100,7 @@ impl Default for SampleSettings {
         SampleSettings {
             method: Method::Auto,
             num_chains: 4,
+            first_chain: 0,
             num_tune: None,
             num_draws: 1000,
             seed: 0,
@@ -129,6 +139,9 @@ impl SampleSettings {
         let bad = |f: &str, r: &str| Err(crate::Error::settings(f, r));
         if self.num_chains == 0 {
             return bad("num_chains", "must be at least 1");
+        }
+        if self.first_chain.checked_add(self.num_chains).is_none() {
+            return bad("first_chain", "first_chain + num_chains overflows");
         }
         if self.num_draws < 4 {
             return bad(
@@ -211,6 +224,9 @@ pub struct Run {
     pub num_tune: u64,
     /// The seed.
     pub seed: u64,
+    /// The whole run's index (0-based) of this run's first chain
+    /// ([`SampleSettings::first_chain`]).
+    pub first_chain: usize,
     /// What auto decided and why (auto only).
     pub auto: Option<crate::auto::AutoReport>,
 }
@@ -271,6 +287,7 @@ pub fn sample_with<D: LogDensity + ?Sized>(
         max_depth: settings.max_depth,
         target_accept: settings.target_accept(),
         seed: settings.seed,
+        first_chain: settings.first_chain,
         metric: settings.metric,
         integrator: crate::nuts::Integrator::Leapfrog,
         walnuts: settings.walnuts,
@@ -349,6 +366,7 @@ pub fn sample_with<D: LogDensity + ?Sized>(
         cost,
         num_tune,
         seed: settings.seed,
+        first_chain: settings.first_chain,
         auto,
     })
 }

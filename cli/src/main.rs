@@ -2,6 +2,7 @@
 //! this file only parses and dispatches.
 
 mod diagnose;
+mod merge;
 mod models;
 mod npe;
 mod output;
@@ -31,6 +32,9 @@ enum Command {
     Models(models::Args),
     /// Sample a model: auto (whitened low-rank NUTS, or a trained flow when the warmup says the geometry needs one), NeuTra or plain NUTS.
     Sample(sample::Args),
+    /// Merge the shards of one run (`sample --chain-ids A..B` on several machines) into the
+    /// run's folder, with nested R-hat over the shards.
+    Merge(merge::Args),
     /// Diagnose CmdStan-format CSV files (one per chain): summary table, warnings, report.
     Diagnose(diagnose::DiagnoseArgs),
     /// Fetch and unpack the Stan toolchain (stanc, headers, libraries) for `.stan` models.
@@ -44,6 +48,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Models(args) => models::run(args),
         Command::Sample(args) => sample::run(args),
+        Command::Merge(args) => merge::run(args),
         Command::Diagnose(args) => diagnose::run(args),
         Command::StanSetup(args) => stan_setup::run(args).map_err(|e| anyhow::anyhow!("{e}")),
         Command::Npe(args) => npe::run(args),

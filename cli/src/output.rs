@@ -94,10 +94,16 @@ pub fn print_run(model: &str, run: &Run, written: &WrittenRun, args: &ReportArgs
     }
     println!();
     let parameters = &written.summary.parameters;
+    let chains = match run.first_chain {
+        0 => format!("{} chains", run.draws.num_chains()),
+        f => format!(
+            "chains {}",
+            flowpost::shard::ChainRange::of_run(f, run.draws.num_chains())
+        ),
+    };
     println!(
-        "{model}: {} · {} chains × {} draws · {} divergences · {}",
+        "{model}: {} · {chains} × {} draws · {} divergences · {}",
         run.method.name(),
-        run.draws.num_chains(),
         run.draws.num_draws(),
         run.draws.num_divergent(),
         headline(parameters, run.draws.num_chains()),

@@ -6,6 +6,7 @@ use crate::progress::Bars;
 use crate::run_options::RunOptions;
 use anyhow::bail;
 use flowpost::io::flow_file;
+use flowpost::shard::{ChainRange, model_hash_builtin, model_hash_stan};
 use flowpost::stan::{StanCompileSettings, StanLibrary, StanModelSettings, Toolchain};
 use flowpost::{LogDensity, Method, SampleSettings};
 use std::path::{Path, PathBuf};
@@ -39,9 +40,16 @@ pub struct Args {
     /// diagonal plus a low-rank correction (nuts-rs's low-rank metric).
     #[arg(long, value_enum, default_value = "diag")]
     metric: MetricArg,
-    /// Number of chains (run in parallel).
-    #[arg(long, default_value_t = 4)]
-    chains: usize,
+    /// Number of chains (run in parallel) [default: 4, or the number --chain-ids names].
+    #[arg(long)]
+    chains: Option<usize>,
+    /// Run only these chains of a larger run, by their numbers in it (1-based, inclusive:
+    /// `5..8`): a shard for another machine. Chain c draws what chain c of the whole run
+    /// draws, so shards merged with `flowpost merge` equal the run made at once. Files are
+    /// named by these numbers (chain_5.csv …). With --method auto it needs --flow (see
+    /// docs/scale-out.md).
+    #[arg(long, value_name = "A..B", value_parser = parse_chain_ids)]
+    chain_ids: Option<ChainRange>,
     /// Warmup draws per chain [default: auto 300 (200 in a trained flow's latent space), neutra
     /// 500, nuts 1000].
     #[arg(long)]
@@ -52,8 +60,9 @@ pub struct Args {
     /// Random seed (0 to 2^64 − 1; at most 2^32 − 1 for Stan programs).
     #[arg(long, default_value_t = 0, value_parser = parse_seed, allow_hyphen_values = true)]
     seed: u64,
-    /// Output folder [default: out/MODEL-METHOD]: new, empty, or an earlier flowpost run's
-    /// folder (replaced whole); a folder with other files is refused.
+    /// Output folder [default: out/MODEL-METHOD, out/MODEL-METHOD-chains-A-B with
+    /// --chain-ids]: new, empty, or an earlier flowpost run's folder (replaced whole); a
+    /// folder with other files is refused.
     #[arg(long)]
     out: Option<PathBuf>,
     /// A trained flow file (flow.json from an earlier run): skip the variational fit.
@@ -79,8 +88,11 @@ pub struct Args {
     report: ReportArgs,
 }
 
+/// A loaded model: its name, its log-density and its hash (summary.json `run.identity`).
+type Loaded = (String, Box<dyn LogDensity>, String);
+
 /// A built-in model, or a Stan program compiled (cached) and loaded through the shim.
-fn load_model(args: &Args) -> anyhow::Result<(String, Box<dyn LogDensity>)> {
+fn load_model(args: &Args) -> anyhow::Result<Loaded> {
     if !args.model.ends_with(".stan") {
         if args.data.is_some() {
             bail!(
@@ -89,10 +101,9 @@ fn load_model(args: &Args) -> anyhow::Result<(String, Box<dyn LogDensity>)> {
             );
         }
         let options = flowpost_models::ModelOptions { dim: args.dim };
-        return Ok((
-            args.model.clone(),
-            flowpost_models::load(&args.model, &options)?,
-        ));
+        let model = flowpost_models::load(&args.model, &options)?;
+        let hash = model_hash_builtin(&args.model, model.dim(), &model.param_names());
+        return Ok((args.model.clone(), model, hash));
     }
     if args.dim.is_some() {
         bail!("--dim is for built-in models with a dimension (funnel), not Stan programs");
@@ -123,20 +134,51 @@ fn load_model(args: &Args) -> anyhow::Result<(String, Box<dyn LogDensity>)> {
     let name = Path::new(&args.model)
         .file_stem()
         .map_or("model".into(), |s| s.to_string_lossy().into_owned());
-    Ok((name, Box::new(model)))
+    let read = |p: &Path| std::fs::read(p).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()));
+    let source = read(Path::new(&args.model))?;
+    let data = args.data.as_deref().map(read).transpose()?;
+    let hash = model_hash_stan(&source, data.as_deref(), &model.param_names());
+    Ok((name, Box::new(model), hash))
+}
+
+fn parse_chain_ids(s: &str) -> Result<ChainRange, String> {
+    s.parse()
+}
+
+/// The run's chain count and first chain from --chains and --chain-ids.
+fn chains_of(args: &Args, method: Method) -> anyhow::Result<(usize, usize)> {
+    let Some(ids) = args.chain_ids else {
+        return Ok((args.chains.unwrap_or(4), 0));
+    };
+    if let Some(n) = args.chains
+        && n != ids.len()
+    {
+        bail!(
+            "--chains {n} and --chain-ids {ids} ({} chains) disagree; give --chain-ids alone",
+            ids.len()
+        );
+    }
+    if method == Method::Auto && args.flow.is_none() {
+        bail!(
+            "--chain-ids with --method auto needs --flow: auto chooses its sampler from the warmup of all the run's chains, which one shard does not see; train the flow once (flowpost sample MODEL --method neutra) and give every shard its flow.json (see docs/scale-out.md)"
+        );
+    }
+    Ok((ids.len(), ids.first_index()))
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     args.options.install_threads()?;
-    let (name, model) = load_model(&args)?;
     let method = match args.method {
         MethodArg::Auto => Method::Auto,
         MethodArg::Neutra => Method::NeuTra,
         MethodArg::Nuts => Method::Nuts,
     };
+    let (num_chains, first_chain) = chains_of(&args, method)?;
+    let (name, model, model_hash) = load_model(&args)?;
     let mut settings = SampleSettings {
         method,
-        num_chains: args.chains,
+        num_chains,
+        first_chain,
         num_tune: args.tune,
         num_draws: args.draws,
         seed: args.seed,
@@ -158,10 +200,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             names.join(", ")
         );
     }
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(format!("out/{}-{}", name, method.name())));
+    let out = args.out.clone().unwrap_or_else(|| {
+        let shard = args
+            .chain_ids
+            .map_or(String::new(), |r| format!("-chains-{}-{}", r.first, r.last));
+        PathBuf::from(format!("out/{}-{}{shard}", name, method.name()))
+    });
     // Refuse a bad --out before the run, not after it.
     flowpost::io::atomic::check_output_dir(&out)?;
     let (flow, fit) = match &args.flow {
@@ -195,6 +239,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         flow_fit: fit,
         pair_params: args.report.pairs.clone(),
         save_warmup: args.save_warmup,
+        model_hash: Some(model_hash),
     };
     let written = run.write_outputs_with(&out, &name, &settings, &options)?;
     print_run(&name, &run, &written, &args.report);

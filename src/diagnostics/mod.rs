@@ -1,5 +1,6 @@
 //! Posterior diagnostics: R-hat, effective sample sizes, Monte Carlo standard errors, E-BFMI,
-//! Pareto-smoothed importance sampling and the verdict on a flow fit.
+//! Pareto-smoothed importance sampling, the verdict on a flow fit, and nested R-hat over groups
+//! of chains ([`rhat_nested`], Margossian et al. 2024, with its own table of degenerate input).
 //!
 //! Every estimator follows Vehtari, Gelman, Simpson, Carpenter and Bürkner (2021), *Rank-normalization,
 //! folding, and localization: an improved R-hat for assessing convergence of MCMC*, Bayesian
@@ -49,6 +50,7 @@ mod evidence;
 mod fit_verdict;
 mod matrix;
 mod mcse;
+mod nested_rhat;
 mod psis;
 mod rank;
 mod rhat;
@@ -60,6 +62,7 @@ pub use ess::{ess_bulk, ess_mean, ess_quantile, ess_sd, ess_tail};
 pub use evidence::{LogEvidence, log_evidence, log_evidence_smoothed};
 pub use fit_verdict::{FitVerdict, fit_verdict};
 pub use mcse::{mcse_mean, mcse_quantile, mcse_sd};
+pub use nested_rhat::rhat_nested;
 pub use psis::{PsisResult, pareto_k_threshold, psis, psis_with_reff};
 pub use rank::quantile;
 pub use rhat::{rhat_rank, rhat_split};

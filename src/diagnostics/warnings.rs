@@ -15,6 +15,9 @@ pub struct WarningSettings {
     pub min_e_bfmi: f64,
     /// The sampler's maximum tree depth; draws at this depth count as saturated (default 10).
     pub max_tree_depth: u64,
+    /// Added to a chain's index in messages: the draws' first chain is chain
+    /// `chain_id_offset + 1` of the whole run (a shard of a larger run; default 0).
+    pub chain_id_offset: usize,
 }
 
 impl Default for WarningSettings {
@@ -24,6 +27,7 @@ impl Default for WarningSettings {
             min_ess_per_chain: 100.0,
             min_e_bfmi: 0.3,
             max_tree_depth: 10,
+            chain_id_offset: 0,
         }
     }
 }
@@ -48,7 +52,8 @@ pub enum DiagnosticWarning {
         /// The maximum depth.
         max_depth: u64,
     },
-    /// Chains whose E-BFMI is below the threshold: `(chain index (0-based), E-BFMI)`.
+    /// Chains whose E-BFMI is below the threshold: `(chain index (0-based, in the whole run
+    /// when the draws are a shard of it), E-BFMI)`.
     LowEBfmi {
         /// The chains concerned.
         chains: Vec<(usize, f64)>,
@@ -61,6 +66,16 @@ pub enum DiagnosticWarning {
         params: Vec<(String, f64)>,
         /// The threshold.
         threshold: f64,
+    },
+    /// Parameters whose nested R-hat with the shards of a merged run as superchains is above
+    /// the threshold, worst first: the shards disagree.
+    HighNestedRHat {
+        /// `(name, nested R-hat)`.
+        params: Vec<(String, f64)>,
+        /// The threshold.
+        threshold: f64,
+        /// Number of shards (superchains).
+        num_shards: usize,
     },
     /// Parameters whose bulk or tail ESS is below the threshold, worst first.
     LowEss {
@@ -127,6 +142,17 @@ impl DiagnosticWarning {
                 params[0].0,
                 params[0].1
             ),
+            Self::HighNestedRHat {
+                params,
+                threshold,
+                num_shards,
+            } => format!(
+                "{} parameter{} with nested R-hat above {threshold} across the {num_shards} shards (worst: {} = {:.3}).",
+                params.len(),
+                plural(params.len()),
+                params[0].0,
+                params[0].1
+            ),
             Self::LowEss { params, threshold } => format!(
                 "{} parameter{} with bulk or tail ESS below {threshold:.0} (worst: {} = {:.0}).",
                 params.len(),
@@ -169,6 +195,9 @@ impl DiagnosticWarning {
             Self::HighRHat { .. } => {
                 "The chains disagree: do not use these draws yet; run longer chains and look at the trace plots for multimodality or stuck chains."
             }
+            Self::HighNestedRHat { .. } => {
+                "The shards disagree: compare their summaries, check that every machine ran the same binary and data, and run a longer warmup if some chains have not reached the posterior."
+            }
             Self::LowEss { .. } => {
                 "Too few effective draws for reliable estimates: run more draws or improve mixing (reparameterize, --method neutra)."
             }
@@ -190,6 +219,7 @@ impl DiagnosticWarning {
             Self::TreeDepth { .. } => "tree depth",
             Self::LowEBfmi { .. } => "E-BFMI",
             Self::HighRHat { .. } => "R-hat",
+            Self::HighNestedRHat { .. } => "nested R-hat",
             Self::LowEss { .. } => "ESS",
             Self::Undefined { .. } => "undefined",
             Self::SingleChain => "one chain",
@@ -258,6 +288,7 @@ pub fn check_run(
         .into_iter()
         .enumerate()
         .filter(|(_, b)| *b < settings.min_e_bfmi)
+        .map(|(c, b)| (c + settings.chain_id_offset, b))
         .collect();
     if !low.is_empty() {
         out.push(DiagnosticWarning::LowEBfmi {

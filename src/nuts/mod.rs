@@ -12,9 +12,12 @@
 //! every chain through its adaptation, hands a [`WarmupReport`] to the caller's decision, and
 //! then samples or stops; [`sample`] always samples.
 //!
-//! Chains run in parallel, each on its own thread with its own ChaCha8 stream (chain c: stream
-//! c + 1), at most rayon's thread count computing at once, so the draws do not depend on the
-//! thread count. A recoverable density error is a divergence
+//! Chains run in parallel, each on its own thread with its own ChaCha8 stream (chain c of the
+//! whole run, 0-based: stream c + 1), at most rayon's thread count computing at once, so the
+//! draws do not depend on the thread count. A run can be a shard of a larger one
+//! ([`NutsSettings::first_chain`]): its chains are the larger run's chains
+//! `first_chain..first_chain + num_chains`, with their streams, so the shards together draw
+//! exactly what the whole run on one machine draws. A recoverable density error is a divergence
 //! (nuts-rs's convention); a fatal one stops the run.
 
 mod chain;
@@ -83,8 +86,15 @@ pub struct NutsSettings {
     pub max_depth: u64,
     /// Target mean acceptance statistic of the step-size adaptation.
     pub target_accept: f64,
-    /// Seed; chain c (0-based) uses stream c + 1.
+    /// Seed; chain c (0-based, counted in the whole run: `first_chain + k` for this run's
+    /// chain k) uses stream c + 1.
     pub seed: u64,
+    /// The whole run's index (0-based) of this run's first chain, when this run is a shard
+    /// of a larger one; 0 otherwise. Chain k of this run is the whole run's chain
+    /// `first_chain + k`: its random stream, its initial point and nuts-rs's chain number
+    /// depend only on the seed and that index.
+    #[serde(default)]
+    pub first_chain: usize,
     /// The adapted mass matrix.
     pub metric: Metric,
     /// The integrator.
@@ -105,6 +115,7 @@ impl Default for NutsSettings {
             max_depth: 10,
             target_accept: 0.8,
             seed: 0,
+            first_chain: 0,
             metric: Metric::Diag,
             integrator: Integrator::Leapfrog,
             walnuts: false,
@@ -130,6 +141,9 @@ impl NutsSettings {
         }
         if !(1..=30).contains(&self.max_depth) {
             return bad("max_depth", "must be in 1..=30");
+        }
+        if self.first_chain.checked_add(self.num_chains).is_none() {
+            return bad("first_chain", "first_chain + num_chains overflows");
         }
         Ok(())
     }
@@ -356,7 +370,10 @@ where
         for (c, h) in handles.into_iter().enumerate() {
             match h.join() {
                 Ok(r) => results.push(r),
-                Err(_) => results.push(Err(sampler_error(c, &"the chain's thread panicked"))),
+                Err(_) => results.push(Err(sampler_error(
+                    settings.first_chain + c,
+                    &"the chain's thread panicked",
+                ))),
             }
         }
         progress.end(Phase::Sampling);
@@ -423,9 +440,12 @@ fn chain_thread<D: LogDensity + ?Sized>(
         stage_tx,
         decision_rx,
     } = job;
+    // `chain` is this run's (the coordinator's slot); `global` the whole run's, which decides
+    // the chain's randomness and names it in messages.
+    let global = settings.first_chain + chain;
     let guarded = |f: &mut dyn FnMut() -> Result<(), crate::Error>| {
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
-            .unwrap_or_else(|_| Err(sampler_error(chain, &"the sampler panicked")))
+            .unwrap_or_else(|_| Err(sampler_error(global, &"the sampler panicked")))
     };
     let mut state = None;
     let mut done = 0u64;
@@ -437,12 +457,12 @@ fn chain_thread<D: LogDensity + ?Sized>(
                     density,
                     flow,
                     settings,
-                    chain,
+                    global,
                     num_constrained,
                 )?);
             }
             let s = state.as_mut().expect("started above");
-            warmup_draws(s, done, stage, chain, num_constrained, progress)
+            warmup_draws(s, done, stage, global, num_constrained, progress)
         });
         drop(permit);
         let message = result.map(|()| state.as_ref().expect("started").warmup.clone());
@@ -458,7 +478,7 @@ fn chain_thread<D: LogDensity + ?Sized>(
         return Ok(None);
     };
     let _permit = gate.acquire();
-    guarded(&mut || sample_chain(&mut state, settings, chain, progress))?;
+    guarded(&mut || sample_chain(&mut state, settings, global, progress))?;
     let mut draws = state.draws;
     draws.warmup_values = std::mem::take(&mut state.warmup.values);
     Ok(Some(ChainDone {
@@ -519,7 +539,7 @@ fn draw_error(e: &anyhow::Error, chain: usize, draw: u64) -> crate::Error {
     }
 }
 
-/// Builds chain `chain` and finds its starting point.
+/// Builds chain `chain` (0-based, counted in the whole run) and finds its starting point.
 fn start_chain<'a, D: LogDensity + ?Sized>(
     density: &'a D,
     flow: Option<&'a Flow>,

@@ -46,6 +46,14 @@ pub struct RunFacts {
     /// What `--method auto` decided, and its evidence (auto runs only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auto: Option<crate::auto::AutoReport>,
+    /// The chains' numbers in the whole run (`{"first": 5, "last": 8}` for a shard holding
+    /// chains 5 to 8); unknown for files read by `diagnose`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chain_ids: Option<crate::shard::ChainRange>,
+    /// What the run is: model, flow, settings, seed and version, by which `flowpost merge`
+    /// tells shards of one run from others; unknown for files read by `diagnose`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<crate::shard::RunIdentity>,
 }
 
 impl RunFacts {
@@ -87,6 +95,8 @@ impl RunFacts {
             },
             seconds: Seconds::default(),
             auto: None,
+            chain_ids: None,
+            identity: None,
         }
     }
 
@@ -110,6 +120,11 @@ impl RunFacts {
                 total: Some(t.total),
             },
             auto: run.auto.clone(),
+            chain_ids: Some(crate::shard::ChainRange::of_run(
+                run.first_chain,
+                run.draws.num_chains(),
+            )),
+            identity: None,
         }
     }
 
@@ -282,4 +297,37 @@ pub struct SummaryFile {
     pub run: RunFacts,
     /// The variational fit, for NeuTra runs.
     pub vi: Option<ViSummary>,
+    /// Nested R-hat with the shards as superchains, in a run merged from two or more shards
+    /// (`flowpost merge`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nested_r_hat: Option<NestedRHatSummary>,
+}
+
+/// `summary.json` `nested_r_hat`: nested R-hat
+/// ([`rhat_nested`](crate::diagnostics::rhat_nested)) of every parameter with each shard's
+/// chains as one superchain.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct NestedRHatSummary {
+    /// The superchains: each shard's chain numbers, in order.
+    pub superchains: Vec<crate::shard::ChainRange>,
+    /// The largest value over the parameters (`null` when undefined for all).
+    #[serde(with = "crate::diagnostics::summary::nan_as_null")]
+    pub max: f64,
+    /// Above this a warning says the shards disagree (the R-hat threshold, 1.01 by default).
+    pub threshold: f64,
+    /// Why the values are undefined, when they are (e.g. shards with unequal chain counts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// One entry per parameter, in the order of `parameters`.
+    pub parameters: Vec<NestedRHatEntry>,
+}
+
+/// One parameter's nested R-hat.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct NestedRHatEntry {
+    /// The parameter.
+    pub name: String,
+    /// Its nested R-hat (`null` when undefined).
+    #[serde(with = "crate::diagnostics::summary::nan_as_null")]
+    pub nested_r_hat: f64,
 }

@@ -26,7 +26,10 @@ mod text;
 
 use std::path::{Path, PathBuf};
 
-pub use facts::{GradEvals, ReportVi, RunFacts, Seconds, SummaryFile, ViSummary, WarningEntry};
+pub use facts::{
+    GradEvals, NestedRHatEntry, NestedRHatSummary, ReportVi, RunFacts, Seconds, SummaryFile,
+    ViSummary, WarningEntry,
+};
 pub use page::render_html;
 pub use text::{TABLE_COLUMNS, format_ess, format_sig, summary_table, table_cells, warnings_block};
 
@@ -139,6 +142,7 @@ fn build(
         parameters,
         run: input.run.clone(),
         vi: input.vi.as_ref().map(ReportVi::summary),
+        nested_r_hat: None,
     };
     Ok((html, file, warnings))
 }

@@ -27,6 +27,10 @@ pub struct CmdStanMeta {
     pub save_warmup: bool,
     /// More `# key = value` lines, written after flowpost's own.
     pub extra: Vec<(String, String)>,
+    /// Added to every chain's number: [`write_cmdstan_csvs`] writes chain k (0-based) of the
+    /// draws as `chain_{offset + k + 1}.csv` with `id = offset + k + 1` — the chain's number in
+    /// the whole run when the draws are a shard of it (0 otherwise).
+    pub chain_id_offset: usize,
 }
 
 impl Default for CmdStanMeta {
@@ -40,6 +44,7 @@ impl Default for CmdStanMeta {
             seconds: None,
             save_warmup: false,
             extra: vec![],
+            chain_id_offset: 0,
         }
     }
 }
@@ -216,7 +221,7 @@ pub fn check_names(names: &[String]) -> Result<(), String> {
 }
 
 /// Writes `chain_1.csv` … `chain_K.csv` into `dir` (created if missing), each atomically, and
-/// returns their paths. Parameter names that would not read back ([`check_names`]) are an
+/// returns their paths (numbered from `meta.chain_id_offset + 1` for a shard of a run). Parameter names that would not read back ([`check_names`]) are an
 /// error.
 ///
 /// ```no_run
@@ -240,9 +245,10 @@ pub fn write_cmdstan_csvs(
         message,
     })?;
     for (i, chain) in draws.chains.iter().enumerate() {
-        let file = dir.join(format!("chain_{}.csv", i + 1));
+        let id = meta.chain_id_offset + i + 1;
+        let file = dir.join(format!("chain_{id}.csv"));
         crate::io::atomic::write_atomic(&file, |w| {
-            write_chain_csv(w, &draws.param_names, chain, meta, i + 1)
+            write_chain_csv(w, &draws.param_names, chain, meta, id)
         })
         .map_err(|e| CmdStanError::Io {
             file: file.clone(),
