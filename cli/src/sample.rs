@@ -59,7 +59,7 @@ pub struct Args {
     /// A trained flow file (flow.json from an earlier run): skip the variational fit.
     #[arg(long)]
     flow: Option<PathBuf>,
-    /// Dimension, for models that have one (funnel).
+    /// Dimension, for models that have one (funnel, mixture2, mixture4, mixture2_t).
     #[arg(long)]
     dim: Option<usize>,
     /// NUTS target acceptance statistic [default: 0.95 in a flow's latent space (neutra, auto's
@@ -95,7 +95,9 @@ fn load_model(args: &Args) -> anyhow::Result<(String, Box<dyn LogDensity>)> {
         ));
     }
     if args.dim.is_some() {
-        bail!("--dim is for built-in models with a dimension (funnel), not Stan programs");
+        bail!(
+            "--dim is for built-in models with a dimension (funnel, mixture2, mixture4, mixture2_t), not Stan programs"
+        );
     }
     let toolchain = Toolchain::locate()?;
     let settings = StanCompileSettings {

@@ -8,6 +8,8 @@
 //! - `banana`: x1 ~ N(0, 10²), E x2 = 0.03 · 100 − 3 = 0, Var x2 = 1 + 0.03² · 2 · 10⁴ = 19;
 //! - `gauss100`: the mean and covariance in its data file;
 //! - `student_t`, `log_gamma`: their exact moments (see their docs);
+//! - `mixture2`, `mixture4`, `mixture2_t` (any dimension), `sign_flip`: their exact moments
+//!   (see their docs; their mode weights and log Z are in [`crate::occupancy`]);
 //! - `logreg`: a long run (`data/peers/logreg_reference.json`, made by
 //!   `cargo run --release -p flowpost-models --example make_reference -- logreg`).
 //!
@@ -161,6 +163,21 @@ pub fn reference(
                 })
                 .collect(),
         ),
+        "mixture2" | "mixture4" | "mixture2_t" => {
+            let m = crate::occupancy::mixture(model, options)?.expect("a mixture");
+            Some(
+                m.means()
+                    .iter()
+                    .zip(m.sds())
+                    .enumerate()
+                    .map(|(i, (&mean, sd))| exact(&format!("x[{}]", i + 1), mean, sd))
+                    .collect(),
+            )
+        }
+        "sign_flip" => {
+            let (m, s) = (crate::SignFlip.means(), crate::SignFlip.sds());
+            Some(vec![exact("theta", m[0], s[0]), exact("beta", m[1], s[1])])
+        }
         "logreg" => Some(parse(
             model,
             "data/peers/logreg_reference.json",
