@@ -55,7 +55,7 @@ pub fn log_evidence(model: &str, options: &ModelOptions) -> Result<Option<f64>, 
 }
 
 /// One mode's occupancy.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ModeOccupancy {
     /// The exact weight.
     pub truth: f64,
