@@ -15,6 +15,7 @@ enum MethodArg {
     Auto,
     Neutra,
     Nuts,
+    Multimodal,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -32,7 +33,9 @@ pub struct Args {
     #[arg(long)]
     data: Option<PathBuf>,
     /// auto (NUTS on the target whitened by a Gaussian fit, a flow only when the warmup shows
-    /// the geometry needs one), neutra (fit an IAF, then NUTS in its latent space) or plain NUTS.
+    /// the geometry needs one), neutra (fit an IAF, then NUTS in its latent space), plain NUTS,
+    /// or multimodal (a multi-start mode search, then HMC with independent jumps between the
+    /// modes; for posteriors with several separated modes).
     #[arg(long, value_enum, default_value = "auto")]
     method: MethodArg,
     /// The mass matrix NUTS adapts (in the flow's latent space for neutra): diagonal, or
@@ -43,7 +46,7 @@ pub struct Args {
     #[arg(long, default_value_t = 4)]
     chains: usize,
     /// Warmup draws per chain [default: auto 300 (200 in a trained flow's latent space), neutra
-    /// 500, nuts 1000].
+    /// 500, nuts 1000, multimodal 500].
     #[arg(long)]
     tune: Option<u64>,
     /// Post-warmup draws per chain.
@@ -135,6 +138,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         MethodArg::Auto => Method::Auto,
         MethodArg::Neutra => Method::NeuTra,
         MethodArg::Nuts => Method::Nuts,
+        MethodArg::Multimodal => Method::Multimodal,
     };
     let mut settings = SampleSettings {
         method,
@@ -169,7 +173,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let (flow, fit) = match &args.flow {
         None => (None, None),
         Some(path) => {
-            if method == Method::Nuts {
+            if matches!(method, Method::Nuts | Method::Multimodal) {
                 bail!("--flow needs --method neutra or auto");
             }
             refuse_replacing_source(path, &out)?;

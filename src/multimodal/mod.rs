@@ -39,7 +39,7 @@ impl MultimodalSettings {
 }
 
 /// A mode as reported.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ModeReport {
     /// The mode (unconstrained coordinates).
     pub location: Vec<f64>,
@@ -58,7 +58,7 @@ pub struct ModeReport {
 }
 
 /// What the multimodal method found and did.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MultimodalReport {
     /// The modes, heaviest first.
     pub modes: Vec<ModeReport>,

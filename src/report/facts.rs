@@ -46,6 +46,10 @@ pub struct RunFacts {
     /// What `--method auto` decided, and its evidence (auto runs only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auto: Option<crate::auto::AutoReport>,
+    /// The modes found, each chain's occupancy of them and the jump acceptance (multimodal
+    /// runs only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub multimodal: Option<crate::multimodal::MultimodalReport>,
 }
 
 impl RunFacts {
@@ -87,6 +91,7 @@ impl RunFacts {
             },
             seconds: Seconds::default(),
             auto: None,
+            multimodal: None,
         }
     }
 
@@ -110,6 +115,7 @@ impl RunFacts {
                 total: Some(t.total),
             },
             auto: run.auto.clone(),
+            multimodal: run.multimodal.clone(),
         }
     }
 
