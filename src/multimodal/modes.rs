@@ -38,7 +38,7 @@ pub struct ModeSearchSettings {
 impl Default for ModeSearchSettings {
     fn default() -> Self {
         ModeSearchSettings {
-            num_starts: 32,
+            num_starts: 64,
             init_radius: 2.0,
             max_lbfgs_iters: 1000,
             num_mass_draws: 64,
