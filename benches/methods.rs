@@ -5,11 +5,15 @@
 //!
 //! Models: the 20 built-in ones (not `hier_regression`: see the `scaling` bench) and `funnel:100` (Neal's funnel in 100 dimensions); `NAME:D`
 //! sets a dimension. Methods: `auto` (the default), `neutra`, `nuts` (diagonal metric),
+//! `multimodal` (multi-start mode search, HMC with independent jumps between the modes),
 //! `nuts-lowrank` (nuts-rs's low-rank metric), `nuts-lowrank-300` (the same with nutpie's
 //! shorter warmup, 300 draws), 4 chains × 1000 draws each, each method's own defaults.
 //!
 //! Per run: whether it is *correct* (`flowpost_models::reference::judge`: every reference mean
-//! and sd within 4 combined MCSEs, max R-hat < 1.01, < 0.5% divergent draws), the minimum bulk
+//! and sd within 4 combined MCSEs, max R-hat < 1.01, < 0.5% divergent draws; on the multimodal
+//! targets — `mixture2`, `mixture4`, `mixture2_t` (`:D` sets d), `sign_flip` — also every mode's
+//! weight within 4 MCSE with the occupancy indicator's R-hat < 1.01,
+//! `flowpost_models::occupancy::judge_modes`), the minimum bulk
 //! ESS per 1000 gradient evaluations with every phase counted (training and any discarded
 //! pilot included), gradients and seconds by phase, divergences, and auto's choice. Each run is
 //! written to `target/bench-methods/MODEL__METHOD__SEED.json`; `--resume` reuses those files
@@ -20,6 +24,7 @@ use flowpost::diagnostics::{extremes, summarize};
 use flowpost::nuts::Metric;
 use flowpost::{LogDensity, Method, SampleSettings};
 use flowpost_models::ModelOptions;
+use flowpost_models::occupancy::{ModeOccupancy, judge_modes, modes};
 use flowpost_models::reference::{Criteria, judge, reference};
 use std::path::{Path, PathBuf};
 
@@ -43,6 +48,12 @@ struct Record {
     pareto_k: Option<f64>,
     auto_choice: Option<String>,
     auto_reason: Option<String>,
+    /// Per-mode occupancy on a multimodal target with known modes.
+    #[serde(default)]
+    modes: Option<Vec<ModeOccupancy>>,
+    /// Acceptance rate of the independent flow proposals (method multimodal).
+    #[serde(default)]
+    jump_acceptance: Option<f64>,
 }
 
 fn settings_for(method: &str, seed: u64) -> SampleSettings {
@@ -54,6 +65,7 @@ fn settings_for(method: &str, seed: u64) -> SampleSettings {
         "auto" => s.method = Method::Auto,
         "neutra" => s.method = Method::NeuTra,
         "nuts" => s.method = Method::Nuts,
+        "multimodal" => s.method = Method::Multimodal,
         "nuts-lowrank" => {
             s.method = Method::Nuts;
             s.metric = Metric::LowRank;
@@ -107,10 +119,19 @@ fn run_one(model: &str, method: &str, seed: u64) -> Record {
                 pareto_k: None,
                 auto_choice: None,
                 auto_reason: None,
+                modes: None,
+                jump_acceptance: None,
             };
         }
     };
-    let verdict = judge(&run.draws, &reference, &Criteria::default());
+    let mut verdict = judge(&run.draws, &reference, &Criteria::default());
+    let mode_verdict = modes(name, &options)
+        .expect("its modes load")
+        .map(|m| judge_modes(&run.draws, &m, &Criteria::default()));
+    if let Some(v) = &mode_verdict {
+        verdict.correct &= v.correct;
+        verdict.failures.extend(v.failures.iter().cloned());
+    }
     let e = extremes(&summarize(&run.draws));
     let g = run.cost.grad_evals;
     Record {
@@ -138,6 +159,8 @@ fn run_one(model: &str, method: &str, seed: u64) -> Record {
                 .to_string()
         }),
         auto_reason: run.auto.as_ref().and_then(|a| a.escalation_reason.clone()),
+        modes: mode_verdict.map(|v| v.modes),
+        jump_acceptance: run.multimodal.as_ref().map(|m| m.jump_acceptance),
     }
 }
 
@@ -209,7 +232,7 @@ fn main() {
                     r
                 });
                 eprintln!(
-                    "{model} {method} seed {seed}: {} · ESS/1k {:.1} · grads {}+{}+{} · {:.1} s · div {}{}{}",
+                    "{model} {method} seed {seed}: {} · ESS/1k {:.1} · grads {}+{}+{} · {:.1} s · div {}{}{}{}",
                     if r.correct { "correct" } else { "WRONG" },
                     r.ess_per_1k,
                     r.grads_vi,
@@ -217,6 +240,18 @@ fn main() {
                     r.grads_sampling,
                     r.seconds_total,
                     r.divergences,
+                    r.modes.as_ref().map_or(String::new(), |m| {
+                        format!(
+                            " · mode weights {}",
+                            m.iter()
+                                .map(|o| format!(
+                                    "{:.3}±{:.3} ({:.2})",
+                                    o.estimate, o.mcse, o.truth
+                                ))
+                                .collect::<Vec<_>>()
+                                .join(" ")
+                        )
+                    }),
                     r.auto_choice
                         .as_ref()
                         .map_or(String::new(), |c| format!(" · {c}")),
@@ -298,6 +333,28 @@ fn render(models: &[String], methods: &[String], seeds: &[u64], records: &[Recor
             let a = median(auto.iter().map(|r| r.ess_per_1k).collect());
             let l = median(lr.iter().map(|r| r.ess_per_1k).collect());
             ratios.push((model.clone(), a / l));
+        }
+    }
+    let multimodal: Vec<&Record> = records.iter().filter(|r| r.modes.is_some()).collect();
+    if !multimodal.is_empty() {
+        out += "\nMode weights on the multimodal targets (fraction of draws nearest each mode's \
+                 centre ± its MCSE, the exact weight in brackets; ✔ = correct by every criterion):\n\n\
+                 | model | method | seed | ✔ | mode weights | global jump acceptance |\n|---|---|---|---|---|---|\n";
+        for r in multimodal {
+            let m = r.modes.as_ref().expect("filtered");
+            out += &format!(
+                "| {} | {} | {} | {} | {} | {} |\n",
+                r.model,
+                r.method,
+                r.seed,
+                if r.correct { "✔" } else { "✘" },
+                m.iter()
+                    .map(|o| format!("{:.3} ± {:.3} ({:.3})", o.estimate, o.mcse, o.truth))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                r.jump_acceptance
+                    .map_or("–".to_string(), |a| format!("{a:.3}")),
+            );
         }
     }
     if !ratios.is_empty() {

@@ -33,6 +33,20 @@ pub enum Error {
         /// The density's error.
         source: DensityError,
     },
+    /// The multi-start mode search found no mode: every start failed.
+    #[error(
+        "multi-start mode search: all {num_starts} starts failed (last failure: {last_error}); \
+         a mode needs a start in [-{radius}, {radius}]^d (unconstrained) where the log-density \
+         and its gradient are finite, and an optimum that L-BFGS reaches (not one at infinity)"
+    )]
+    NoModes {
+        /// Starts tried.
+        num_starts: usize,
+        /// The half-width of the box the starts were drawn from.
+        radius: f64,
+        /// Why the last start failed.
+        last_error: String,
+    },
     /// No starting point with a finite log-density and gradient was found.
     #[error(
         "no valid starting point after {attempts} attempts (last error: {last_error}); \

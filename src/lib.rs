@@ -24,6 +24,7 @@ pub mod error;
 pub mod flow;
 pub mod io;
 pub(crate) mod linalg;
+pub mod multimodal;
 pub mod npe;
 pub mod nuts;
 pub mod optim;

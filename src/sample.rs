@@ -11,6 +11,8 @@ use std::time::Instant;
 
 /// NeuTra's default warmup draws per chain (the flow has done most of the adaptation).
 pub const NEUTRA_TUNE: u64 = 500;
+/// The multimodal method's default warmup iterations per chain (only the HMC step size adapts).
+pub const MULTIMODAL_TUNE: u64 = 500;
 /// NUTS's default warmup draws per chain (Stan's).
 pub const NUTS_TUNE: u64 = 1000;
 /// NeuTra's default target acceptance statistic. In the latent space the flow is least
@@ -32,6 +34,9 @@ pub enum Method {
     NeuTra,
     /// NUTS on the target directly (diagonal mass matrix).
     Nuts,
+    /// Several modes: a multi-start mode search, then HMC interleaved with independent
+    /// Metropolis–Hastings jumps between the modes (see [`multimodal`](crate::multimodal)).
+    Multimodal,
 }
 
 impl Method {
@@ -41,6 +46,7 @@ impl Method {
             Method::Auto => "auto",
             Method::NeuTra => "neutra",
             Method::Nuts => "nuts",
+            Method::Multimodal => "multimodal",
         }
     }
 }
@@ -85,6 +91,9 @@ pub struct SampleSettings {
     pub flow: FlowSettings,
     /// The evidence thresholds of auto.
     pub auto: crate::auto::AutoSettings,
+    /// The mode search of the multimodal method.
+    #[serde(default)]
+    pub multimodal: crate::multimodal::MultimodalSettings,
     /// Check the model before the run ([`preflight`](crate::preflight)): parameter names, the
     /// gradient against finite differences, a flat direction, the run's sizes.
     #[serde(default = "yes")]
@@ -111,6 +120,7 @@ impl Default for SampleSettings {
             vi: ViSettings::default(),
             flow: FlowSettings::default(),
             auto: crate::auto::AutoSettings::default(),
+            multimodal: crate::multimodal::MultimodalSettings::default(),
             preflight: true,
         }
     }
@@ -123,6 +133,7 @@ impl SampleSettings {
             Method::NeuTra => NEUTRA_TUNE,
             Method::Nuts => NUTS_TUNE,
             Method::Auto => self.auto.num_tune,
+            Method::Multimodal => MULTIMODAL_TUNE,
         })
     }
 
@@ -130,7 +141,7 @@ impl SampleSettings {
     pub fn target_accept(&self) -> f64 {
         self.target_accept.unwrap_or(match self.method {
             Method::NeuTra => NEUTRA_TARGET_ACCEPT,
-            Method::Nuts | Method::Auto => NUTS_TARGET_ACCEPT,
+            Method::Nuts | Method::Auto | Method::Multimodal => NUTS_TARGET_ACCEPT,
         })
     }
 
@@ -154,6 +165,15 @@ impl SampleSettings {
         }
         if !(1..=30).contains(&self.max_depth) {
             return bad("max_depth", "must be in 1..=30");
+        }
+        if self.method == Method::Multimodal {
+            self.multimodal.validate()?;
+            if self.first_chain != 0 {
+                return bad(
+                    "first_chain",
+                    "the multimodal method runs whole runs only (its chains share the mode search and their streams are not yet global)",
+                );
+            }
         }
         if self.method != Method::Nuts {
             self.vi.validate()?;
@@ -229,6 +249,8 @@ pub struct Run {
     pub first_chain: usize,
     /// What auto decided and why (auto only).
     pub auto: Option<crate::auto::AutoReport>,
+    /// The modes, their occupancy and the jumps (multimodal only).
+    pub multimodal: Option<crate::multimodal::MultimodalReport>,
 }
 
 impl Run {
@@ -293,6 +315,7 @@ pub fn sample_with<D: LogDensity + ?Sized>(
         walnuts: settings.walnuts,
     };
     let mut cost = CostReport::default();
+    let mut multimodal = None;
     let (method, flow, vi, nuts_run, num_tune, auto) = match (settings.method, flow) {
         (Method::Auto, None) => {
             let out = crate::auto::run(
@@ -322,6 +345,27 @@ pub fn sample_with<D: LogDensity + ?Sized>(
         (Method::Nuts, _) => {
             let run = crate::nuts::sample(density, None, &nuts, progress)?;
             (Method::Nuts, None, None, run, nuts.num_tune, None)
+        }
+        (Method::Multimodal, _) => {
+            let chains = crate::multimodal::ChainSettings {
+                num_chains: settings.num_chains,
+                num_tune: settings.tune(),
+                num_draws: settings.num_draws,
+                seed: settings.seed,
+                target_accept: settings.target_accept(),
+            };
+            let out = crate::multimodal::run(density, &settings.multimodal, &chains, progress)?;
+            cost.grad_evals.vi = out.report.num_grad_evals_search;
+            cost.seconds.vi = out.seconds_search;
+            multimodal = Some(out.report);
+            (
+                Method::Multimodal,
+                None,
+                None,
+                out.run,
+                chains.num_tune,
+                None,
+            )
         }
         (method, given) => {
             // NeuTra, or auto with a trained flow given: NUTS in that flow's latent space.
@@ -368,6 +412,7 @@ pub fn sample_with<D: LogDensity + ?Sized>(
         seed: settings.seed,
         first_chain: settings.first_chain,
         auto,
+        multimodal,
     })
 }
 
@@ -403,7 +448,7 @@ fn validate<D: LogDensity + ?Sized>(
         crate::preflight::preflight(density)?;
     }
     if let Some(f) = flow {
-        if settings.method == Method::Nuts {
+        if matches!(settings.method, Method::Nuts | Method::Multimodal) {
             return Err(crate::Error::settings(
                 "flow",
                 "a flow can only be used with method neutra or auto",

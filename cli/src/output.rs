@@ -111,6 +111,9 @@ pub fn print_run(model: &str, run: &Run, written: &WrittenRun, args: &ReportArgs
     if let Some(auto) = &run.auto {
         println!("auto: {}", auto.describe());
     }
+    if let Some(m) = &run.multimodal {
+        print!("{}", m.describe());
+    }
     if let Some(vi) = &run.vi {
         let what = if run
             .auto

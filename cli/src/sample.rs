@@ -16,6 +16,7 @@ enum MethodArg {
     Auto,
     Neutra,
     Nuts,
+    Multimodal,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -33,7 +34,9 @@ pub struct Args {
     #[arg(long)]
     data: Option<PathBuf>,
     /// auto (NUTS on the target whitened by a Gaussian fit, a flow only when the warmup shows
-    /// the geometry needs one), neutra (fit an IAF, then NUTS in its latent space) or plain NUTS.
+    /// the geometry needs one), neutra (fit an IAF, then NUTS in its latent space), plain NUTS,
+    /// or multimodal (a multi-start mode search, then HMC with independent jumps between the
+    /// modes; for posteriors with several separated modes).
     #[arg(long, value_enum, default_value = "auto")]
     method: MethodArg,
     /// The mass matrix NUTS adapts (in the flow's latent space for neutra): diagonal, or
@@ -51,7 +54,7 @@ pub struct Args {
     #[arg(long, value_name = "A..B", value_parser = parse_chain_ids)]
     chain_ids: Option<ChainRange>,
     /// Warmup draws per chain [default: auto 300 (200 in a trained flow's latent space), neutra
-    /// 500, nuts 1000].
+    /// 500, nuts 1000, multimodal 500].
     #[arg(long)]
     tune: Option<u64>,
     /// Post-warmup draws per chain.
@@ -68,7 +71,7 @@ pub struct Args {
     /// A trained flow file (flow.json from an earlier run): skip the variational fit.
     #[arg(long)]
     flow: Option<PathBuf>,
-    /// Dimension, for models that have one (funnel).
+    /// Dimension, for models that have one (funnel, mixture2, mixture4, mixture2_t).
     #[arg(long)]
     dim: Option<usize>,
     /// NUTS target acceptance statistic [default: 0.95 in a flow's latent space (neutra, auto's
@@ -106,7 +109,9 @@ fn load_model(args: &Args) -> anyhow::Result<Loaded> {
         return Ok((args.model.clone(), model, hash));
     }
     if args.dim.is_some() {
-        bail!("--dim is for built-in models with a dimension (funnel), not Stan programs");
+        bail!(
+            "--dim is for built-in models with a dimension (funnel, mixture2, mixture4, mixture2_t), not Stan programs"
+        );
     }
     let toolchain = Toolchain::locate()?;
     let settings = StanCompileSettings {
@@ -158,6 +163,9 @@ fn chains_of(args: &Args, method: Method) -> anyhow::Result<(usize, usize)> {
             ids.len()
         );
     }
+    if method == Method::Multimodal {
+        bail!("--chain-ids does not work with --method multimodal yet: run it on one machine");
+    }
     if method == Method::Auto && args.flow.is_none() {
         bail!(
             "--chain-ids with --method auto needs --flow: auto chooses its sampler from the warmup of all the run's chains, which one shard does not see; train the flow once (flowpost sample MODEL --method neutra) and give every shard its flow.json (see docs/scale-out.md)"
@@ -172,6 +180,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         MethodArg::Auto => Method::Auto,
         MethodArg::Neutra => Method::NeuTra,
         MethodArg::Nuts => Method::Nuts,
+        MethodArg::Multimodal => Method::Multimodal,
     };
     let (num_chains, first_chain) = chains_of(&args, method)?;
     let (name, model, model_hash) = load_model(&args)?;
@@ -211,7 +220,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let (flow, fit) = match &args.flow {
         None => (None, None),
         Some(path) => {
-            if method == Method::Nuts {
+            if matches!(method, Method::Nuts | Method::Multimodal) {
                 bail!("--flow needs --method neutra or auto");
             }
             refuse_replacing_source(path, &out)?;

@@ -371,5 +371,7 @@ fn chain_ids_are_checked_on_the_command_line() {
     assert!(e.contains("start at 1"), "{e}");
     let e = run(&["--method", "nuts", "--chain-ids", "8..5"]);
     assert!(e.contains("smaller than the first"), "{e}");
+    let e = run(&["--method", "multimodal", "--chain-ids", "1..2"]);
+    assert!(e.contains("does not work with --method multimodal"), "{e}");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -7,6 +7,8 @@
 //!   `gauss100`, `logreg`;
 //! - two validation targets with exact moments that no default was tuned on: `student_t`,
 //!   `log_gamma`;
+//! - multimodal targets with exact means, sds, mode weights and log Z (issue 16): `mixture2`,
+//!   `mixture4`, `mixture2_t` (any dimension) and `sign_flip`;
 //! - the 14 posteriordb posteriors with reference draws, under their posteriordb names
 //!   (`arK-arK`, `eight_schools-eight_schools_centered`, …), written from their Stan programs
 //!   (`data/posteriordb/stan/`) with Stan's constraining transforms, Stan-style names, and the
@@ -31,6 +33,8 @@
 mod data;
 mod linreg;
 mod math;
+mod multimodal;
+pub mod occupancy;
 mod posteriordb;
 pub mod reference;
 mod registry;
@@ -40,12 +44,13 @@ mod validation;
 
 use flowpost::LogDensity;
 
+pub use multimodal::{Component, Mixture, Modes, SignFlip};
 pub use posteriordb::{
     ArK, Arma11, Diamonds, EarningsInteraction, GP_POIS_REGR_CHUNK, Garch11, GpPoisRegr,
     HMM_EXAMPLE_CHUNK, HmmExample, KidscoreInteraction, Kilpisjarvi, LogmesquiteLogvas,
     LowDimGaussMix, Sblrc,
 };
-pub use registry::{ModelInfo, ModelOptions, list, load, load_builtin};
+pub use registry::{ModelInfo, ModelOptions, TAKES_DIM, list, load, load_builtin};
 pub use scale::{ExactMoments, HierRegression};
 pub use spine::{Banana, EightSchoolsCentered, EightSchoolsNoncentered, Funnel, Gauss100, LogReg};
 pub use validation::{LogGamma, StudentT};
@@ -88,7 +93,7 @@ pub enum ModelError {
     },
     /// A dimension was given to a model whose dimension is fixed by its data.
     #[error(
-        "model `{model}` has a fixed dimension ({dim}); `dim` applies only to `funnel` and `hier_regression`"
+        "model `{model}` has a fixed dimension ({dim}); `dim` applies only to funnel, hier_regression, mixture2, mixture4 and mixture2_t"
     )]
     DimNotSupported {
         /// The model.

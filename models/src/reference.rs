@@ -9,6 +9,8 @@
 //! - `gauss100`: the mean and covariance in its data file;
 //! - `student_t`, `log_gamma`: their exact moments (see their docs);
 //! - `hier_regression` (any dimension): its exact moments, by quadrature over `log tau`;
+//! - `mixture2`, `mixture4`, `mixture2_t` (any dimension), `sign_flip`: their exact moments
+//!   (see their docs; their mode weights and log Z are in [`crate::occupancy`]);
 //! - `logreg`: a long run (`data/peers/logreg_reference.json`, made by
 //!   `cargo run --release -p flowpost-models --example make_reference -- logreg`).
 //!
@@ -177,6 +179,21 @@ pub fn reference(
                 })
                 .collect(),
         ),
+        "mixture2" | "mixture4" | "mixture2_t" => {
+            let m = crate::occupancy::mixture(model, options)?.expect("a mixture");
+            Some(
+                m.means()
+                    .iter()
+                    .zip(m.sds())
+                    .enumerate()
+                    .map(|(i, (&mean, sd))| exact(&format!("x[{}]", i + 1), mean, sd))
+                    .collect(),
+            )
+        }
+        "sign_flip" => {
+            let (m, s) = (crate::SignFlip.means(), crate::SignFlip.sds());
+            Some(vec![exact("theta", m[0], s[0]), exact("beta", m[1], s[1])])
+        }
         "logreg" => Some(parse(
             model,
             "data/peers/logreg_reference.json",

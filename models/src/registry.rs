@@ -2,6 +2,7 @@
 
 use flowpost::LogDensity;
 
+use crate::multimodal::{Mixture, SignFlip};
 use crate::posteriordb::{
     ArK, Arma11, Diamonds, EarningsInteraction, Garch11, GpPoisRegr, HmmExample,
     KidscoreInteraction, Kilpisjarvi, LogmesquiteLogvas, LowDimGaussMix, Sblrc,
@@ -20,7 +21,7 @@ pub struct ModelInfo {
     pub name: &'static str,
     /// One line about it.
     pub description: &'static str,
-    /// Dimension of the unconstrained space (the default one for `funnel`).
+    /// Dimension of the unconstrained space (the default one for the models in [`TAKES_DIM`]).
     pub dim: usize,
     /// Whether posteriordb has reference draws for it (summarized in `data/posteriordb/reference/`).
     pub has_reference: bool,
@@ -48,12 +49,9 @@ impl ModelInfo {
 /// Options for [`load`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ModelOptions {
-    /// The dimension, for models that have a free one (`funnel`); `None` takes the default.
+    /// The dimension, for models that have a free one ([`TAKES_DIM`]); `None` takes the default.
     pub dim: Option<usize>,
 }
-
-/// The models whose dimension `dim` sets.
-const DIM_MODELS: &[&str] = &["funnel", "hier_regression"];
 
 type Loader = fn(&ModelOptions) -> Result<Box<dyn BuiltinModel>, ModelError>;
 
@@ -147,6 +145,34 @@ const ENTRIES: &[Entry] = &[
         |o| boxed(HierRegression::new(
             o.dim.unwrap_or(HierRegression::DEFAULT_GROUPS + 3)
         ))
+    ),
+    entry!(
+        "mixture2",
+        Mixture::DEFAULT_DIM,
+        false,
+        "two Gaussians, weights 0.2/0.8, 8 sds apart (multimodal; dimension set by `dim`)",
+        |o| boxed(Mixture::two(o.dim.unwrap_or(Mixture::DEFAULT_DIM)))
+    ),
+    entry!(
+        "mixture4",
+        Mixture::DEFAULT_DIM,
+        false,
+        "four Gaussians on a square, weights 0.4/0.1/0.3/0.2, 6.7-10 sds apart (dimension set by `dim`)",
+        |o| boxed(Mixture::four(o.dim.unwrap_or(Mixture::DEFAULT_DIM)))
+    ),
+    entry!(
+        "mixture2_t",
+        Mixture::DEFAULT_DIM,
+        false,
+        "two Student-t (nu = 5), weights 0.3/0.7, 10 scales apart (dimension set by `dim`)",
+        |o| boxed(Mixture::two_t(o.dim.unwrap_or(Mixture::DEFAULT_DIM)))
+    ),
+    entry!(
+        "sign_flip",
+        2,
+        false,
+        "y ~ N(theta^2 + beta x, 1): theta's sign unidentified, modes +-1.5, weights 0.71/0.29",
+        |_| boxed(Ok(SignFlip))
     ),
     entry!("arK-arK", 7, true, "AR(5) time series, T = 200", |_| boxed(
         ArK::new()
@@ -244,6 +270,15 @@ const ENTRIES: &[Entry] = &[
     ),
 ];
 
+/// The models whose dimension `dim` sets.
+pub const TAKES_DIM: &[&str] = &[
+    "funnel",
+    "hier_regression",
+    "mixture2",
+    "mixture4",
+    "mixture2_t",
+];
+
 /// Every built-in model, spine first, then the posteriordb set in alphabetical order.
 ///
 /// ```
@@ -280,7 +315,7 @@ pub fn load_builtin(
                 .collect::<Vec<_>>()
                 .join(", "),
         })?;
-    if options.dim.is_some() && !DIM_MODELS.contains(&entry.info.name) {
+    if options.dim.is_some() && !TAKES_DIM.contains(&entry.info.name) {
         return Err(ModelError::DimNotSupported {
             model: name.to_string(),
             dim: entry.info.dim,

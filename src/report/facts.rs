@@ -54,6 +54,10 @@ pub struct RunFacts {
     /// tells shards of one run from others; unknown for files read by `diagnose`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identity: Option<crate::shard::RunIdentity>,
+    /// The modes found, each chain's occupancy of them and the jump acceptance (multimodal
+    /// runs only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub multimodal: Option<crate::multimodal::MultimodalReport>,
 }
 
 impl RunFacts {
@@ -97,6 +101,7 @@ impl RunFacts {
             auto: None,
             chain_ids: None,
             identity: None,
+            multimodal: None,
         }
     }
 
@@ -125,6 +130,7 @@ impl RunFacts {
                 run.draws.num_chains(),
             )),
             identity: None,
+            multimodal: run.multimodal.clone(),
         }
     }
 

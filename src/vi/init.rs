@@ -110,7 +110,7 @@ impl InitReport {
 }
 
 /// An improving point of the optimization: position, −log p, ∇ log p.
-type PathPoint = (Vec<f64>, f64, Vec<f64>);
+pub(crate) type PathPoint = (Vec<f64>, f64, Vec<f64>);
 
 struct Problem<'a, D: ?Sized> {
     density: &'a Counted<'a, D>,
@@ -233,19 +233,29 @@ pub fn gaussian_fit<D: LogDensity + ?Sized>(
     seed: u64,
 ) -> Result<(Vec<GaussianFit>, InitReport), crate::Error> {
     let counted = Counted::new(density);
-    let d = density.dim();
     let mut rng = seeded(seed, 0x1417);
     let x0 = random_start(&counted, settings.init_radius, &mut rng)?;
+    let path = lbfgs_path(&counted, &x0, settings.max_lbfgs_iters)?;
+    select_candidate(&counted, &x0, &path, settings, seed)
+}
 
+/// L-BFGS with restarts from `x0` (module docs, step 1): the improving points it visited, the
+/// best last.
+pub(crate) fn lbfgs_path<D: LogDensity + ?Sized>(
+    counted: &Counted<D>,
+    x0: &[f64],
+    max_lbfgs_iters: u64,
+) -> Result<Vec<PathPoint>, crate::Error> {
+    let d = x0.len();
     let path: Mutex<Vec<PathPoint>> = Mutex::new(Vec::new());
     let fatal = Mutex::new(None);
     // L-BFGS with restarts: argmin reports convergence when a step changes the cost by < 1e-12,
     // which also happens when the line search has shrunk a bad direction to nothing; a fresh
     // start from the best point (new memory, capped first step) then often goes on.
-    let (mut start, mut num_iters) = (x0.clone(), 0u64);
-    while num_iters < settings.max_lbfgs_iters {
+    let (mut start, mut num_iters) = (x0.to_vec(), 0u64);
+    while num_iters < max_lbfgs_iters {
         let problem = Problem {
-            density: &counted,
+            density: counted,
             path: &path,
             fatal: &fatal,
             num_failed_in_row: AtomicUsize::new(0),
@@ -267,7 +277,7 @@ pub fn gaussian_fit<D: LogDensity + ?Sized>(
             .configure(|state| {
                 state
                     .param(start.clone())
-                    .max_iters(settings.max_lbfgs_iters - num_iters)
+                    .max_iters(max_lbfgs_iters - num_iters)
             })
             .run();
         num_iters += result.as_ref().map_or(1, |r| r.state.iter.max(1));
@@ -290,8 +300,7 @@ pub fn gaussian_fit<D: LogDensity + ?Sized>(
             source: e,
         });
     }
-    let path = path.into_inner().unwrap();
-    select_candidate(&counted, &x0, &path, settings, seed)
+    Ok(path.into_inner().unwrap())
 }
 
 fn select_candidate<D: LogDensity + ?Sized>(
@@ -378,7 +387,7 @@ fn pick_indices(len: usize, n: usize) -> Vec<usize> {
 /// N(x, Σ) and N(x + Σ∇log p(x), Σ) (a Newton step, exact for a Gaussian target when L-BFGS
 /// stopped short of the mode), Σ = H⁺⁻¹ with H the central-difference Hessian of −log p at x
 /// (2d gradients); none if a neighbour cannot be evaluated.
-fn hessian_gaussians<D: LogDensity + ?Sized>(
+pub(crate) fn hessian_gaussians<D: LogDensity + ?Sized>(
     counted: &Counted<D>,
     x: &[f64],
     grad: &[f64],

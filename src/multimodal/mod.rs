@@ -1,0 +1,251 @@
+//! A sampler for posteriors with several well-separated modes (issue 16): find the modes by a
+//! multi-start of the Gaussian initialization ([`modes`]), then run chains that interleave a
+//! local HMC kernel ([`hmc`]) with independent Metropolis–Hastings jumps from the mixture of
+//! the modes' Laplace Gaussians ([`mixture`]), exact because that mixture's density is exact
+//! (see [`chain`] for why the draws are p-invariant). docs/multimodal.md says why this design
+//! and what it measured.
+//!
+//! Reproducible: start i of the search uses random stream [`modes::START_STREAM`] + i, chain c
+//! uses [`CHAIN_STREAM`] + c, whatever the thread count.
+
+mod chain;
+mod hmc;
+pub mod mixture;
+pub mod modes;
+
+use crate::density::LogDensity;
+use crate::nuts::NutsRun;
+use crate::progress::{Phase, Progress};
+use mixture::GaussianMixture;
+pub use modes::{ModeSearch, ModeSearchSettings, find_modes};
+use rayon::prelude::*;
+use std::time::Instant;
+
+/// Random stream of chain 0 (chain c uses this + c).
+pub const CHAIN_STREAM: u64 = 0x4A55_0000;
+
+/// Settings of the multimodal method.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+pub struct MultimodalSettings {
+    /// The mode search.
+    pub search: ModeSearchSettings,
+}
+
+impl MultimodalSettings {
+    /// Checks ranges.
+    pub fn validate(&self) -> Result<(), crate::Error> {
+        self.search.validate()
+    }
+}
+
+/// A mode as reported.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ModeReport {
+    /// The mode (unconstrained coordinates).
+    pub location: Vec<f64>,
+    /// Laplace sds (unconstrained).
+    pub sd: Vec<f64>,
+    /// Its weight in the jump proposal q (importance-sampling mass, normalized).
+    pub proposal_weight: f64,
+    /// log of its importance-sampling mass estimate.
+    pub log_mass: f64,
+    /// Starts that ended at it.
+    pub num_starts: usize,
+    /// Fraction of each chain's draws nearest to it (most responsible component of q).
+    pub occupancy_per_chain: Vec<f64>,
+    /// Fraction of all draws nearest to it.
+    pub occupancy: f64,
+}
+
+/// What the multimodal method found and did.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct MultimodalReport {
+    /// The modes, heaviest first.
+    pub modes: Vec<ModeReport>,
+    /// Starts of the search.
+    pub num_starts: usize,
+    /// Starts that failed.
+    pub num_failed_starts: usize,
+    /// Gradient evaluations of the search.
+    pub num_grad_evals_search: u64,
+    /// Post-warmup jumps accepted over jumps proposed, all chains.
+    pub jump_acceptance: f64,
+    /// The same per chain.
+    pub jump_acceptance_per_chain: Vec<f64>,
+}
+
+impl MultimodalReport {
+    /// One line per mode for the terminal.
+    pub fn describe(&self) -> String {
+        let mut s = format!(
+            "multimodal: {} mode(s) from {} starts ({} failed), jump acceptance {:.3} (per chain {})\n",
+            self.modes.len(),
+            self.num_starts,
+            self.num_failed_starts,
+            self.jump_acceptance,
+            self.jump_acceptance_per_chain
+                .iter()
+                .map(|a| format!("{a:.2}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        for (k, m) in self.modes.iter().enumerate() {
+            s += &format!(
+                "  mode {}: occupancy {:.3} (per chain {}), proposal weight {:.3}, {} start(s)\n",
+                k + 1,
+                m.occupancy,
+                m.occupancy_per_chain
+                    .iter()
+                    .map(|a| format!("{a:.2}"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                m.proposal_weight,
+                m.num_starts
+            );
+        }
+        s
+    }
+}
+
+/// The sampler's result: the chains (as a [`NutsRun`], for the shared outputs) and the report.
+#[derive(Debug, Clone)]
+pub struct MultimodalRun {
+    /// The chains.
+    pub run: NutsRun,
+    /// Modes, occupancy, jumps.
+    pub report: MultimodalReport,
+    /// Seconds of the mode search.
+    pub seconds_search: f64,
+}
+
+/// Chain sizes and seed of [`run`].
+#[derive(Debug, Clone, Copy)]
+pub struct ChainSettings {
+    /// Chains.
+    pub num_chains: usize,
+    /// Warmup iterations per chain (step-size adaptation).
+    pub num_tune: u64,
+    /// Draws per chain.
+    pub num_draws: u64,
+    /// Seed.
+    pub seed: u64,
+    /// Target acceptance statistic of the HMC step size.
+    pub target_accept: f64,
+}
+
+/// Finds the modes and samples (module docs).
+pub fn run<D: LogDensity + ?Sized>(
+    density: &D,
+    settings: &MultimodalSettings,
+    chains: &ChainSettings,
+    progress: &dyn Progress,
+) -> Result<MultimodalRun, crate::Error> {
+    settings.validate()?;
+    let start = Instant::now();
+    let search = find_modes(density, &settings.search, chains.seed)?;
+    let seconds_search = start.elapsed().as_secs_f64();
+    let hi = search
+        .modes
+        .iter()
+        .map(|m| m.log_mass)
+        .fold(f64::NEG_INFINITY, f64::max);
+    let raw: Vec<f64> = search
+        .modes
+        .iter()
+        .map(|m| {
+            if hi.is_finite() {
+                (m.log_mass - hi).exp()
+            } else {
+                1.0
+            }
+        })
+        .collect();
+    let total: f64 = raw.iter().sum();
+    let mixture = GaussianMixture {
+        components: search.modes.iter().map(|m| m.gaussian.clone()).collect(),
+        weights: raw.iter().map(|w| w / total).collect(),
+    };
+    // The metric: the modes' within-mode variances, averaged with q's weights.
+    let d = density.dim();
+    let sigma: Vec<f64> = (0..d)
+        .map(|i| {
+            mixture
+                .components
+                .iter()
+                .zip(&mixture.weights)
+                .map(|(c, w)| w * c.variances()[i])
+                .sum::<f64>()
+                .sqrt()
+        })
+        .collect();
+    let total_chains = chains.num_chains as u64;
+    progress.begin(Phase::Warmup, chains.num_tune * total_chains);
+    progress.begin(Phase::Sampling, chains.num_draws * total_chains);
+    let sampling_start = Instant::now();
+    let outs: Vec<Result<chain::ChainOut, crate::Error>> = (0..chains.num_chains)
+        .into_par_iter()
+        .map(|c| {
+            chain::run_chain(chain::ChainJob {
+                density,
+                mixture: &mixture,
+                sigma: sigma.clone(),
+                num_tune: chains.num_tune,
+                num_draws: chains.num_draws,
+                target_accept: chains.target_accept,
+                rng: crate::rng::seeded(chains.seed, CHAIN_STREAM + c as u64),
+                chain: c,
+                progress,
+            })
+        })
+        .collect();
+    progress.end(Phase::Warmup);
+    progress.end(Phase::Sampling);
+    let outs = outs.into_iter().collect::<Result<Vec<_>, _>>()?;
+    let seconds_chains = sampling_start.elapsed().as_secs_f64();
+    let n = chains.num_draws.max(1) as f64;
+    let accepted: u64 = outs.iter().map(|o| o.num_jumps_accepted).sum();
+    let modes = search
+        .modes
+        .iter()
+        .enumerate()
+        .map(|(k, m)| {
+            let per_chain: Vec<f64> = outs.iter().map(|o| o.mode_counts[k] as f64 / n).collect();
+            ModeReport {
+                location: m.gaussian.loc.clone(),
+                sd: m.gaussian.variances().iter().map(|v| v.sqrt()).collect(),
+                proposal_weight: mixture.weights[k],
+                log_mass: m.log_mass,
+                num_starts: m.num_starts,
+                occupancy: per_chain.iter().sum::<f64>() / per_chain.len().max(1) as f64,
+                occupancy_per_chain: per_chain,
+            }
+        })
+        .collect();
+    let report = MultimodalReport {
+        modes,
+        num_starts: settings.search.num_starts,
+        num_failed_starts: search.num_failed,
+        num_grad_evals_search: search.num_grad_evals,
+        jump_acceptance: accepted as f64 / (n * outs.len().max(1) as f64),
+        jump_acceptance_per_chain: outs
+            .iter()
+            .map(|o| o.num_jumps_accepted as f64 / n)
+            .collect(),
+    };
+    // Warmup and sampling run in the same loop; split the chains' wall time by gradients.
+    let warm: u64 = outs.iter().map(|o| o.num_grad_evals_warmup).sum();
+    let all: u64 = outs.iter().map(|o| o.num_grad_evals).sum();
+    let share = warm as f64 / all.max(1) as f64;
+    let run = NutsRun {
+        num_grad_evals_warmup: warm,
+        num_grad_evals_sampling: all - warm,
+        seconds_warmup: seconds_chains * share,
+        seconds_sampling: seconds_chains * (1.0 - share),
+        chains: outs.into_iter().map(|o| o.draws).collect(),
+    };
+    Ok(MultimodalRun {
+        run,
+        report,
+        seconds_search,
+    })
+}

@@ -1,0 +1,242 @@
+//! Multi-start mode search: the Gaussian initialization's L-BFGS ([`crate::vi::init`]) from
+//! many random starts in parallel, each with its own random stream (start i: stream
+//! [`START_STREAM`] + i), so the result does not depend on the thread count. Each converged
+//! start gives a mode with its Laplace Gaussian N(x̂, H⁻¹) (H the central-difference Hessian of
+//! −log p, eigenvalues made positive); starts that end within one standard deviation
+//! (Mahalanobis, under the kept mode's Gaussian) of a mode already kept are the same mode. Each
+//! mode's mass is estimated by importance sampling from its Gaussian (log of the mean of
+//! p/N over [`ModeSearchSettings::num_mass_draws`] draws), exact for a Gaussian mode.
+
+use super::mixture::Gaussian;
+use crate::density::{Counted, LogDensity};
+use crate::flow::GaussianFit;
+use crate::rng::seeded;
+use crate::vi::init::{hessian_gaussians, lbfgs_path, random_start};
+use nalgebra::DMatrix;
+use rayon::prelude::*;
+
+/// Random stream of start 0 (start i uses this + i).
+pub const START_STREAM: u64 = 0x5747_0000;
+/// Random stream of mode 0's mass draws (mode k uses this + k).
+pub const MASS_STREAM: u64 = 0x4D41_0000;
+
+/// Settings of the mode search.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ModeSearchSettings {
+    /// Random starts.
+    pub num_starts: usize,
+    /// Starts are uniform in [−r, r]^d (unconstrained).
+    pub init_radius: f64,
+    /// L-BFGS iterations per start.
+    pub max_lbfgs_iters: u64,
+    /// Importance draws per mode for its mass.
+    pub num_mass_draws: usize,
+    /// Above this dimension the Laplace Gaussians are diagonal.
+    pub max_dense_dim: usize,
+}
+
+impl Default for ModeSearchSettings {
+    fn default() -> Self {
+        ModeSearchSettings {
+            num_starts: 64,
+            init_radius: 2.0,
+            max_lbfgs_iters: 1000,
+            num_mass_draws: 64,
+            max_dense_dim: 500,
+        }
+    }
+}
+
+impl ModeSearchSettings {
+    /// Checks ranges.
+    pub fn validate(&self) -> Result<(), crate::Error> {
+        let bad = |f: &str, r: &str| Err(crate::Error::settings(f, r));
+        if self.num_starts == 0 {
+            return bad("num_starts", "must be at least 1");
+        }
+        if !(self.init_radius > 0.0 && self.init_radius.is_finite()) {
+            return bad("init_radius", "must be positive and finite");
+        }
+        if self.num_mass_draws < 2 {
+            return bad("num_mass_draws", "must be at least 2");
+        }
+        Ok(())
+    }
+}
+
+/// A mode found.
+#[derive(Debug, Clone)]
+pub struct Mode {
+    /// Its Laplace Gaussian (mean at the mode).
+    pub gaussian: Gaussian,
+    /// log p at the mode.
+    pub log_density: f64,
+    /// Importance-sampling estimate of log ∫_mode p.
+    pub log_mass: f64,
+    /// Starts that ended here.
+    pub num_starts: usize,
+}
+
+/// What the search found and what it cost.
+#[derive(Debug, Clone)]
+pub struct ModeSearch {
+    /// Distinct modes, heaviest first.
+    pub modes: Vec<Mode>,
+    /// Starts that failed (no valid start point, or no converged optimum).
+    pub num_failed: usize,
+    /// Gradient evaluations (L-BFGS, Hessians, mass draws).
+    pub num_grad_evals: u64,
+}
+
+/// One start's end: the optimum and its Laplace Gaussian, or why it failed.
+type StartResult = Result<Result<(Gaussian, f64), String>, crate::Error>;
+
+/// Runs the search described in the module docs.
+pub fn find_modes<D: LogDensity + ?Sized>(
+    density: &D,
+    settings: &ModeSearchSettings,
+    seed: u64,
+) -> Result<ModeSearch, crate::Error> {
+    settings.validate()?;
+    let counted = Counted::new(density);
+    let d = density.dim();
+    let ends: Vec<StartResult> = (0..settings.num_starts)
+        .into_par_iter()
+        .map(|i| one_start(&counted, settings, seed, i, d))
+        .collect();
+    let mut kept: Vec<Mode> = Vec::new();
+    let (mut num_failed, mut last_error) = (0, String::new());
+    for end in ends {
+        let (g, lp) = match end? {
+            Ok(x) => x,
+            Err(why) => {
+                num_failed += 1;
+                last_error = why;
+                continue;
+            }
+        };
+        let same = kept.iter().position(|m| {
+            let z2: f64 = m.gaussian.whiten(&g.loc).iter().map(|v| v * v).sum();
+            let z2_back: f64 = g.whiten(&m.gaussian.loc).iter().map(|v| v * v).sum();
+            z2.min(z2_back) < 1.0
+        });
+        match same {
+            Some(k) => kept[k].num_starts += 1,
+            None => kept.push(Mode {
+                gaussian: g,
+                log_density: lp,
+                log_mass: f64::NAN,
+                num_starts: 1,
+            }),
+        }
+    }
+    if kept.is_empty() {
+        return Err(crate::Error::NoModes {
+            num_starts: settings.num_starts,
+            radius: settings.init_radius,
+            last_error,
+        });
+    }
+    for (k, m) in kept.iter_mut().enumerate() {
+        m.log_mass = log_mass(&counted, &m.gaussian, settings.num_mass_draws, seed, k)?;
+    }
+    kept.sort_by(|a, b| b.log_mass.total_cmp(&a.log_mass));
+    Ok(ModeSearch {
+        modes: kept,
+        num_failed,
+        num_grad_evals: counted.num_evals(),
+    })
+}
+
+fn one_start<D: LogDensity + ?Sized>(
+    counted: &Counted<D>,
+    settings: &ModeSearchSettings,
+    seed: u64,
+    i: usize,
+    d: usize,
+) -> StartResult {
+    let mut rng = seeded(seed, START_STREAM + i as u64);
+    let x0 = match random_start(counted, settings.init_radius, &mut rng) {
+        Ok(x) => x,
+        Err(crate::Error::NoValidInit { last_error, .. }) => {
+            return Ok(Err(format!(
+                "start {}: no valid point ({last_error})",
+                i + 1
+            )));
+        }
+        Err(e) => return Err(e),
+    };
+    let path = lbfgs_path(counted, &x0, settings.max_lbfgs_iters)?;
+    let Some((x, neg_lp, grad)) = path.last() else {
+        return Ok(Err(format!("start {}: L-BFGS made no progress", i + 1)));
+    };
+    let Some(fit) = hessian_gaussians(counted, x, grad, d <= settings.max_dense_dim)?
+        .into_iter()
+        .next()
+    else {
+        return Ok(Err(format!(
+            "start {}: the Hessian at the optimum could not be evaluated",
+            i + 1
+        )));
+    };
+    let chol = match fit {
+        GaussianFit::Dense { chol, .. } => {
+            DMatrix::from_fn(d, d, |r, c| if c <= r { chol[r][c] } else { 0.0 })
+        }
+        GaussianFit::Diagonal { scale, .. } => {
+            DMatrix::from_diagonal(&nalgebra::DVector::from_vec(scale))
+        }
+    };
+    let Some(g) = Gaussian::new(x.clone(), chol) else {
+        return Ok(Err(format!(
+            "start {}: the Laplace covariance is not finite",
+            i + 1
+        )));
+    };
+    // Converged: the remaining Newton step is short in the mode's own sds. A start that ends
+    // short of the optimum (one at infinity, a ridge) is not a mode.
+    let newton: f64 = {
+        let cov_g = &g.chol * (g.chol.transpose() * nalgebra::DVector::from_column_slice(grad));
+        cov_g.dot(&nalgebra::DVector::from_column_slice(grad))
+    };
+    if !(newton < 1e-2) || !neg_lp.is_finite() {
+        return Ok(Err(format!(
+            "start {}: no converged optimum (Newton decrement {newton:.2e} at log p = {:.3e}; a mode at infinity?)",
+            i + 1,
+            -neg_lp
+        )));
+    }
+    Ok(Ok((g, -neg_lp)))
+}
+
+/// log of the mean of p(θ)/N(θ) over draws θ from the mode's Gaussian (failing draws count 0).
+fn log_mass<D: LogDensity + ?Sized>(
+    counted: &Counted<D>,
+    g: &Gaussian,
+    n: usize,
+    seed: u64,
+    k: usize,
+) -> Result<f64, crate::Error> {
+    let mut rng = seeded(seed, MASS_STREAM + k as u64);
+    let d = g.dim();
+    let mut draws = vec![vec![0.0; d]; n];
+    for t in draws.iter_mut() {
+        g.sample(&mut rng, t);
+    }
+    let ratios: Vec<f64> = draws
+        .par_iter()
+        .map(|t| {
+            let mut grad = vec![0.0; d];
+            match counted.eval(t, &mut grad) {
+                Ok(lp) => Ok(lp - g.log_density(t)),
+                Err(e) if e.is_recoverable() => Ok(f64::NEG_INFINITY),
+                Err(e) => Err(crate::Error::Density {
+                    context: "mode mass".into(),
+                    source: e,
+                }),
+            }
+        })
+        .collect::<Result<_, _>>()?;
+    let hi = ratios.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    Ok(hi + (ratios.iter().map(|r| (r - hi).exp()).sum::<f64>() / n as f64).ln())
+}
