@@ -6,6 +6,8 @@ mod options;
 mod run;
 mod sample;
 mod sbc;
+mod shards;
+mod simulate;
 mod train;
 
 use anyhow::Result;
@@ -31,6 +33,9 @@ enum NpeCommand {
     /// Simulation-based calibration and expected coverage of an estimator, on a built-in task
     /// or on your own simulations.
     Sbc(sbc::SbcArgs),
+    /// Simulate a built-in task into θ and x tables, whole or one shard of a run spread over
+    /// many machines (`--shard i/K`); `train --shards DIR` reads the shards back.
+    Simulate(simulate::SimulateArgs),
 }
 
 pub fn run(args: NpeArgs) -> Result<()> {
@@ -39,6 +44,7 @@ pub fn run(args: NpeArgs) -> Result<()> {
         NpeCommand::Sample(a) => sample::run(a),
         NpeCommand::Run(a) => run::run(a),
         NpeCommand::Sbc(a) => sbc::run(a),
+        NpeCommand::Simulate(a) => simulate::run(a),
     }
 }
 
@@ -53,10 +59,20 @@ fn warn_if_few(n: usize) {
     }
 }
 
-/// Writes estimator.json and training_report.json into `dir` (a staging folder).
-fn save(dir: &Path, est: &NpeEstimator, report: &NpeReport, s: &NpeSettings) -> Result<()> {
+/// Writes estimator.json and training_report.json (with `data`, what was trained on, when
+/// given) into `dir` (a staging folder).
+fn save(
+    dir: &Path,
+    est: &NpeEstimator,
+    report: &NpeReport,
+    s: &NpeSettings,
+    data: Option<serde_json::Value>,
+) -> Result<()> {
     est.save(&dir.join("estimator.json"))?;
-    let doc = serde_json::json!({ "settings": s, "report": report });
+    let mut doc = serde_json::json!({ "settings": s, "report": report });
+    if let Some(data) = data {
+        doc["data"] = data;
+    }
     flowpost::io::atomic::write_string_atomic(
         &dir.join("training_report.json"),
         &serde_json::to_string_pretty(&doc)?,

@@ -52,7 +52,7 @@ pub(super) fn run(a: RunArgs) -> Result<()> {
     let sim_seconds = t0.elapsed().as_secs_f64();
     let (est, report) = train_with_progress(&sims, task.prior().support(), &s, a.options.quiet)?;
     let dir = flowpost::io::atomic::RunDir::create(&a.out)?;
-    save(dir.path(), &est, &report, &s)?;
+    save(dir.path(), &est, &report, &s, None)?;
     let t1 = std::time::Instant::now();
     let settings = SampleSettings {
         seed: a.options.seed,

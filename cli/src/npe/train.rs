@@ -2,20 +2,27 @@
 //! prior or bounds before any training.
 
 use super::options::{TrainingOptions, settings, train_with_progress};
+use super::shards::{Input, read_input};
 use super::{save, warn_if_few};
 use anyhow::{Context, Result, bail};
 use clap::Args;
-use flowpost::npe::{self, Bounds, IndependentPrior, Prior, Simulations, Support};
+use flowpost::npe::{Bounds, IndependentPrior, Prior, Simulations, Support};
 use std::path::{Path, PathBuf};
 
 #[derive(Args)]
 pub(super) struct TrainArgs {
-    /// θ table (CSV, header row).
-    #[arg(long)]
-    theta: PathBuf,
-    /// x table (CSV, header row), one row per θ row.
-    #[arg(long)]
-    x: PathBuf,
+    /// θ table (CSV, header row). Repeat `--theta A --x A_X --theta B --x B_X` for tables
+    /// simulated in parts: they are concatenated in the order given.
+    #[arg(long, required_unless_present = "shards")]
+    theta: Vec<PathBuf>,
+    /// x table (CSV, header row), one row per θ row; once per `--theta`.
+    #[arg(long, required_unless_present = "shards")]
+    x: Vec<PathBuf>,
+    /// A folder of shards (`NAME.theta.csv` with `NAME.x.csv`, as `npe simulate --shard`
+    /// writes): checked to agree (columns; for flowpost's shards one run, none missing) and
+    /// concatenated in shard order.
+    #[arg(long, conflicts_with_all = ["theta", "x"])]
+    shards: Option<PathBuf>,
     /// Prior spec (JSON): `{"parameters": [{"family": "log_normal", "mu": 0, "sigma": 1}, ...]}`
     /// with families uniform, normal, log_normal, gamma, beta, half_normal, or `{"box":
     /// {"lower": [...], "upper": [...]}}`. Training runs on the unconstrained parameters (log,
@@ -38,19 +45,21 @@ pub(super) fn run(a: TrainArgs) -> Result<()> {
     let mut s = settings(&a.options)?;
     // Refuse a bad --out before training, not after.
     flowpost::io::atomic::check_output_dir(&a.out)?;
-    let theta = npe::read_table(&a.theta)?;
-    let x = npe::read_table(&a.x)?;
-    let sims = Simulations::from_tables(&theta, &x)
-        .with_context(|| format!("pairing {} with {}", a.theta.display(), a.x.display()))?;
+    let input = read_input(&a.theta, &a.x, a.shards.as_deref())?;
+    let (theta, x) = (&input.theta, &input.x);
+    let sims = Simulations::from_tables(theta, x).with_context(|| {
+        let s = &input.shards[0];
+        format!("pairing {} with {}", s.theta.display(), s.x.display())
+    })?;
     let support = match (&a.prior, &a.prior_bounds) {
         (Some(p), _) => {
             let prior = IndependentPrior::load(p)?;
-            check_against_prior(&sims, &prior, &theta.header, &a.theta, p)?;
+            check_against_prior(&sims, &prior, &input, p)?;
             prior.support()
         }
         (None, Some(p)) => {
             let b = read_bounds(p, theta.num_cols())?;
-            check_in_bounds(&sims, &b, &theta.header, &a.theta, p)?;
+            check_in_bounds(&sims, &b, &input, p)?;
             // As before `--prior`: a closed box kept for leakage correction.
             s.support_transform = false;
             Support::from_bounds(&b)
@@ -61,7 +70,7 @@ pub(super) fn run(a: TrainArgs) -> Result<()> {
     let (est, report) = train_with_progress(&sims, support, &s, a.options.quiet)?;
     let est = est.with_labels(theta.header.clone())?;
     let dir = flowpost::io::atomic::RunDir::create(&a.out)?;
-    save(dir.path(), &est, &report, &s)?;
+    save(dir.path(), &est, &report, &s, Some(input.describe()))?;
     let out = dir.commit()?;
     eprintln!("wrote {}", out.join("estimator.json").display());
     Ok(())
@@ -93,8 +102,7 @@ fn read_bounds(p: &Path, num_cols: usize) -> Result<Bounds> {
 fn check_against_prior(
     sims: &Simulations,
     prior: &IndependentPrior,
-    labels: &[String],
-    theta_file: &Path,
+    input: &Input,
     prior_file: &Path,
 ) -> Result<()> {
     if prior.dim() != sims.theta_dim() {
@@ -103,7 +111,7 @@ fn check_against_prior(
             prior_file.display(),
             prior.dim(),
             sims.theta_dim(),
-            theta_file.display()
+            input.shards[0].theta.display()
         );
     }
     let support = prior.support();
@@ -114,10 +122,9 @@ fn check_against_prior(
         }
         if let Some(k) = support.first_outside(t) {
             bail!(
-                "{}: row {} has {} = {}, outside the support {} of parameter {} (`{}`, {}) in {}; every training θ must lie strictly inside its prior's support",
-                theta_file.display(),
-                i + 1,
-                labels.get(k).map_or("?", String::as_str),
+                "{} has {} = {}, outside the support {} of parameter {} (`{}`, {}) in {}; every training θ must lie strictly inside its prior's support",
+                input.row(i),
+                input.theta.header.get(k).map_or("?", String::as_str),
                 t[k],
                 support.describe(k),
                 k + 1,
@@ -135,18 +142,16 @@ fn check_against_prior(
 fn check_in_bounds(
     sims: &Simulations,
     b: &Bounds,
-    labels: &[String],
-    theta_file: &Path,
+    input: &Input,
     bounds_file: &Path,
 ) -> Result<()> {
     for i in 0..sims.len() {
         for (k, v) in sims.theta(i).iter().enumerate() {
             if !(*v >= b.lower[k] && *v <= b.upper[k]) {
                 bail!(
-                    "{}: row {} has {} = {v}, outside the prior bounds [{}, {}] of {}",
-                    theta_file.display(),
-                    i + 1,
-                    labels.get(k).map_or("?", String::as_str),
+                    "{} has {} = {v}, outside the prior bounds [{}, {}] of {}",
+                    input.row(i),
+                    input.theta.header.get(k).map_or("?", String::as_str),
                     b.lower[k],
                     b.upper[k],
                     bounds_file.display()
