@@ -68,7 +68,9 @@ pub(super) fn run(a: TrainArgs) -> Result<()> {
     };
     warn_if_few(sims.len());
     let (est, report) = train_with_progress(&sims, support, &s, a.options.quiet)?;
-    let est = est.with_labels(theta.header.clone())?;
+    let est = est
+        .with_labels(theta.header.clone())?
+        .with_x_labels(x.header.clone())?;
     let dir = flowpost::io::atomic::RunDir::create(&a.out)?;
     save(dir.path(), &est, &report, &s, Some(input.describe()))?;
     let out = dir.commit()?;
