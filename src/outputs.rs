@@ -142,6 +142,9 @@ impl Run {
             extra: vec![("target_accept".into(), settings.target_accept().to_string())],
         };
         let mut meta = meta;
+        if let Some(init) = &settings.init {
+            meta.extra.push(("flowpost_init".into(), init.describe()));
+        }
         if let Some(note) = self.adaptation_note(settings) {
             meta.extra.push(("flowpost_adaptation".into(), note));
         }

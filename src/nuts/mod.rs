@@ -24,6 +24,7 @@ mod logp;
 use crate::density::LogDensity;
 use crate::draws::ChainDraws;
 use crate::flow::Flow;
+use crate::init::{Init, Initializer};
 use crate::progress::{Phase, Progress};
 use chain::{Stepper, density_error, new_stepper};
 use gate::Gate;
@@ -94,6 +95,11 @@ pub struct NutsSettings {
     /// do: the number of micro steps adapted during warmup towards 15 macro steps per draw.
     #[serde(default)]
     pub walnuts: bool,
+    /// Initial positions of chains without a flow ([`Init`]); `None`: uniform in (−2, 2)^d
+    /// (Stan's default). With a flow the chains start from draws of its base distribution
+    /// and an init is refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub init: Option<Init>,
 }
 
 impl Default for NutsSettings {
@@ -108,6 +114,7 @@ impl Default for NutsSettings {
             metric: Metric::Diag,
             integrator: Integrator::Leapfrog,
             walnuts: false,
+            init: None,
         }
     }
 }
@@ -263,6 +270,15 @@ where
     F: FnMut(&WarmupReport) -> Decision,
 {
     settings.validate()?;
+    if let Some(init) = &settings.init {
+        if flow.is_some() {
+            return Err(crate::Error::settings(
+                "init",
+                "applies to chains without a flow; with a flow the chains start from draws of its base distribution",
+            ));
+        }
+        Initializer::new(density, init)?;
+    }
     if let Some(f) = flow
         && f.dim() != density.dim()
     {
@@ -562,7 +578,12 @@ fn start_chain<'a, D: LogDensity + ?Sized>(
         }
     };
     let mut stepper = stepper.map_err(|e| sampler_error(chain, &e))?;
-    init_position(&mut *stepper, d, flow.map(Flow::base), &mut rng, chain)?;
+    let start = Start {
+        latent: flow.map(Flow::base),
+        init: settings.init.as_ref(),
+        num_evals: &num_evals,
+    };
+    init_position(&mut *stepper, density, start, &mut rng, chain)?;
     let num_tune = settings.num_tune as usize;
     let state = ChainState {
         stepper,
@@ -651,22 +672,53 @@ fn sample_chain(
     Ok(())
 }
 
-/// Finds a starting point nuts-rs accepts (finite, non-zero gradient): z from the flow's base
-/// for NeuTra, uniform in [−2, 2]^d (Stan's default) otherwise; up to 100 attempts.
-fn init_position(
-    sampler: &mut dyn Stepper,
-    d: usize,
+/// Where a chain may start.
+struct Start<'s> {
+    /// The flow's base distribution (NeuTra): z drawn from it.
     latent: Option<crate::flow::Base>,
+    /// The user's init (chains without a flow).
+    init: Option<&'s Init>,
+    /// The chain's gradient evaluations (a fixed init's check is one).
+    num_evals: &'s AtomicU64,
+}
+
+/// Finds a starting point nuts-rs accepts (finite, non-zero gradient): z from the flow's base
+/// for NeuTra, else from the init (uniform in [−2, 2]^d, Stan's default, without one); up to
+/// 100 attempts, or one for a fixed init (R = 0, or every parameter given), whose failure is
+/// explained.
+fn init_position<D: LogDensity + ?Sized>(
+    sampler: &mut dyn Stepper,
+    density: &D,
+    start: Start<'_>,
     rng: &mut dyn rand::Rng,
     chain: usize,
 ) -> Result<(), crate::Error> {
+    let d = density.dim();
+    let user = match start.init {
+        Some(init) => Some(Initializer::new(density, init)?),
+        None => None,
+    };
+    if let Some(ini) = user.as_ref().filter(|i| i.is_fixed()) {
+        let x = ini.draw(rng)?;
+        start.num_evals.fetch_add(1, Ordering::Relaxed);
+        ini.check_point(&x, true)?;
+        return sampler.set_position(&x).map_err(|e| crate::Error::Init {
+            reason: format!(
+                "chain {} cannot start there: {}",
+                chain + 1,
+                crate::error::clean_message(&format!("{e:#}"))
+            ),
+        });
+    }
     let mut last = String::new();
     const ATTEMPTS: usize = 100;
     for _ in 0..ATTEMPTS {
-        let x: Vec<f64> = if let Some(base) = latent {
+        let x: Vec<f64> = if let Some(base) = start.latent {
             let mut z = vec![0.0; d];
             base.sample(rng, &mut z);
             z
+        } else if let Some(ini) = &user {
+            ini.draw(rng)?
         } else {
             (0..d).map(|_| rng.random_range(-2.0..2.0)).collect()
         };
