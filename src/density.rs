@@ -117,6 +117,25 @@ pub trait LogDensity: Send + Sync {
     fn constrain(&self, theta: &[f64], out: &mut [f64]) {
         out.copy_from_slice(theta);
     }
+
+    /// How many of the reported values ([`param_names`](LogDensity::param_names)), from the
+    /// first, are the model's parameters, which [`try_unconstrain`](LogDensity::try_unconstrain)
+    /// reads; the rest (a Stan program's transformed parameters and generated quantities) are
+    /// computed from them. All of them by default.
+    fn num_parameters(&self) -> usize {
+        self.param_names().len()
+    }
+
+    /// The unconstrained point whose reported values are `constrained` (the inverse of
+    /// [`constrain`](LogDensity::constrain); `constrained` has one entry per name, of which the
+    /// first [`num_parameters`](LogDensity::num_parameters) are read). Initial values given on
+    /// the constrained scale ([`Init::Values`](crate::init::Init)) need it. `None` (the default):
+    /// the model cannot map values back. An error or a non-finite result: a value outside its
+    /// support.
+    fn try_unconstrain(&self, constrained: &[f64]) -> Option<Result<Vec<f64>, DensityError>> {
+        let _ = constrained;
+        None
+    }
 }
 
 impl<T: LogDensity + ?Sized> LogDensity for &T {
@@ -131,6 +150,12 @@ impl<T: LogDensity + ?Sized> LogDensity for &T {
     }
     fn constrain(&self, theta: &[f64], out: &mut [f64]) {
         (**self).constrain(theta, out)
+    }
+    fn num_parameters(&self) -> usize {
+        (**self).num_parameters()
+    }
+    fn try_unconstrain(&self, constrained: &[f64]) -> Option<Result<Vec<f64>, DensityError>> {
+        (**self).try_unconstrain(constrained)
     }
 }
 
@@ -147,6 +172,12 @@ impl<T: LogDensity + ?Sized> LogDensity for Box<T> {
     fn constrain(&self, theta: &[f64], out: &mut [f64]) {
         (**self).constrain(theta, out)
     }
+    fn num_parameters(&self) -> usize {
+        (**self).num_parameters()
+    }
+    fn try_unconstrain(&self, constrained: &[f64]) -> Option<Result<Vec<f64>, DensityError>> {
+        (**self).try_unconstrain(constrained)
+    }
 }
 
 impl<T: LogDensity + ?Sized> LogDensity for std::sync::Arc<T> {
@@ -161,6 +192,12 @@ impl<T: LogDensity + ?Sized> LogDensity for std::sync::Arc<T> {
     }
     fn constrain(&self, theta: &[f64], out: &mut [f64]) {
         (**self).constrain(theta, out)
+    }
+    fn num_parameters(&self) -> usize {
+        (**self).num_parameters()
+    }
+    fn try_unconstrain(&self, constrained: &[f64]) -> Option<Result<Vec<f64>, DensityError>> {
+        (**self).try_unconstrain(constrained)
     }
 }
 

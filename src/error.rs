@@ -47,11 +47,19 @@ pub enum Error {
         /// Why the last start failed.
         last_error: String,
     },
+    /// Initial values ([`Init`](crate::init::Init)) that cannot start a run: a name the
+    /// model does not have, a value outside its support, a point where the log-density is
+    /// not finite.
+    #[error("initial values: {reason}")]
+    Init {
+        /// What is wrong, naming the parameter where there is one.
+        reason: String,
+    },
     /// No starting point with a finite log-density and gradient was found.
     #[error(
         "no valid starting point after {attempts} attempts (last error: {last_error}); \
-         NUTS needs a point in [-2, 2]^d (unconstrained) where the log-density and its \
-         gradient are finite and no gradient component is exactly zero"
+         NUTS needs a point (by default in [-2, 2]^d, unconstrained; see --init) where the \
+         log-density and its gradient are finite and no gradient component is exactly zero"
     )]
     NoValidInit {
         /// Points tried.

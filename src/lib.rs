@@ -22,6 +22,7 @@ pub mod diagnostics;
 pub mod draws;
 pub mod error;
 pub mod flow;
+pub mod init;
 pub mod io;
 pub(crate) mod linalg;
 pub mod multimodal;

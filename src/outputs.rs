@@ -153,6 +153,9 @@ impl Run {
             chain_id_offset: self.first_chain,
         };
         let mut meta = meta;
+        if let Some(init) = &settings.init {
+            meta.extra.push(("flowpost_init".into(), init.describe()));
+        }
         if let Some(note) = self.adaptation_note(settings) {
             meta.extra.push(("flowpost_adaptation".into(), note));
         }

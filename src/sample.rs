@@ -4,6 +4,7 @@
 use crate::density::LogDensity;
 use crate::draws::Draws;
 use crate::flow::{Flow, FlowSettings};
+use crate::init::Init;
 use crate::nuts::{Metric, NutsSettings};
 use crate::progress::{NoProgress, Progress};
 use crate::vi::{ViReport, ViSettings, fit_default};
@@ -98,6 +99,11 @@ pub struct SampleSettings {
     /// gradient against finite differences, a flat direction, the run's sizes.
     #[serde(default = "yes")]
     pub preflight: bool,
+    /// Initial points ([`Init`], CmdStan's `init`): for NUTS the chains' initial positions;
+    /// for NeuTra and auto the start of the Gaussian fit (the chains then start from draws of
+    /// the fitted flow or Gaussian). `None`: uniform in (−2, 2)^d, unconstrained.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub init: Option<Init>,
 }
 
 fn yes() -> bool {
@@ -122,6 +128,7 @@ impl Default for SampleSettings {
             auto: crate::auto::AutoSettings::default(),
             multimodal: crate::multimodal::MultimodalSettings::default(),
             preflight: true,
+            init: None,
         }
     }
 }
@@ -168,6 +175,12 @@ impl SampleSettings {
         }
         if self.method == Method::Multimodal {
             self.multimodal.validate()?;
+            if self.init.is_some() {
+                return bad(
+                    "init",
+                    "the multimodal method starts its mode search from many points of its own; give no initial values",
+                );
+            }
             if self.first_chain != 0 {
                 return bad(
                     "first_chain",
@@ -181,6 +194,9 @@ impl SampleSettings {
         }
         if self.method == Method::Auto {
             self.auto.validate()?;
+        }
+        if let Some(init) = &self.init {
+            init.validate()?;
         }
         Ok(())
     }
@@ -313,7 +329,16 @@ pub fn sample_with<D: LogDensity + ?Sized>(
         metric: settings.metric,
         integrator: crate::nuts::Integrator::Leapfrog,
         walnuts: settings.walnuts,
+        init: match settings.method {
+            Method::Nuts => settings.init.clone(),
+            Method::Auto | Method::NeuTra | Method::Multimodal => None,
+        },
     };
+    // NeuTra and auto: the init is where the Gaussian fit starts.
+    let mut vi_settings = settings.vi.clone();
+    if settings.init.is_some() {
+        vi_settings.init.start = settings.init.clone();
+    }
     let mut cost = CostReport::default();
     let mut multimodal = None;
     let (method, flow, vi, nuts_run, num_tune, auto) = match (settings.method, flow) {
@@ -321,7 +346,7 @@ pub fn sample_with<D: LogDensity + ?Sized>(
             let out = crate::auto::run(
                 density,
                 &settings.auto,
-                &settings.vi,
+                &vi_settings,
                 &settings.flow,
                 &nuts,
                 settings.num_tune,
@@ -380,7 +405,7 @@ pub fn sample_with<D: LogDensity + ?Sized>(
                     let (f, report) = fit_default(
                         density,
                         &settings.flow,
-                        &settings.vi,
+                        &vi_settings,
                         settings.seed,
                         progress,
                     )?;
@@ -446,6 +471,15 @@ fn validate<D: LogDensity + ?Sized>(
     )?;
     if settings.preflight {
         crate::preflight::preflight(density)?;
+    }
+    if let Some(init) = &settings.init {
+        if flow.is_some() {
+            return Err(crate::Error::settings(
+                "init",
+                "has no effect with a trained flow given: there is no fit to start, and the chains start from the flow's draws",
+            ));
+        }
+        crate::init::Initializer::new(density, init)?;
     }
     if let Some(f) = flow {
         if matches!(settings.method, Method::Nuts | Method::Multimodal) {

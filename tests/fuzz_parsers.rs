@@ -7,84 +7,11 @@ use flowpost::flow::{Flow, FlowSettings, GaussianFit};
 use flowpost::io::cmdstan::read_chain_csv_str;
 use flowpost::io::flow_file;
 use flowpost::npe::{NpeEstimator, parse_table};
-use proptest::prelude::*;
-use proptest::test_runner::{Config, TestRunner};
 use std::path::Path;
 
-fn cases() -> u32 {
-    std::env::var("FUZZ_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(100_000)
-}
-
-fn config() -> Config {
-    Config {
-        cases: cases(),
-        failure_persistence: None,
-        max_shrink_iters: 2000,
-        ..Config::default()
-    }
-}
-
-/// One edit of a document: (kind, position, length, text).
-type Edit = (u8, usize, usize, String);
-
-fn edits(alphabet: &'static str) -> impl Strategy<Value = Vec<Edit>> {
-    let text = proptest::collection::vec(
-        proptest::sample::select(alphabet.chars().collect::<Vec<_>>()),
-        0..12,
-    )
-    .prop_map(|v| v.into_iter().collect::<String>());
-    proptest::collection::vec((0u8..5, any::<usize>(), 0usize..64, text), 0..6)
-}
-
-/// Applies the edits at char boundaries.
-fn mutate(doc: &str, edits: &[Edit]) -> String {
-    let mut s: Vec<char> = doc.chars().collect();
-    for (kind, pos, len, text) in edits {
-        let n = s.len();
-        let at = if n == 0 { 0 } else { pos % (n + 1) };
-        let end = (at + len).min(n);
-        let t: Vec<char> = text.chars().collect();
-        match kind {
-            0 => {
-                s.drain(at..end);
-            }
-            1 => {
-                s.splice(at..at, t);
-            }
-            2 => {
-                s.splice(at..end, t);
-            }
-            3 => s.truncate(at),
-            _ => {
-                let copy: Vec<char> = s[at..end].to_vec();
-                s.splice(at..at, copy);
-            }
-        }
-    }
-    s.into_iter().collect()
-}
-
-/// Runs `check` on mutated `docs` and on random text, `cases()` inputs in all.
-fn fuzz(docs: &[String], alphabet: &'static str, check: impl Fn(&str)) {
-    let docs = docs.to_vec();
-    let strategy = prop_oneof![
-        4 => (0..docs.len(), edits(alphabet)).prop_map(move |(i, e)| mutate(&docs[i], &e)),
-        1 => proptest::collection::vec(
-            proptest::sample::select(alphabet.chars().collect::<Vec<_>>()),
-            0..200
-        )
-        .prop_map(|v| v.into_iter().collect::<String>()),
-    ];
-    TestRunner::new(config())
-        .run(&strategy, |text| {
-            check(&text);
-            Ok(())
-        })
-        .unwrap();
-}
+#[path = "common/fuzz.rs"]
+mod fuzz;
+use fuzz::fuzz;
 
 const CSV_ALPHABET: &str = "0123456789.,-+e#=_ \n\rabnifx[]:lp";
 
@@ -156,6 +83,33 @@ fn npe_table_reader_never_panics() {
     fuzz(&docs, CSV_ALPHABET, |text| {
         if let Err(e) = parse_table(text, "fuzz.csv") {
             assert!(e.to_string().starts_with("fuzz.csv"), "{e}");
+        }
+    });
+}
+
+#[test]
+fn init_json_reader_never_panics() {
+    use flowpost::init::from_json;
+    let names: Vec<String> = [
+        "mu",
+        "tau",
+        "theta[1]",
+        "theta[2]",
+        "Sigma[1,1]",
+        "Sigma[2,1]",
+        "Sigma[1,2]",
+        "Sigma[2,2]",
+        "eta[1]",
+    ]
+    .map(String::from)
+    .to_vec();
+    let docs = [
+        r#"{"mu": 1.5, "tau": 2, "theta": [0.1, -3e2], "Sigma": [[1, 0.5], [0.5, 1]]}"#.to_string(),
+        r#"{"theta": [1, 2], "tau": "Inf"}"#.to_string(),
+    ];
+    fuzz(&docs, JSON_ALPHABET, |text| {
+        if let Err(e) = from_json(text, "fuzz.json", &names, 8) {
+            assert!(e.to_string().starts_with("fuzz.json"), "{e}");
         }
     });
 }

@@ -296,6 +296,51 @@ fn a_missing_compiler_is_named() {
     }
 }
 
+/// `--init` values for a Stan program: by name on the constrained scale, through Stan's own
+/// `unconstrain_array`; a transformed parameter or a value outside its support is refused with
+/// the variable named, and a full init starts a run.
+fn init_values_go_through_stans_unconstrain() {
+    use flowpost::init::from_json;
+    use flowpost::{Error, Method, SampleSettings, sample};
+    let model = eight_schools();
+    let (names, n) = (model.param_names(), model.num_parameters());
+    assert_eq!(n, 10);
+    let e = from_json(
+        r#"{"theta": [0, 0, 0, 0, 0, 0, 0, 0]}"#,
+        "i.json",
+        &names,
+        n,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("`theta` is a transformed parameter"), "{e}");
+    let settings = |init| SampleSettings {
+        method: Method::Nuts,
+        num_chains: 2,
+        num_tune: Some(100),
+        num_draws: 100,
+        init: Some(init),
+        ..Default::default()
+    };
+    let bad = from_json(r#"{"mu": 1, "tau": -1}"#, "i.json", &names, n).unwrap();
+    match sample(&model, &settings(bad)) {
+        Err(e @ Error::Init { .. }) => {
+            assert!(
+                e.to_string().contains("`tau` = -1 is outside its support"),
+                "{e}"
+            )
+        }
+        other => panic!("expected an init error, got {:?}", other.err()),
+    }
+    let full = r#"{"theta_trans": [1, 0, 0, 0, 0, 0, 0, -1], "mu": 2.5, "tau": 4}"#;
+    let run = sample(
+        &model,
+        &settings(from_json(full, "i.json", &names, n).unwrap()),
+    )
+    .unwrap();
+    assert_eq!(run.draws.num_chains(), 2);
+}
+
 fn main() {
     use stan_support::{plain, stan};
     stan_support::run(vec![
@@ -330,6 +375,10 @@ fn main() {
         stan(
             "stanc_rejections_show_stancs_message",
             stanc_rejections_show_stancs_message,
+        ),
+        stan(
+            "init_values_go_through_stans_unconstrain",
+            init_values_go_through_stans_unconstrain,
         ),
         plain("a_missing_toolchain_is_named", a_missing_toolchain_is_named),
         stan("a_missing_compiler_is_named", a_missing_compiler_is_named),

@@ -182,6 +182,7 @@ pub fn flag_of(field: &str) -> Option<&'static str> {
         "target_accept" => "--target-accept",
         "seed" => "--seed",
         "vi.max_steps" => "--vi-steps",
+        "init" => "--init",
         _ => return None,
     })
 }

@@ -5,6 +5,7 @@ use crate::output::{ReportArgs, cli_error, parse_seed, print_run};
 use crate::progress::Bars;
 use crate::run_options::RunOptions;
 use anyhow::bail;
+use flowpost::init::Init;
 use flowpost::io::flow_file;
 use flowpost::shard::{ChainRange, model_hash_builtin, model_hash_stan};
 use flowpost::stan::{StanCompileSettings, StanLibrary, StanModelSettings, Toolchain};
@@ -81,6 +82,13 @@ pub struct Args {
     /// NUTS maximum tree depth.
     #[arg(long)]
     max_depth: Option<u64>,
+    /// Initial values, as CmdStan's `init`: a number R (uniform in (−R, R) on the
+    /// unconstrained scale; 0: every coordinate 0) or a JSON file of parameter values by name
+    /// (`{"mu": 1, "theta": [0, 0.5]}`; parameters left out are drawn as by default). For nuts
+    /// the chains' initial positions; for neutra and auto where the Gaussian fit starts (the
+    /// chains then start from the fit's draws) [default: 2].
+    #[arg(long, value_name = "R|FILE", allow_hyphen_values = true)]
+    init: Option<String>,
     /// Also write the warmup draws into the chain CSVs (CmdStan's `save_warmup = 1`), before
     /// the adaptation block.
     #[arg(long)]
@@ -202,6 +210,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         settings.max_depth = m;
     }
     args.options.apply(&mut settings);
+    if let Some(arg) = &args.init {
+        if args.flow.is_some() {
+            bail!(
+                "--init has no effect with --flow: there is no fit to start, and the chains start from the flow's draws"
+            );
+        }
+        settings.init = Some(parse_init(arg, &*model)?);
+    }
     let names = model.param_names();
     if let Some(bad) = args.report.pairs.iter().find(|p| !names.contains(p)) {
         bail!(
@@ -242,7 +258,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     };
 
     let bars = Bars::new(args.report.quiet);
-    let run = flowpost::sample_with(&*model, &settings, flow, &bars).map_err(cli_error)?;
+    let run = flowpost::sample_with(&*model, &settings, flow, &bars).map_err(|e| {
+        match (&e, &args.init) {
+            (flowpost::Error::Init { .. }, Some(arg)) => anyhow::anyhow!("--init {arg}: {e}"),
+            _ => cli_error(e),
+        }
+    })?;
     drop(bars);
     let options = flowpost::OutputOptions {
         flow_fit: fit,
@@ -253,6 +274,22 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let written = run.write_outputs_with(&out, &name, &settings, &options)?;
     print_run(&name, &run, &written, &args.report);
     crate::output::finish(&written.warnings, &args.report)
+}
+
+/// `--init R` (a radius) or `--init FILE` (CmdStan-style init JSON, checked against the
+/// model's parameters).
+fn parse_init(arg: &str, model: &dyn LogDensity) -> anyhow::Result<Init> {
+    if let Ok(r) = arg.parse::<f64>() {
+        if !(r.is_finite() && r >= 0.0) {
+            bail!("--init {arg}: a radius must be a finite number ≥ 0");
+        }
+        return Ok(Init::Radius(r));
+    }
+    let text = std::fs::read_to_string(arg).map_err(|e| {
+        anyhow::anyhow!("--init {arg}: neither a number nor a readable JSON file ({e})")
+    })?;
+    flowpost::init::from_json(&text, arg, &model.param_names(), model.num_parameters())
+        .map_err(|e| anyhow::anyhow!("--init: {e}"))
 }
 
 /// `--flow` inside the folder this run would replace: the run would delete its own input.

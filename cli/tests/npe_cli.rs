@@ -131,7 +131,10 @@ fn mismatched_rows_are_an_error() {
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
-    assert!(err.contains("θ has 3 rows but x has 2"), "{err}");
+    assert!(
+        err.contains("x.csv: 2 rows, but its θ table") && err.contains("theta.csv has 3"),
+        "{err}"
+    );
     let out = bin()
         .args(["npe", "run", "no_such_task", "--simulations", "10", "--out"])
         .arg(dir.join("r"))

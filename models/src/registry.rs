@@ -1,6 +1,6 @@
 //! The table of built-in models: [`list`] and [`load`].
 
-use flowpost::LogDensity;
+use flowpost::{DensityError, LogDensity};
 
 use crate::multimodal::{Mixture, SignFlip};
 use crate::posteriordb::{
@@ -334,7 +334,37 @@ pub fn load_builtin(
 /// assert!(matches!(e, ModelError::DimNotSupported { .. }));
 /// ```
 pub fn load(name: &str, options: &ModelOptions) -> Result<Box<dyn LogDensity>, ModelError> {
-    Ok(load_builtin(name, options)?)
+    Ok(Box::new(Loaded(load_builtin(name, options)?)))
+}
+
+/// A built-in model as a [`LogDensity`] that maps reported values back
+/// ([`LogDensity::try_unconstrain`] is the model's [`BuiltinModel::unconstrain`]), so that initial
+/// values can be given on the constrained scale.
+struct Loaded(Box<dyn BuiltinModel>);
+
+impl LogDensity for Loaded {
+    fn dim(&self) -> usize {
+        self.0.dim()
+    }
+    fn log_density(&self, theta: &[f64], grad: &mut [f64]) -> Result<f64, DensityError> {
+        self.0.log_density(theta, grad)
+    }
+    fn param_names(&self) -> Vec<String> {
+        self.0.param_names()
+    }
+    fn constrain(&self, theta: &[f64], out: &mut [f64]) {
+        self.0.constrain(theta, out)
+    }
+    fn try_unconstrain(&self, constrained: &[f64]) -> Option<Result<Vec<f64>, DensityError>> {
+        let n = self.0.param_names().len();
+        if constrained.len() != n {
+            return Some(Err(DensityError::fatal(format!(
+                "{} values given for the {n} reported values",
+                constrained.len()
+            ))));
+        }
+        Some(Ok(BuiltinModel::unconstrain(&*self.0, constrained)))
+    }
 }
 
 /// The known name closest to `name` by edit distance (case-insensitive), if it is close: at

@@ -156,7 +156,7 @@ fn one_start<D: LogDensity + ?Sized>(
     d: usize,
 ) -> StartResult {
     let mut rng = seeded(seed, START_STREAM + i as u64);
-    let x0 = match random_start(counted, settings.init_radius, &mut rng) {
+    let x0 = match random_start(counted, settings.init_radius, None, &mut rng) {
         Ok(x) => x,
         Err(crate::Error::NoValidInit { last_error, .. }) => {
             return Ok(Err(format!(

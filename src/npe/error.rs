@@ -146,6 +146,14 @@ pub enum NpeError {
         /// What is wrong.
         reason: String,
     },
+    /// A shard of sharded simulations that does not fit with the others.
+    #[error("{path}: {reason}")]
+    Shard {
+        /// The shard's file (or folder).
+        path: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// An I/O error on a file.
     #[error("{path}: {source}")]
     Io {

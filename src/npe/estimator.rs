@@ -24,6 +24,7 @@ pub struct NpeEstimator {
     pub(crate) x_z: Standardizer,
     pub(crate) bounds: Option<Bounds>,
     pub(crate) theta_labels: Vec<String>,
+    pub(crate) x_labels: Option<Vec<String>>,
     pub(crate) support: Support,
     pub(crate) x_transform: XTransform,
 }
@@ -106,6 +107,7 @@ impl NpeEstimator {
             x_z,
             bounds,
             theta_labels,
+            x_labels: None,
             support,
             x_transform: XTransform::Identity,
         })
@@ -160,6 +162,19 @@ impl NpeEstimator {
     /// θ column names.
     pub fn theta_labels(&self) -> &[String] {
         &self.theta_labels
+    }
+
+    /// Sets the x column names (the header of the x table it was trained on), so that tables
+    /// given to it later can be checked column by column.
+    pub fn with_x_labels(mut self, labels: Vec<String>) -> Result<Self, NpeError> {
+        super::error::dim_check("x labels", self.x_dim(), labels.len())?;
+        self.x_labels = Some(labels);
+        Ok(self)
+    }
+
+    /// x column names, when known (estimators trained from tables).
+    pub fn x_labels(&self) -> Option<&[String]> {
+        self.x_labels.as_deref()
     }
 
     /// Dimension of θ.

@@ -27,6 +27,9 @@ struct EstimatorFile {
     theta_dim: usize,
     x_dim: usize,
     theta_labels: Vec<String>,
+    /// x column names (absent: unknown, e.g. an estimator of a built-in task).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    x_labels: Option<Vec<String>>,
     flow: LayerSpec,
     theta_standardizer: Standardizer,
     x_standardizer: Standardizer,
@@ -50,6 +53,7 @@ impl NpeEstimator {
             theta_dim: self.theta_dim(),
             x_dim: self.x_dim(),
             theta_labels: self.theta_labels.clone(),
+            x_labels: self.x_labels.clone(),
             flow: self.flow.spec(),
             theta_standardizer: self.theta_z.clone(),
             x_standardizer: self.x_z.clone(),
@@ -126,6 +130,10 @@ impl NpeEstimator {
             file.prior_bounds,
         )
         .and_then(|e| e.with_labels(file.theta_labels))
+        .and_then(|e| match file.x_labels {
+            Some(l) => e.with_x_labels(l),
+            None => Ok(e),
+        })
         .and_then(|e| match file.support {
             Some(s) => e.with_support(s),
             None => Ok(e),

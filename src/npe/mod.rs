@@ -9,7 +9,9 @@
 //!   [`MaskedAutoregressive`](crate::bijection::MaskedAutoregressive) layers reading x as
 //!   their context, in a [`Chain`](crate::bijection::Chain)). The estimator names the
 //!   directions: density θ → z is the layers' cheap transform, sampling z → θ their inverse.
-//! - Simulation: [`Prior`], [`Simulator`], [`simulate`], built-in sbibm [`tasks`].
+//! - Simulation: [`Prior`], [`Simulator`], [`simulate`], built-in sbibm [`tasks`]; runs spread
+//!   over many machines as [`Shard`]s that concatenate to the one-machine table
+//!   ([`simulate_rows`], [`find_shards`], [`read_shards`]).
 //! - Priors with supports: [`IndependentPrior`] of [`Marginal`] families (in Rust or a JSON
 //!   spec) declares each parameter's [`Support`]; training runs on the unconstrained
 //!   parameters (log, logit) and draws are mapped back, so none leaves the support.
@@ -28,6 +30,8 @@ mod prepare;
 mod prior;
 mod prior_spec;
 mod sbc;
+mod shard;
+mod shard_set;
 mod simulator;
 mod support;
 mod table;
@@ -44,7 +48,9 @@ pub use prior::{Bounds, BoxUniform, GaussianPrior, Prior};
 pub use sbc::{
     PosteriorSampler, SBC_STREAM, SbcReport, SbcSettings, UniformityTest, sbc, sbc_on_pairs,
 };
-pub use simulator::{SIMULATION_STREAM, Simulations, Simulator, simulate};
+pub use shard::{SHARD_FORMAT, SHARD_VERSION, Shard, ShardManifest, task_labels};
+pub use shard_set::{ShardFiles, ShardedTables, find_shards, read_shards};
+pub use simulator::{SIMULATION_STREAM, Simulations, Simulator, simulate, simulate_rows};
 pub use support::Support;
 pub use table::{Table, parse_table, read_table, write_table};
 pub use train::{CandidateReport, EpochProgress, NpeReport, NpeSettings, train};

@@ -155,8 +155,32 @@ impl Simulations {
 /// ```
 #[track_caller]
 pub fn simulate(prior: &dyn Prior, simulator: &dyn Simulator, n: usize, seed: u64) -> Simulations {
+    simulate_rows(prior, simulator, 0..n, seed)
+}
+
+/// Rows `rows` of the table [`simulate`] draws for `seed` (row j from stream
+/// [`SIMULATION_STREAM`] + j): a shard of a simulation run spread over several machines.
+/// Consecutive ranges concatenated equal one [`simulate`] call over their union, row for row.
+///
+/// ```
+/// use flowpost::npe::{simulate, simulate_rows, tasks};
+/// let task = tasks::task("slcp").unwrap();
+/// let (p, s) = (task.prior(), task.simulator());
+/// let whole = simulate(p, s, 10, 3);
+/// let tail = simulate_rows(p, s, 4..10, 3);
+/// assert_eq!(tail.theta(0), whole.theta(4));
+/// assert_eq!(tail.x(5), whole.x(9));
+/// ```
+#[track_caller]
+pub fn simulate_rows(
+    prior: &dyn Prior,
+    simulator: &dyn Simulator,
+    rows: std::ops::Range<usize>,
+    seed: u64,
+) -> Simulations {
     let (dt, dx) = (simulator.theta_dim(), simulator.data_dim());
     assert_eq!(prior.dim(), dt, "prior and simulator disagree on dim(θ)");
+    let n = rows.len();
     let mut theta = vec![0.0; n * dt];
     let mut x = vec![0.0; n * dx];
     theta
@@ -164,7 +188,8 @@ pub fn simulate(prior: &dyn Prior, simulator: &dyn Simulator, n: usize, seed: u6
         .zip(x.par_chunks_mut(dx))
         .enumerate()
         .for_each(|(i, (t, xi))| {
-            let mut rng = seeded(seed, SIMULATION_STREAM + i as u64);
+            let row = (rows.start + i) as u64;
+            let mut rng = seeded(seed, SIMULATION_STREAM + row);
             prior.sample(&mut rng, t);
             simulator.simulate(t, &mut rng, xi);
         });

@@ -23,16 +23,18 @@
 mod chain;
 mod gate;
 mod logp;
+mod start;
 
 use crate::density::LogDensity;
 use crate::draws::ChainDraws;
 use crate::flow::Flow;
+use crate::init::{Init, Initializer};
 use crate::progress::{Phase, Progress};
 use chain::{Stepper, density_error, new_stepper};
 use gate::Gate;
 use logp::LatentLogp;
 use nuts_rs::{DiagNutsSettings, LowRankNutsSettings};
-use rand::RngExt;
+use start::{Start, init_position};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, mpsc};
 use std::time::Instant;
@@ -104,6 +106,11 @@ pub struct NutsSettings {
     /// do: the number of micro steps adapted during warmup towards 15 macro steps per draw.
     #[serde(default)]
     pub walnuts: bool,
+    /// Initial positions of chains without a flow ([`Init`]); `None`: uniform in (−2, 2)^d
+    /// (Stan's default). With a flow the chains start from draws of its base distribution
+    /// and an init is refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub init: Option<Init>,
 }
 
 impl Default for NutsSettings {
@@ -119,6 +126,7 @@ impl Default for NutsSettings {
             metric: Metric::Diag,
             integrator: Integrator::Leapfrog,
             walnuts: false,
+            init: None,
         }
     }
 }
@@ -277,6 +285,15 @@ where
     F: FnMut(&WarmupReport) -> Decision,
 {
     settings.validate()?;
+    if let Some(init) = &settings.init {
+        if flow.is_some() {
+            return Err(crate::Error::settings(
+                "init",
+                "applies to chains without a flow; with a flow the chains start from draws of its base distribution",
+            ));
+        }
+        Initializer::new(density, init)?;
+    }
     if let Some(f) = flow
         && f.dim() != density.dim()
     {
@@ -582,7 +599,12 @@ fn start_chain<'a, D: LogDensity + ?Sized>(
         }
     };
     let mut stepper = stepper.map_err(|e| sampler_error(chain, &e))?;
-    init_position(&mut *stepper, d, flow.map(Flow::base), &mut rng, chain)?;
+    let start = Start {
+        latent: flow.map(Flow::base),
+        init: settings.init.as_ref(),
+        num_evals: &num_evals,
+    };
+    init_position(&mut *stepper, density, start, &mut rng, chain)?;
     let num_tune = settings.num_tune as usize;
     let state = ChainState {
         stepper,
@@ -669,42 +691,4 @@ fn sample_chain(
         progress.advance(Phase::Sampling, 1);
     }
     Ok(())
-}
-
-/// Finds a starting point nuts-rs accepts (finite, non-zero gradient): z from the flow's base
-/// for NeuTra, uniform in [−2, 2]^d (Stan's default) otherwise; up to 100 attempts.
-fn init_position(
-    sampler: &mut dyn Stepper,
-    d: usize,
-    latent: Option<crate::flow::Base>,
-    rng: &mut dyn rand::Rng,
-    chain: usize,
-) -> Result<(), crate::Error> {
-    let mut last = String::new();
-    const ATTEMPTS: usize = 100;
-    for _ in 0..ATTEMPTS {
-        let x: Vec<f64> = if let Some(base) = latent {
-            let mut z = vec![0.0; d];
-            base.sample(rng, &mut z);
-            z
-        } else {
-            (0..d).map(|_| rng.random_range(-2.0..2.0)).collect()
-        };
-        match sampler.set_position(&x) {
-            Ok(()) => return Ok(()),
-            Err(e) => {
-                if let Some(source) = density_error(&e).filter(|s| !s.is_recoverable()) {
-                    return Err(crate::Error::Density {
-                        context: format!("chain {} initialization", chain + 1),
-                        source,
-                    });
-                }
-                last = crate::error::clean_message(&format!("{e:#}"));
-            }
-        }
-    }
-    Err(crate::Error::NoValidInit {
-        attempts: ATTEMPTS,
-        last_error: last,
-    })
 }

@@ -137,7 +137,7 @@ impl StanLibrary {
             .map_err(|e| StanError::Data {
                 model: self.inner.name.clone(),
                 source_name,
-                message: e.message,
+                message: super::data_message::tidy(&e.message, json),
             })?;
         // SAFETY: `raw` is a fresh model from this library's `model_new`.
         Ok(unsafe { StanModel::from_raw(self.clone(), self.inner.api, raw, settings.clone()) })

@@ -16,6 +16,7 @@
 
 mod compile;
 mod cxx;
+mod data_message;
 mod error;
 mod ffi;
 mod library;

@@ -298,6 +298,20 @@ impl LogDensity for StanModel {
         self.names.clone()
     }
 
+    fn num_parameters(&self) -> usize {
+        self.num_params
+    }
+
+    /// Stan's `unconstrain_array` on the parameters (the first
+    /// [`num_params`](Self::num_params) values); a value outside its support is Stan's error.
+    fn try_unconstrain(&self, constrained: &[f64]) -> Option<Result<Vec<f64>, DensityError>> {
+        let values = constrained.get(..self.num_params)?;
+        Some(
+            StanModel::unconstrain(self, values)
+                .map_err(|e| DensityError::recoverable(e.to_string())),
+        )
+    }
+
     /// Stan's `write_array`. Values Stan cannot compute (a generated quantity that threw) are
     /// NaN and the failure is counted in [`StanModel::constrain_failures`].
     fn constrain(&self, theta: &[f64], out: &mut [f64]) {

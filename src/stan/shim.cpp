@@ -14,6 +14,25 @@
 // - A model is immutable after construction: every function taking a const model may be called
 //   from several threads at once. Each calling thread gets its own autodiff tape (STAN_THREADS).
 
+#include <stdexcept>
+#include <string>
+
+// rapidjson's internal assertions are C asserts by default: data with `NaNe1` or `Infinitye1`
+// (NaN or Infinity followed by an exponent) fails one in StrtodFullPrecision and aborts the
+// whole process (found by tests/stan_data_fuzz.rs). As exceptions they reach `guarded` below
+// and become a data error. Only this translation unit includes rapidjson (the models' do not),
+// so the definition is the same everywhere it is used.
+#define RAPIDJSON_ASSERT(x)                                                                   \
+  do {                                                                                        \
+    if (!(x)) {                                                                               \
+      throw std::runtime_error(                                                               \
+          std::string("the JSON holds a malformed value that Stan's JSON reader (rapidjson) " \
+                      "cannot read, such as NaN or Infinity followed by an exponent "         \
+                      "(`NaNe1`); its internal check `") +                                    \
+          #x + "` failed");                                                                   \
+    }                                                                                         \
+  } while (0)
+
 #include <stan/io/empty_var_context.hpp>
 #include <stan/io/json/json_data.hpp>
 #include <stan/model/log_prob_grad.hpp>

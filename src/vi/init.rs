@@ -22,6 +22,7 @@
 
 use crate::density::{Counted, LogDensity};
 use crate::flow::{GaussianFit, log_standard_normal};
+use crate::init::{Init, Initializer};
 use crate::rng::{fill_standard_normal, seeded};
 use argmin::core::{CostFunction, Executor, Gradient};
 use argmin::solver::linesearch::BacktrackingLineSearch;
@@ -52,6 +53,10 @@ pub struct InitSettings {
     pub num_finalists: usize,
     /// Steps of each finalist's short fit.
     pub race_steps: usize,
+    /// Where the L-BFGS path starts ([`Init`]); `None`: uniform in [−`init_radius`,
+    /// `init_radius`]^d.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start: Option<Init>,
 }
 
 impl Default for InitSettings {
@@ -64,6 +69,7 @@ impl Default for InitSettings {
             max_dense_dim: 500,
             num_finalists: 2,
             race_steps: 300,
+            start: None,
         }
     }
 }
@@ -197,18 +203,34 @@ impl<D: LogDensity + ?Sized> Gradient for Problem<'_, D> {
     }
 }
 
-/// A random starting point with a finite log-density and gradient.
+/// A starting point with a finite log-density and gradient: from `start` when given (once for
+/// a fixed one, with its failure explained), else uniform in [−radius, radius]^d; up to 100
+/// attempts.
 pub(crate) fn random_start<D: LogDensity + ?Sized>(
     density: &Counted<D>,
     radius: f64,
+    start: Option<&Init>,
     rng: &mut dyn rand::Rng,
 ) -> Result<Vec<f64>, crate::Error> {
     let d = density.density.dim();
+    let init = match start {
+        Some(init) => Some(Initializer::new(density.density, init)?),
+        None => None,
+    };
+    if let Some(ini) = init.as_ref().filter(|i| i.is_fixed()) {
+        let x = ini.draw(rng)?;
+        density.count.fetch_add(1, Ordering::Relaxed);
+        ini.check_point(&x, false)?;
+        return Ok(x);
+    }
     let mut g = vec![0.0; d];
     let mut last = String::new();
     const ATTEMPTS: usize = 100;
     for _ in 0..ATTEMPTS {
-        let x: Vec<f64> = (0..d).map(|_| rng.random_range(-radius..radius)).collect();
+        let x: Vec<f64> = match &init {
+            Some(ini) => ini.draw(rng)?,
+            None => (0..d).map(|_| rng.random_range(-radius..radius)).collect(),
+        };
         match density.eval(&x, &mut g) {
             Ok(_) => return Ok(x),
             Err(e) if e.is_recoverable() => last = e.to_string(),
@@ -234,7 +256,12 @@ pub fn gaussian_fit<D: LogDensity + ?Sized>(
 ) -> Result<(Vec<GaussianFit>, InitReport), crate::Error> {
     let counted = Counted::new(density);
     let mut rng = seeded(seed, 0x1417);
-    let x0 = random_start(&counted, settings.init_radius, &mut rng)?;
+    let x0 = random_start(
+        &counted,
+        settings.init_radius,
+        settings.start.as_ref(),
+        &mut rng,
+    )?;
     let path = lbfgs_path(&counted, &x0, settings.max_lbfgs_iters)?;
     select_candidate(&counted, &x0, &path, settings, seed)
 }

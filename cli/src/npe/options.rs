@@ -1,0 +1,181 @@
+//! The training options `npe train` and `npe run` share, their translation into
+//! [`NpeSettings`], and training with a progress bar.
+
+use anyhow::{Result, bail};
+use clap::Args;
+use flowpost::bijection::Activation;
+use flowpost::npe::{
+    self, EpochProgress, FlowSettings, NpeEstimator, NpeReport, NpeSettings, Simulations, Support,
+    TransformKind, XTransform,
+};
+use indicatif::{ProgressBar, ProgressStyle};
+
+#[derive(Args, Clone)]
+pub(super) struct TrainingOptions {
+    /// Training seed (split, initial weights, shuffles).
+    #[arg(long, default_value_t = 0)]
+    pub(super) seed: u64,
+    /// Transform: auto (train a spline and an affine flow, keep the lower validation loss),
+    /// spline (neural spline flow) or affine (MAF).
+    #[arg(long, default_value = "auto")]
+    pub(super) transform: String,
+    /// Number of autoregressive transforms.
+    #[arg(long)]
+    pub(super) num_transforms: Option<usize>,
+    /// MADE hidden widths, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub(super) hidden: Option<Vec<usize>>,
+    /// Spline bins.
+    #[arg(long)]
+    pub(super) num_bins: Option<usize>,
+    /// MADE nonlinearity: relu, elu or tanh.
+    #[arg(long)]
+    pub(super) activation: Option<String>,
+    /// Minibatch size [default: 128] (docs/npe.md has batch 1024 measured at 10^5 simulations).
+    #[arg(long)]
+    pub(super) batch_size: Option<usize>,
+    /// Adam learning rate.
+    #[arg(long)]
+    pub(super) learning_rate: Option<f64>,
+    /// Early-stopping patience in epochs.
+    #[arg(long)]
+    pub(super) patience: Option<usize>,
+    /// Maximum epochs.
+    #[arg(long)]
+    pub(super) max_epochs: Option<usize>,
+    /// Preprocessing of x before its z-scoring: zscore (none) or log1p (log(1 + x), for counts;
+    /// needs x > -1).
+    #[arg(long, default_value = "zscore")]
+    pub(super) x_transform: String,
+    /// Hide the progress bar.
+    #[arg(long)]
+    pub(super) quiet: bool,
+}
+
+pub(super) fn settings(o: &TrainingOptions) -> Result<NpeSettings> {
+    let d = NpeSettings::default();
+    let transform = match o.transform.as_str() {
+        "spline" => TransformKind::Spline,
+        "affine" => TransformKind::Affine,
+        "auto" => TransformKind::Auto,
+        other => bail!("--transform must be `auto`, `spline` or `affine`, got `{other}`"),
+    };
+    let flow = FlowSettings {
+        transform,
+        num_transforms: o.num_transforms.unwrap_or(d.flow.num_transforms),
+        hidden: o.hidden.clone().unwrap_or(d.flow.hidden.clone()),
+        activation: match o.activation.as_deref() {
+            None => d.flow.activation,
+            Some("relu") => Activation::Relu,
+            Some("elu") => Activation::Elu,
+            Some("tanh") => Activation::Tanh,
+            Some(other) => bail!("--activation must be relu, elu or tanh, got `{other}`"),
+        },
+        num_bins: o.num_bins.unwrap_or(d.flow.num_bins),
+        tail_bound: d.flow.tail_bound,
+        affine_first: d.flow.affine_first,
+    };
+    let s = NpeSettings {
+        flow,
+        batch_size: o.batch_size.unwrap_or(d.batch_size),
+        learning_rate: o.learning_rate.unwrap_or(d.learning_rate),
+        patience: o.patience.unwrap_or(d.patience),
+        max_epochs: o.max_epochs.unwrap_or(d.max_epochs),
+        seed: o.seed,
+        x_transform: match o.x_transform.as_str() {
+            "zscore" => XTransform::Identity,
+            "log1p" => XTransform::Log1p,
+            other => bail!("--x-transform must be `zscore` or `log1p`, got `{other}`"),
+        },
+        ..d
+    };
+    s.validate()?;
+    Ok(s)
+}
+
+pub(super) fn train_with_progress(
+    sims: &Simulations,
+    support: Support,
+    s: &NpeSettings,
+    quiet: bool,
+) -> Result<(NpeEstimator, NpeReport)> {
+    let bar = if quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(s.max_epochs as u64)
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{elapsed_precise} [{bar:30}] epoch {pos}/{len} {msg}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    let auto = s.flow.transform == TransformKind::Auto;
+    let mut candidate = 0;
+    let mut cb = |p: &EpochProgress| {
+        if p.epoch == 1 {
+            candidate += 1;
+        }
+        bar.set_position(p.epoch as u64);
+        let which = if auto {
+            format!("auto candidate {candidate} of 2: ")
+        } else {
+            String::new()
+        };
+        bar.set_message(format!(
+            "{which}train {:.4}  val {:.4}  best {:.4} ({} of {} epochs without improvement before stopping)",
+            p.train_loss, p.validation_loss, p.best_validation_loss, p.epochs_since_best, s.patience
+        ));
+    };
+    let out = npe::train(sims, support, s, &mut cb)?;
+    bar.finish_and_clear();
+    let r = &out.1;
+    eprintln!(
+        "trained on {} simulations ({} train, {} validation, {} dropped as non-finite): {} epochs, best epoch {} (validation loss {:.4}), {:.1} s, {} gradient evaluations",
+        r.num_simulations,
+        r.num_train,
+        r.num_validation,
+        r.num_dropped,
+        r.num_epochs,
+        r.best_epoch,
+        r.best_validation_loss,
+        r.seconds,
+        r.num_gradient_evals
+    );
+    for (i, c) in r.candidates.iter().enumerate() {
+        let why = if c.num_epochs >= s.max_epochs {
+            format!("reached --max-epochs {}", s.max_epochs)
+        } else {
+            format!(
+                "early stop: no better validation loss for {} epochs",
+                c.num_epochs - c.best_epoch
+            )
+        };
+        eprintln!(
+            "candidate {} of {} ({:?}): {} epochs, best epoch {}; {why}",
+            i + 1,
+            r.candidates.len(),
+            c.transform,
+            c.num_epochs,
+            c.best_epoch
+        );
+    }
+    if !r.candidates.is_empty() {
+        let losses: Vec<String> = r
+            .candidates
+            .iter()
+            .map(|c| {
+                format!(
+                    "{:?} {:.4} in {:.1} s",
+                    c.transform, c.best_validation_loss, c.seconds
+                )
+                .to_lowercase()
+            })
+            .collect();
+        eprintln!(
+            "transform: {:?} kept (best validation loss per candidate: {}; seconds and gradient evaluations above count both)",
+            r.transform,
+            losses.join(", ")
+        );
+    }
+    Ok(out)
+}
