@@ -20,9 +20,12 @@
 //! instead of running again. The table (medians over seeds) is printed and, with `--write`,
 //! replaces the part of the file between `<!-- methods-table -->` markers.
 
+#[path = "common/methods.rs"]
+mod bench_methods;
+
+use bench_methods::settings_for;
+use flowpost::LogDensity;
 use flowpost::diagnostics::{extremes, summarize};
-use flowpost::nuts::Metric;
-use flowpost::{LogDensity, Method, SampleSettings};
 use flowpost_models::ModelOptions;
 use flowpost_models::occupancy::{ModeOccupancy, judge_modes, modes};
 use flowpost_models::reference::{Criteria, judge, reference};
@@ -54,35 +57,6 @@ struct Record {
     /// Acceptance rate of the independent flow proposals (method multimodal).
     #[serde(default)]
     jump_acceptance: Option<f64>,
-}
-
-fn settings_for(method: &str, seed: u64) -> SampleSettings {
-    let mut s = SampleSettings {
-        seed,
-        ..Default::default()
-    };
-    match method {
-        "auto" => s.method = Method::Auto,
-        "neutra" => s.method = Method::NeuTra,
-        "nuts" => s.method = Method::Nuts,
-        "multimodal" => s.method = Method::Multimodal,
-        "nuts-lowrank" => {
-            s.method = Method::Nuts;
-            s.metric = Metric::LowRank;
-        }
-        "nuts-lowrank-walnuts" => {
-            s.method = Method::Nuts;
-            s.metric = Metric::LowRank;
-            s.walnuts = true;
-        }
-        "nuts-lowrank-300" => {
-            s.method = Method::Nuts;
-            s.metric = Metric::LowRank;
-            s.num_tune = Some(300);
-        }
-        other => panic!("unknown method {other}"),
-    }
-    s
 }
 
 fn run_one(model: &str, method: &str, seed: u64) -> Record {

@@ -16,10 +16,13 @@
 //!    total seconds, peak memory. 4 chains × 1000 draws, each method's defaults. Records go to
 //!    `target/bench-scaling/MODEL_D__METHOD__SEED.json`; `--resume` reuses them.
 
+#[path = "common/methods.rs"]
+mod bench_methods;
+
+use bench_methods::settings_for;
+use flowpost::LogDensity;
 use flowpost::diagnostics::{extremes, summarize};
 use flowpost::flow::{Flow, FlowSettings, GaussianFit};
-use flowpost::nuts::Metric;
-use flowpost::{LogDensity, Method, SampleSettings};
 use flowpost_models::ModelOptions;
 use flowpost_models::reference::{Criteria, judge, reference};
 use std::path::PathBuf;
@@ -50,24 +53,6 @@ struct Record {
     /// auto's decision in a sentence ([`flowpost::auto::AutoReport::describe`]).
     #[serde(default)]
     auto_describe: Option<String>,
-}
-
-fn settings_for(method: &str, seed: u64) -> SampleSettings {
-    let mut s = SampleSettings {
-        seed,
-        ..Default::default()
-    };
-    match method {
-        "auto" => s.method = Method::Auto,
-        "neutra" => s.method = Method::NeuTra,
-        "nuts" => s.method = Method::Nuts,
-        "nuts-lowrank" => {
-            s.method = Method::Nuts;
-            s.metric = Metric::LowRank;
-        }
-        other => panic!("unknown method {other}"),
-    }
-    s
 }
 
 /// Peak resident memory of this process in MB (Linux's `VmHWM`; NaN elsewhere).

@@ -176,9 +176,12 @@ impl HierRegression {
     /// ~10⁻¹² of its mass (trapezoid rule; relative error far below any test's MCSE).
     pub fn exact_moments(&self) -> ExactMoments {
         let grid: Vec<f64> = (0..=15_000).map(|k| -24.0 + 0.002 * k as f64).collect();
-        let log_w: Vec<f64> = grid.iter().map(|&u| self.log_marginal(u).0).collect();
-        let top = log_w.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-        let w: Vec<f64> = log_w.iter().map(|l| (l - top).exp()).collect();
+        let marginals: Vec<_> = grid.iter().map(|&u| self.log_marginal(u)).collect();
+        let top = marginals
+            .iter()
+            .map(|m| m.0)
+            .fold(f64::NEG_INFINITY, f64::max);
+        let w: Vec<f64> = marginals.iter().map(|m| (m.0 - top).exp()).collect();
         let keep: Vec<usize> = (0..grid.len()).filter(|&k| w[k] > 1e-16).collect();
         let total: f64 = keep.iter().map(|&k| w[k]).sum();
         let j = self.num_groups();
@@ -188,7 +191,7 @@ impl HierRegression {
             let wk = w[k] / total;
             let u = grid[k];
             let tau2 = (2.0 * u).exp();
-            let (_, mean, cov) = self.log_marginal(u);
+            let (_, mean, cov) = marginals[k];
             let tau = u.exp();
             let head = [
                 (mean[0], cov[0]),
