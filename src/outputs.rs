@@ -1,7 +1,8 @@
 //! A run's output folder, written as `flowpost sample` writes it: `chain_K.csv` (CmdStan
 //! format; K the chain's number in the whole run, for a shard of a larger one),
 //! `summary.json` (with the run's chain numbers and identity, which `flowpost merge` checks),
-//! `report.html` and, for NeuTra, `flow.json` — every file complete,
+//! `report.html`, `adaptation.json` (each chain's adapted step size, metric and last draw, for
+//! `sample --warm-start`) and, with a flow, `flow.json` — every file complete,
 //! the folder replaced whole ([`RunDir`](crate::io::atomic::RunDir)): a folder holding files
 //! flowpost did not write is refused, and no file of an earlier run survives.
 //!
@@ -25,6 +26,7 @@
 //! ```
 
 use crate::diagnostics::DiagnosticWarning;
+use crate::io::adaptation_file::{self, Coordinates, StoredAdaptation};
 use crate::io::atomic::RunDir;
 use crate::io::cmdstan::{CmdStanMeta, write_cmdstan_csvs};
 use crate::io::flow_file::{self, StoredFit};
@@ -109,6 +111,49 @@ impl Run {
         }
     }
 
+    /// The run's adaptation as `adaptation.json` holds it ([`adaptation_file`]): for a later
+    /// run's [`SampleSettings::warm_start`], with the metric and target acceptance it was
+    /// adapted with. `flow_hash` is the SHA-256 of the run's saved `flow.json`, if any.
+    pub fn stored_adaptation(
+        &self,
+        model: &str,
+        model_hash: Option<String>,
+        flow_hash: Option<String>,
+        settings: &SampleSettings,
+    ) -> StoredAdaptation {
+        let whitened = self
+            .auto
+            .as_ref()
+            .is_some_and(|a| a.choice == crate::auto::AutoChoice::Whitened);
+        StoredAdaptation {
+            model: model.to_string(),
+            model_hash,
+            coordinates: if self.flow.is_some() {
+                Coordinates::FlowLatent
+            } else {
+                Coordinates::Unconstrained
+            },
+            flow_hash,
+            metric: if whitened {
+                crate::nuts::Metric::LowRank
+            } else {
+                settings.metric
+            },
+            target_accept: match (whitened, &self.flow) {
+                (true, _) => settings
+                    .target_accept
+                    .unwrap_or(crate::sample::NUTS_TARGET_ACCEPT),
+                (false, Some(_)) => settings
+                    .target_accept
+                    .unwrap_or(crate::sample::NEUTRA_TARGET_ACCEPT),
+                (false, None) => settings.target_accept(),
+            },
+            warm_start: crate::nuts::WarmStart {
+                chains: self.adaptation.clone(),
+            },
+        }
+    }
+
     /// Writes the run's outputs into `dir` ([module docs](self)); `model` names the model in the
     /// files, `settings` are the run's (for the CSV header: tree depth, target acceptance).
     pub fn write_outputs(
@@ -170,6 +215,15 @@ impl Run {
             }
             None => None,
         };
+        if !self.adaptation.is_empty() {
+            let stored = self.stored_adaptation(
+                model,
+                options.model_hash.clone(),
+                flow_hash.clone(),
+                settings,
+            );
+            adaptation_file::save(&out.join(adaptation_file::FILE_NAME), &stored)?;
+        }
         let mut facts = RunFacts::from_run(self);
         facts.identity = Some(RunIdentity {
             model: model.to_string(),

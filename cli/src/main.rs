@@ -10,6 +10,7 @@ mod progress;
 mod run_options;
 mod sample;
 mod stan_setup;
+mod warm;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;

@@ -37,13 +37,15 @@ pub struct Args {
     /// auto (NUTS on the target whitened by a Gaussian fit, a flow only when the warmup shows
     /// the geometry needs one), neutra (fit an IAF, then NUTS in its latent space), plain NUTS,
     /// or multimodal (a multi-start mode search, then HMC with independent jumps between the
-    /// modes; for posteriors with several separated modes).
-    #[arg(long, value_enum, default_value = "auto")]
-    method: MethodArg,
+    /// modes; for posteriors with several separated modes) [default: auto, or what
+    /// --warm-start's run used].
+    #[arg(long, value_enum)]
+    method: Option<MethodArg>,
     /// The mass matrix NUTS adapts (in the flow's latent space for neutra): diagonal, or
-    /// diagonal plus a low-rank correction (nuts-rs's low-rank metric).
-    #[arg(long, value_enum, default_value = "diag")]
-    metric: MetricArg,
+    /// diagonal plus a low-rank correction (nuts-rs's low-rank metric) [default: diag, or what
+    /// --warm-start's run used].
+    #[arg(long, value_enum)]
+    metric: Option<MetricArg>,
     /// Number of chains (run in parallel) [default: 4, or the number --chain-ids names].
     #[arg(long)]
     chains: Option<usize>,
@@ -55,7 +57,7 @@ pub struct Args {
     #[arg(long, value_name = "A..B", value_parser = parse_chain_ids)]
     chain_ids: Option<ChainRange>,
     /// Warmup draws per chain [default: auto 300 (200 in a trained flow's latent space), neutra
-    /// 500, nuts 1000, multimodal 500].
+    /// 500, nuts 1000, multimodal 500; 100 with --warm-start].
     #[arg(long)]
     tune: Option<u64>,
     /// Post-warmup draws per chain.
@@ -65,13 +67,22 @@ pub struct Args {
     #[arg(long, default_value_t = 0, value_parser = parse_seed, allow_hyphen_values = true)]
     seed: u64,
     /// Output folder [default: out/MODEL-METHOD, out/MODEL-METHOD-chains-A-B with
-    /// --chain-ids]: new, empty, or an earlier flowpost run's folder (replaced whole); a
+    /// --chain-ids, out/MODEL-METHOD-warm with --warm-start, out/MODEL-METHOD-refit with
+    /// --init-flow]: new, empty, or an earlier flowpost run's folder (replaced whole); a
     /// folder with other files is refused.
     #[arg(long)]
     out: Option<PathBuf>,
     /// A trained flow file (flow.json from an earlier run): skip the variational fit.
     #[arg(long)]
     flow: Option<PathBuf>,
+    /// Continue an earlier run of the same model and data (its folder): its flow, and each
+    /// chain's step size, metric and last draw (adaptation.json), with a short warmup.
+    #[arg(long, value_name = "DIR")]
+    warm_start: Option<PathBuf>,
+    /// Start the variational fit from an earlier run's flow (its folder or flow.json) instead
+    /// of the Gaussian fit: for new data of the same model (neutra, auto).
+    #[arg(long, value_name = "DIR|FILE")]
+    init_flow: Option<PathBuf>,
     /// Dimension, for models that have one (funnel, mixture2, mixture4, mixture2_t).
     #[arg(long)]
     dim: Option<usize>,
@@ -174,7 +185,12 @@ fn chains_of(args: &Args, method: Method) -> anyhow::Result<(usize, usize)> {
     if method == Method::Multimodal {
         bail!("--chain-ids does not work with --method multimodal yet: run it on one machine");
     }
-    if method == Method::Auto && args.flow.is_none() {
+    if args.init_flow.is_some() {
+        bail!(
+            "--chain-ids with --init-flow would fit the same flow on every shard: fit it once (flowpost sample MODEL --init-flow … --method neutra) and give every shard its flow.json with --flow"
+        );
+    }
+    if method == Method::Auto && args.flow.is_none() && args.warm_start.is_none() {
         bail!(
             "--chain-ids with --method auto needs --flow: auto chooses its sampler from the warmup of all the run's chains, which one shard does not see; train the flow once (flowpost sample MODEL --method neutra) and give every shard its flow.json (see docs/scale-out.md)"
         );
@@ -184,14 +200,40 @@ fn chains_of(args: &Args, method: Method) -> anyhow::Result<(usize, usize)> {
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     args.options.install_threads()?;
-    let method = match args.method {
+    let asked = args.method.map(|m| match m {
         MethodArg::Auto => Method::Auto,
         MethodArg::Neutra => Method::NeuTra,
         MethodArg::Nuts => Method::Nuts,
         MethodArg::Multimodal => Method::Multimodal,
+    });
+    let reuse = [
+        ("--flow", args.flow.is_some()),
+        ("--warm-start", args.warm_start.is_some()),
+        ("--init-flow", args.init_flow.is_some()),
+    ];
+    let given: Vec<&str> = reuse.iter().filter(|r| r.1).map(|r| r.0).collect();
+    if given.len() > 1 {
+        bail!(
+            "{} cannot be combined: each says where the flow comes from",
+            given.join(" and ")
+        );
+    }
+    let (name, model, model_hash) = load_model(&args)?;
+    let warm = match &args.warm_start {
+        Some(dir) => Some(crate::warm::load_warm(dir, &name, &model_hash, &*model)?),
+        None => None,
+    };
+    let method = match (&warm, &args.warm_start) {
+        (Some(w), Some(dir)) => crate::warm::warm_method(w, asked, dir)?,
+        _ => asked.unwrap_or(Method::Auto),
     };
     let (num_chains, first_chain) = chains_of(&args, method)?;
-    let (name, model, model_hash) = load_model(&args)?;
+    let metric = match (args.metric, &warm) {
+        (Some(MetricArg::Diag), _) => flowpost::nuts::Metric::Diag,
+        (Some(MetricArg::LowRank), _) => flowpost::nuts::Metric::LowRank,
+        (None, Some(w)) => w.stored.metric,
+        (None, None) => flowpost::nuts::Metric::Diag,
+    };
     let mut settings = SampleSettings {
         method,
         num_chains,
@@ -199,21 +241,20 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         num_tune: args.tune,
         num_draws: args.draws,
         seed: args.seed,
-        metric: match args.metric {
-            MetricArg::Diag => flowpost::nuts::Metric::Diag,
-            MetricArg::LowRank => flowpost::nuts::Metric::LowRank,
-        },
+        metric,
         ..Default::default()
     };
-    settings.target_accept = args.target_accept;
+    settings.target_accept = args
+        .target_accept
+        .or(warm.as_ref().map(|w| w.stored.target_accept));
     if let Some(m) = args.max_depth {
         settings.max_depth = m;
     }
     args.options.apply(&mut settings);
     if let Some(arg) = &args.init {
-        if args.flow.is_some() {
+        if let Some(flag) = given.first() {
             bail!(
-                "--init has no effect with --flow: there is no fit to start, and the chains start from the flow's draws"
+                "--init has no effect with {flag}: the fit and the chains start from the earlier run"
             );
         }
         settings.init = Some(parse_init(arg, &*model)?);
@@ -229,32 +270,49 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         let shard = args
             .chain_ids
             .map_or(String::new(), |r| format!("-chains-{}-{}", r.first, r.last));
-        PathBuf::from(format!("out/{}-{}{shard}", name, method.name()))
+        let reuse = if args.warm_start.is_some() {
+            "-warm"
+        } else if args.init_flow.is_some() {
+            "-refit"
+        } else {
+            ""
+        };
+        PathBuf::from(format!("out/{}-{}{reuse}{shard}", name, method.name()))
     });
     // Refuse a bad --out before the run, not after it.
     flowpost::io::atomic::check_output_dir(&out)?;
-    let (flow, fit) = match &args.flow {
-        None => (None, None),
-        Some(path) => {
+    let (flow, fit) = match (&args.flow, &args.init_flow, warm) {
+        (Some(path), _, _) => {
             if matches!(method, Method::Nuts | Method::Multimodal) {
                 bail!("--flow needs --method neutra or auto");
             }
-            refuse_replacing_source(path, &out)?;
+            refuse_replacing_source("--flow", path, &out)?;
             let loaded = flow_file::load(path)?;
-            let names = model.param_names();
-            if loaded.flow.dim() != model.dim() || loaded.param_names != names {
-                bail!(
-                    "{}: this flow was trained for {} (dimension {}, parameters {}), not for {} (dimension {})",
-                    path.display(),
-                    loaded.model.as_deref().unwrap_or("another model"),
-                    loaded.flow.dim(),
-                    loaded.param_names.len(),
-                    name,
-                    model.dim()
-                );
-            }
+            crate::warm::check_flow(&loaded, path, &name, &*model)?;
             (Some(loaded.flow), loaded.vi)
         }
+        (_, Some(path), _) => {
+            if matches!(method, Method::Nuts | Method::Multimodal) {
+                bail!("--init-flow needs --method neutra or auto");
+            }
+            refuse_replacing_source("--init-flow", path, &out)?;
+            let loaded = crate::warm::load_init_flow(path, &name, &*model)?;
+            settings.refit_flow = true;
+            (Some(loaded.flow), None)
+        }
+        (_, _, Some(w)) => {
+            let dir = args
+                .warm_start
+                .as_deref()
+                .expect("a warm start has a folder");
+            refuse_replacing_source("--warm-start", dir, &out)?;
+            settings.warm_start = Some(w.stored.warm_start);
+            match w.flow {
+                Some(f) => (Some(f.flow), f.vi),
+                None => (None, None),
+            }
+        }
+        _ => (None, None),
     };
 
     let bars = Bars::new(args.report.quiet);
@@ -292,15 +350,16 @@ fn parse_init(arg: &str, model: &dyn LogDensity) -> anyhow::Result<Init> {
         .map_err(|e| anyhow::anyhow!("--init: {e}"))
 }
 
-/// `--flow` inside the folder this run would replace: the run would delete its own input.
-fn refuse_replacing_source(flow: &Path, out: &Path) -> anyhow::Result<()> {
-    let (Ok(flow), Ok(out)) = (std::fs::canonicalize(flow), std::fs::canonicalize(out)) else {
+/// An input (`--flow`, `--warm-start`, `--init-flow`) inside the folder this run would
+/// replace: the run would delete its own input.
+fn refuse_replacing_source(flag: &str, input: &Path, out: &Path) -> anyhow::Result<()> {
+    let (Ok(input), Ok(out)) = (std::fs::canonicalize(input), std::fs::canonicalize(out)) else {
         return Ok(());
     };
-    if flow.starts_with(&out) {
+    if input.starts_with(&out) {
         bail!(
-            "--flow {} is inside the output folder {}, which this run would replace; pass another --out (e.g. --out {}-reuse)",
-            flow.display(),
+            "{flag} {} is inside the output folder {}, which this run would replace; pass another --out (e.g. --out {}-reuse)",
+            input.display(),
             out.display(),
             out.display()
         );

@@ -110,6 +110,10 @@ fn shards_equal_one_run(dir: &Path, common: &[&str]) -> serde_json::Value {
     assert_eq!(nested["parameters"].as_array().unwrap().len(), 10);
     assert!(nested["max"].as_f64().unwrap() >= 1.0, "{nested}");
     assert!(merged.join("report.html").is_file());
+    // The merged adaptation is the one-machine run's (chains in order), so the merged folder
+    // is a warm start like any other.
+    let adaptation = |d: &Path| std::fs::read_to_string(d.join("adaptation.json")).unwrap();
+    assert_eq!(adaptation(&merged), adaptation(&one));
     m
 }
 

@@ -101,10 +101,11 @@ pub fn write_string_atomic(path: &Path, text: &str) -> Result<(), OutputError> {
 }
 
 /// Whether `name` is a file flowpost writes into a run folder: `chain_K.csv`, `summary.json`,
-/// `report.html`, `flow.json`, the NPE files, and the marker `.flowpost-run`.
+/// `report.html`, `flow.json`, `adaptation.json`, the NPE files, and the marker `.flowpost-run`.
 pub fn is_flowpost_output(name: &str) -> bool {
-    const FILES: [&str; 9] = [
+    const FILES: [&str; 10] = [
         ".flowpost-run",
+        "adaptation.json",
         "summary.json",
         "report.html",
         "flow.json",

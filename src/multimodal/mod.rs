@@ -242,6 +242,7 @@ pub fn run<D: LogDensity + ?Sized>(
         seconds_warmup: seconds_chains * share,
         seconds_sampling: seconds_chains * (1.0 - share),
         chains: outs.into_iter().map(|o| o.draws).collect(),
+        adaptation: Vec::new(),
     };
     Ok(MultimodalRun {
         run,

@@ -10,6 +10,8 @@ use std::marker::PhantomData;
 
 /// One draw as the pipeline needs it.
 pub(super) struct Draw {
+    /// The position in the coordinates NUTS runs in.
+    pub position: Box<[f64]>,
     /// [constrained values…, unconstrained θ…, log|det J_T(z)|].
     pub expanded: Vec<f64>,
     /// CmdStan's per-draw statistics (`lp` of the target, not of the latent density).
@@ -103,7 +105,7 @@ where
     }
 
     fn draw(&mut self) -> anyhow::Result<Draw> {
-        let (_, mut expanded_wrapped, mut stats, _) = self.chain.expanded_draw()?;
+        let (position, mut expanded_wrapped, mut stats, _) = self.chain.expanded_draw()?;
         let math = self.chain.math();
         let len = self.num_constrained + math.dim() + 1;
         let expanded = expanded_values(&mut expanded_wrapped, &*math, len);
@@ -140,6 +142,7 @@ where
             energy: need(raw.energy, "energy")?,
         };
         Ok(Draw {
+            position,
             expanded,
             stats,
             metric_stds: raw.metric_stds,

@@ -1,5 +1,7 @@
 //! The density NUTS sees: the target itself, or its pull-back through a flow
-//! (log p(T(z)) + log|det J_T(z)|), as a nuts-rs `CpuLogpFunc` that counts its evaluations.
+//! (log p(T(z)) + log|det J_T(z)|), as a nuts-rs `CpuLogpFunc` that counts its evaluations;
+//! for a warm start ([`super::warm`]) in the coordinates y = z ⊘ σ of the saved metric's scales
+//! σ (the log-density is unchanged, the gradient is σ ⊙ ∇_z).
 
 use crate::density::{DensityError, LogDensity, guarded_log_density};
 use crate::flow::Flow;
@@ -29,6 +31,8 @@ pub(super) struct LatentLogp<'a, D: ?Sized> {
     tape: Vec<f64>,
     num_constrained: usize,
     num_evals: Arc<AtomicU64>,
+    /// The warm start's scales σ (z = σ ⊙ y), with a buffer for z; `None`: y = z.
+    scale: Option<(Vec<f64>, Vec<f64>)>,
 }
 
 impl<'a, D: LogDensity + ?Sized> LatentLogp<'a, D> {
@@ -47,7 +51,33 @@ impl<'a, D: LogDensity + ?Sized> LatentLogp<'a, D> {
             tape: flow.map_or_else(Vec::new, |f| f.new_tape()),
             num_constrained,
             num_evals,
+            scale: None,
         }
+    }
+
+    /// Runs in the coordinates y = z ⊘ `scales`.
+    pub(super) fn with_scales(mut self, scales: Vec<f64>) -> Self {
+        let d = scales.len();
+        self.scale = Some((scales, vec![0.0; d]));
+        self
+    }
+
+    /// The log-density and z-gradient at z.
+    fn latent(&mut self, z: &[f64], grad: &mut [f64]) -> Result<f64, LogpErr> {
+        let Some(flow) = self.flow else {
+            return guarded_log_density(self.density, z, grad).map_err(LogpErr);
+        };
+        let ld = flow.forward(z, &mut self.theta, &mut self.tape);
+        let lp = guarded_log_density(self.density, &self.theta, &mut self.grad_theta)
+            .map_err(LogpErr)?;
+        flow.pull_back(z, &mut self.tape, &self.grad_theta, grad);
+        let total = lp + ld;
+        if !total.is_finite() || grad.iter().any(|g| !g.is_finite()) {
+            return Err(LogpErr(DensityError::recoverable(
+                "non-finite latent density or gradient",
+            )));
+        }
+        Ok(total)
     }
 }
 
@@ -75,22 +105,20 @@ impl<D: LogDensity + ?Sized> CpuLogpFunc for LatentLogp<'_, D> {
         self.theta.len()
     }
 
-    fn logp(&mut self, z: &[f64], grad: &mut [f64]) -> Result<f64, LogpErr> {
+    fn logp(&mut self, y: &[f64], grad: &mut [f64]) -> Result<f64, LogpErr> {
         self.num_evals.fetch_add(1, Ordering::Relaxed);
-        let Some(flow) = self.flow else {
-            return guarded_log_density(self.density, z, grad).map_err(LogpErr);
+        let Some((scales, mut z)) = self.scale.take() else {
+            return self.latent(y, grad);
         };
-        let ld = flow.forward(z, &mut self.theta, &mut self.tape);
-        let lp = guarded_log_density(self.density, &self.theta, &mut self.grad_theta)
-            .map_err(LogpErr)?;
-        flow.pull_back(z, &mut self.tape, &self.grad_theta, grad);
-        let total = lp + ld;
-        if !total.is_finite() || grad.iter().any(|g| !g.is_finite()) {
-            return Err(LogpErr(DensityError::recoverable(
-                "non-finite latent density or gradient",
-            )));
+        for ((zi, yi), si) in z.iter_mut().zip(y).zip(&scales) {
+            *zi = si * yi;
         }
-        Ok(total)
+        let result = self.latent(&z, grad);
+        for (g, si) in grad.iter_mut().zip(&scales) {
+            *g *= si;
+        }
+        self.scale = Some((scales, z));
+        result
     }
 
     /// [constrained values…, unconstrained θ = T(z)…, log|det J_T(z)|] (θ = z and 0 without a
@@ -98,8 +126,16 @@ impl<D: LogDensity + ?Sized> CpuLogpFunc for LatentLogp<'_, D> {
     fn expand_vector<R: rand::Rng + ?Sized>(
         &mut self,
         _rng: &mut R,
-        z: &[f64],
+        y: &[f64],
     ) -> Result<Vec<f64>, nuts_rs::CpuMathError> {
+        let scaled: Vec<f64>;
+        let z = match &self.scale {
+            Some((scales, _)) => {
+                scaled = y.iter().zip(scales).map(|(yi, si)| yi * si).collect();
+                &scaled[..]
+            }
+            None => y,
+        };
         let ld = match self.flow {
             Some(flow) => flow.forward(z, &mut self.theta, &mut self.tape),
             None => {

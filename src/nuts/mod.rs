@@ -24,20 +24,19 @@ mod chain;
 mod gate;
 mod logp;
 mod start;
+mod thread;
+mod warm;
 
 use crate::density::LogDensity;
 use crate::draws::ChainDraws;
 use crate::flow::Flow;
 use crate::init::{Init, Initializer};
 use crate::progress::{Phase, Progress};
-use chain::{Stepper, density_error, new_stepper};
 use gate::Gate;
-use logp::LatentLogp;
-use nuts_rs::{DiagNutsSettings, LowRankNutsSettings};
-use start::{Start, init_position};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, mpsc};
+use std::sync::mpsc;
 use std::time::Instant;
+use thread::{ChainJob, chain_thread, sampler_error};
+pub use warm::{ChainAdaptation, WarmStart};
 
 /// The mass matrix NUTS adapts during warmup.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
@@ -111,6 +110,11 @@ pub struct NutsSettings {
     /// and an init is refused.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub init: Option<Init>,
+    /// An earlier run's adaptation ([`WarmStart`]): each chain starts where that run's chain
+    /// ended, with its step size and its metric, so a short warmup suffices. Its coordinates
+    /// must be this run's (the same flow, or none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warm_start: Option<WarmStart>,
 }
 
 impl Default for NutsSettings {
@@ -127,6 +131,7 @@ impl Default for NutsSettings {
             integrator: Integrator::Leapfrog,
             walnuts: false,
             init: None,
+            warm_start: None,
         }
     }
 }
@@ -170,6 +175,8 @@ pub struct NutsRun {
     pub seconds_warmup: f64,
     /// Wall-clock seconds of the sampling phase.
     pub seconds_sampling: f64,
+    /// Each chain's adaptation and last draw, for a later run's [`WarmStart`].
+    pub adaptation: Vec<ChainAdaptation>,
 }
 
 /// Runs warmup and sampling ([`run`] with no check in between).
@@ -294,6 +301,15 @@ where
         }
         Initializer::new(density, init)?;
     }
+    if let Some(warm) = &settings.warm_start {
+        if settings.init.is_some() {
+            return Err(crate::Error::settings(
+                "init",
+                "a warm start's chains start where the earlier run's chains ended; give no initial values",
+            ));
+        }
+        warm.validate(density.dim())?;
+    }
     if let Some(f) = flow
         && f.dim() != density.dim()
     {
@@ -403,12 +419,14 @@ where
             num_grad_evals_sampling: 0,
             seconds_warmup: report.seconds,
             seconds_sampling: sampling_start.elapsed().as_secs_f64(),
+            adaptation: Vec::with_capacity(settings.num_chains),
         };
         for r in results {
             if let Some(done) = r? {
                 run.num_grad_evals_warmup += done.num_grad_evals_warmup;
                 run.num_grad_evals_sampling += done.num_grad_evals - done.num_grad_evals_warmup;
                 run.chains.push(done.draws);
+                run.adaptation.push(done.adaptation);
             }
         }
         if decision == Decision::Stop {
@@ -416,279 +434,4 @@ where
         }
         Ok(Outcome::Sampled(run))
     })
-}
-
-/// What a chain thread needs.
-struct ChainJob<'a, 's, D: ?Sized> {
-    density: &'a D,
-    flow: Option<&'a Flow>,
-    settings: &'s NutsSettings,
-    chain: usize,
-    num_constrained: usize,
-    progress: &'s dyn Progress,
-    stages: &'s [u64],
-    gate: &'s Gate,
-    stage_tx: mpsc::Sender<StageMessage>,
-    decision_rx: mpsc::Receiver<Decision>,
-}
-
-/// A sampled chain.
-struct ChainDone {
-    draws: ChainDraws,
-    num_grad_evals_warmup: u64,
-    num_grad_evals: u64,
-}
-
-/// One chain's life: start, the warmup stages (each reported, then a decision awaited), the
-/// draws. A panic inside a stage is reported as an error, so the coordinator never waits for a
-/// message that cannot come.
-fn chain_thread<D: LogDensity + ?Sized>(
-    job: ChainJob<'_, '_, D>,
-) -> Result<Option<ChainDone>, crate::Error> {
-    let ChainJob {
-        density,
-        flow,
-        settings,
-        chain,
-        num_constrained,
-        progress,
-        stages,
-        gate,
-        stage_tx,
-        decision_rx,
-    } = job;
-    // `chain` is this run's (the coordinator's slot); `global` the whole run's, which decides
-    // the chain's randomness and names it in messages.
-    let global = settings.first_chain + chain;
-    let guarded = |f: &mut dyn FnMut() -> Result<(), crate::Error>| {
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
-            .unwrap_or_else(|_| Err(sampler_error(global, &"the sampler panicked")))
-    };
-    let mut state = None;
-    let mut done = 0u64;
-    for &stage in stages {
-        let permit = gate.acquire();
-        let result = guarded(&mut || {
-            if state.is_none() {
-                state = Some(start_chain(
-                    density,
-                    flow,
-                    settings,
-                    global,
-                    num_constrained,
-                )?);
-            }
-            let s = state.as_mut().expect("started above");
-            warmup_draws(s, done, stage, global, num_constrained, progress)
-        });
-        drop(permit);
-        let message = result.map(|()| state.as_ref().expect("started").warmup.clone());
-        let failed = message.is_err();
-        let _ = stage_tx.send((chain, message));
-        if failed || decision_rx.recv() != Ok(Decision::Continue) {
-            return Ok(None);
-        }
-        done = stage;
-    }
-    drop(stage_tx);
-    let Some(mut state) = state else {
-        return Ok(None);
-    };
-    let _permit = gate.acquire();
-    guarded(&mut || sample_chain(&mut state, settings, global, progress))?;
-    let mut draws = state.draws;
-    draws.warmup_values = std::mem::take(&mut state.warmup.values);
-    Ok(Some(ChainDone {
-        num_grad_evals: state.num_evals.load(Ordering::Relaxed),
-        num_grad_evals_warmup: state.warmup.num_grad_evals,
-        draws,
-    }))
-}
-
-/// One chain between phases.
-struct ChainState<'a> {
-    stepper: Box<dyn Stepper + 'a>,
-    num_constrained: usize,
-    draws: ChainDraws,
-    warmup: ChainWarmup,
-    num_evals: Arc<AtomicU64>,
-    /// The metric's latest scales σ (nuts-rs reports them only when they change).
-    metric_stds: Option<Vec<f64>>,
-}
-
-/// Sets nuts-rs's kinetic energy (and the step-size cap that goes with it).
-fn set_integrator<S: Default + std::fmt::Debug + Copy + serde::Serialize>(
-    nuts: &mut nuts_rs::NutsSettings<nuts_rs::EuclideanAdaptOptions<S>>,
-    integrator: Integrator,
-    walnuts: bool,
-) {
-    if walnuts {
-        nuts.walnuts = Some(nuts_rs::WalnutsOptions {
-            target_macro_steps: Some(15.0),
-            ..Default::default()
-        });
-    }
-    if integrator == Integrator::ExactNormal {
-        nuts.trajectory_kind = nuts_rs::KineticEnergyKind::ExactNormal;
-        nuts.adapt_options
-            .step_size_settings
-            .adapt_options
-            .dual_average
-            .max_step_size = std::f64::consts::FRAC_PI_2;
-    }
-}
-
-fn sampler_error(chain: usize, e: &dyn std::fmt::Display) -> crate::Error {
-    crate::Error::Sampler {
-        chain: chain + 1,
-        message: crate::error::clean_message(&e.to_string()),
-    }
-}
-
-/// A nuts-rs error of chain `chain` at draw `draw` (1-based, warmup included).
-fn draw_error(e: &anyhow::Error, chain: usize, draw: u64) -> crate::Error {
-    match density_error(e) {
-        Some(source) => crate::Error::Density {
-            context: format!("chain {}, draw {}", chain + 1, draw),
-            source,
-        },
-        None => sampler_error(chain, &format!("{e:#}")),
-    }
-}
-
-/// Builds chain `chain` (0-based, counted in the whole run) and finds its starting point.
-fn start_chain<'a, D: LogDensity + ?Sized>(
-    density: &'a D,
-    flow: Option<&'a Flow>,
-    settings: &NutsSettings,
-    chain: usize,
-    num_constrained: usize,
-) -> Result<ChainState<'a>, crate::Error> {
-    let d = density.dim();
-    let num_evals = Arc::new(AtomicU64::new(0));
-    let logp = LatentLogp::new(density, flow, num_constrained, num_evals.clone());
-    let mut rng = crate::rng::seeded(settings.seed, chain as u64 + 1);
-    let stepper = match settings.metric {
-        Metric::Diag => {
-            let mut nuts = DiagNutsSettings {
-                num_tune: settings.num_tune,
-                num_draws: settings.num_draws,
-                ..Default::default()
-            };
-            nuts.maxdepth = settings.max_depth;
-            nuts.seed = settings.seed;
-            nuts.num_chains = settings.num_chains;
-            nuts.adapt_options.step_size_settings.target_accept = settings.target_accept;
-            nuts.adapt_options.mass_matrix_options.store_mass_matrix = true;
-            set_integrator(&mut nuts, settings.integrator, settings.walnuts);
-            new_stepper(&nuts, chain as u64, logp, num_constrained, &mut rng)
-        }
-        Metric::LowRank => {
-            let mut nuts = LowRankNutsSettings {
-                num_tune: settings.num_tune,
-                num_draws: settings.num_draws,
-                ..Default::default()
-            };
-            nuts.maxdepth = settings.max_depth;
-            nuts.seed = settings.seed;
-            nuts.num_chains = settings.num_chains;
-            nuts.adapt_options.step_size_settings.target_accept = settings.target_accept;
-            nuts.adapt_options.mass_matrix_options.store_mass_matrix = true;
-            set_integrator(&mut nuts, settings.integrator, settings.walnuts);
-            new_stepper(&nuts, chain as u64, logp, num_constrained, &mut rng)
-        }
-    };
-    let mut stepper = stepper.map_err(|e| sampler_error(chain, &e))?;
-    let start = Start {
-        latent: flow.map(Flow::base),
-        init: settings.init.as_ref(),
-        num_evals: &num_evals,
-    };
-    init_position(&mut *stepper, density, start, &mut rng, chain)?;
-    let num_tune = settings.num_tune as usize;
-    let state = ChainState {
-        stepper,
-        num_constrained,
-        draws: ChainDraws {
-            values: Vec::with_capacity(settings.num_draws as usize * num_constrained),
-            ..Default::default()
-        },
-        warmup: ChainWarmup {
-            stats: Vec::with_capacity(num_tune),
-            fisher_distances: Vec::with_capacity(num_tune),
-            values: Vec::with_capacity(num_tune * num_constrained),
-            positions: Vec::with_capacity(num_tune * d),
-            num_grad_evals: 0,
-        },
-        num_evals,
-        metric_stds: None,
-    };
-    Ok(state)
-}
-
-/// Warmup draws `from..to` (0-based) of one chain.
-fn warmup_draws(
-    state: &mut ChainState<'_>,
-    from: u64,
-    to: u64,
-    chain: usize,
-    num_constrained: usize,
-    progress: &dyn Progress,
-) -> Result<(), crate::Error> {
-    for i in from..to {
-        let draw = state
-            .stepper
-            .draw()
-            .map_err(|e| draw_error(&e, chain, i + 1))?;
-        if draw.metric_stds.is_some() {
-            state.metric_stds = draw.metric_stds;
-        }
-        state.warmup.stats.push(draw.stats);
-        state.warmup.fisher_distances.push(draw.fisher_distance);
-        let d = draw.expanded.len() - num_constrained - 1;
-        state
-            .warmup
-            .values
-            .extend_from_slice(&draw.expanded[..num_constrained]);
-        state
-            .warmup
-            .positions
-            .extend_from_slice(&draw.expanded[num_constrained..num_constrained + d]);
-        progress.advance(Phase::Warmup, 1);
-    }
-    state.draws.warmup_stats = state.warmup.stats.clone();
-    state.warmup.num_grad_evals = state.num_evals.load(Ordering::Relaxed);
-    Ok(())
-}
-
-fn sample_chain(
-    state: &mut ChainState<'_>,
-    settings: &NutsSettings,
-    chain: usize,
-    progress: &dyn Progress,
-) -> Result<(), crate::Error> {
-    for i in 0..settings.num_draws {
-        let draw = state
-            .stepper
-            .draw()
-            .map_err(|e| draw_error(&e, chain, settings.num_tune + i + 1))?;
-        if draw.metric_stds.is_some() {
-            state.metric_stds = draw.metric_stds;
-        }
-        if state.draws.stats.is_empty() {
-            // The adapted step size, without the per-draw jitter; the inverse mass matrix of
-            // the metric NUTS used (in the flow's latent space when there is a flow).
-            state.draws.adapted_step_size =
-                Some(draw.step_size_bar.unwrap_or(draw.stats.step_size));
-            state.draws.inv_mass_diag = state
-                .metric_stds
-                .as_ref()
-                .map(|s| s.iter().map(|v| v * v).collect());
-        }
-        state.draws.stats.push(draw.stats);
-        let n = state.num_constrained;
-        state.draws.values.extend_from_slice(&draw.expanded[..n]);
-        progress.advance(Phase::Sampling, 1);
-    }
-    Ok(())
 }

@@ -229,7 +229,8 @@ fn value_difference(
 /// The settings of a run that decide its draws, for [`RunIdentity::settings`]: every field of
 /// [`SampleSettings`](crate::SampleSettings) but those a shard may choose for itself
 /// (`num_chains`, `first_chain`), those that do not change the draws (`preflight`) and the seed
-/// (kept apart); plus `save_warmup`, which changes what the chain files hold.
+/// (kept apart); plus `save_warmup`, which changes what the chain files hold. A warm start is
+/// kept as the SHA-256 of its JSON (`"sha256:…"`), not its numbers.
 pub fn identity_settings(settings: &crate::SampleSettings, save_warmup: bool) -> serde_json::Value {
     let mut v = serde_json::to_value(settings).expect("settings serialize");
     if let Some(map) = v.as_object_mut() {
@@ -237,6 +238,11 @@ pub fn identity_settings(settings: &crate::SampleSettings, save_warmup: bool) ->
             map.remove(k);
         }
         map.insert("save_warmup".into(), save_warmup.into());
+        // A warm start holds every chain's metric and position: its hash identifies it.
+        if let Some(warm) = map.get_mut("warm_start") {
+            let text = serde_json::to_string(warm).expect("a warm start serializes");
+            *warm = format!("sha256:{}", sha256_hex(text.as_bytes())).into();
+        }
     }
     v
 }

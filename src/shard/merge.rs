@@ -1,5 +1,6 @@
 //! [`merge_shards`]: shard folders of one run into the run's folder — the chain files as the
-//! shards wrote them, summary.json and report.html of all the chains, the shared flow.json —
+//! shards wrote them, summary.json and report.html of all the chains, the shared flow.json and
+//! the chains' adaptation.json —
 //! with nested R-hat over the shards.
 
 use super::read::{check_coverage, check_same_run, read_shard};
@@ -175,6 +176,10 @@ pub fn merge_shards(
     let flow = reference_dir.join("flow.json");
     if identity.flow_hash.is_some() {
         std::fs::copy(&flow, dest.join("flow.json")).map_err(|e| out_err(&flow, &e))?;
+    }
+    if let Some(adaptation) = super::adaptation::merged_adaptation(&shards)? {
+        let path = dest.join(crate::io::adaptation_file::FILE_NAME);
+        crate::io::adaptation_file::save(&path, &adaptation).map_err(|e| out_err(&path, &e))?;
     }
     let json = serde_json::to_string_pretty(&summary).expect("summary serializes") + "\n";
     for (name, text) in [

@@ -10,6 +10,7 @@
 //! then reports nested R-hat ([`rhat_nested`](crate::diagnostics::rhat_nested)) with the shards
 //! as superchains.
 
+mod adaptation;
 mod error;
 mod identity;
 mod merge;

@@ -120,6 +120,27 @@ impl Default for ViSettings {
 }
 
 impl ViSettings {
+    /// The settings for continuing the fit of a flow that was trained before (for other data
+    /// of the same model): Adam moves every parameter by about the learning rate in its first
+    /// steps whatever the gradient, so the fresh schedule's 10⁻² would undo a trained flow.
+    /// The refit starts at the learning rate of the schedule's last plateau
+    /// (`learning_rate · lr_decay^(num_decays − 1)`), decays once, and may stop on a plateau
+    /// after one window.
+    ///
+    /// ```
+    /// use flowpost::vi::ViSettings;
+    /// let refit = ViSettings::default().for_refit();
+    /// assert_eq!(refit.adam.learning_rate, 1.25e-3);
+    /// assert_eq!(refit.num_decays, 1);
+    /// ```
+    pub fn for_refit(&self) -> ViSettings {
+        let mut s = self.clone();
+        s.adam.learning_rate *= self.lr_decay.powi(self.num_decays.saturating_sub(1) as i32);
+        s.num_decays = self.num_decays.min(1);
+        s.min_steps = self.min_steps.min(self.window);
+        s
+    }
+
     /// Checks ranges.
     pub fn validate(&self) -> Result<(), crate::Error> {
         let bad = |f: &str, r: &str| Err(crate::Error::settings(f, r));

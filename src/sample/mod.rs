@@ -1,0 +1,279 @@
+//! One call from a log-density to posterior draws: fit the flow (NeuTra) or not (plain NUTS),
+//! run the chains, and account for what it cost in gradient evaluations and seconds.
+//!
+//! The settings ([`SampleSettings`], [`Method`], the defaults) live in `settings.rs`, the
+//! checks of a call in `validate.rs`.
+
+mod settings;
+mod validate;
+
+pub use settings::{
+    MULTIMODAL_TUNE, Method, NEUTRA_TARGET_ACCEPT, NEUTRA_TUNE, NUTS_TARGET_ACCEPT, NUTS_TUNE,
+    SampleSettings, WARM_TUNE,
+};
+
+use crate::density::LogDensity;
+use crate::draws::Draws;
+use crate::flow::Flow;
+use crate::nuts::{ChainAdaptation, NutsSettings};
+use crate::progress::{NoProgress, Progress};
+use crate::vi::{ViReport, fit_default};
+use std::time::Instant;
+use validate::validate;
+
+/// Gradient evaluations per phase.
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize)]
+pub struct GradEvals {
+    /// Variational fit (initialization, training, final estimate).
+    pub vi: u64,
+    /// NUTS warmup, all chains.
+    pub warmup: u64,
+    /// NUTS sampling, all chains.
+    pub sampling: u64,
+}
+
+impl GradEvals {
+    /// Everything.
+    pub fn total(&self) -> u64 {
+        self.vi + self.warmup + self.sampling
+    }
+}
+
+/// Wall-clock seconds per phase. Chains overlap, so NUTS wall time is split between warmup and
+/// sampling in proportion to the chains' own time in each.
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize)]
+pub struct Seconds {
+    /// Variational fit.
+    pub vi: f64,
+    /// NUTS warmup.
+    pub warmup: f64,
+    /// NUTS sampling.
+    pub sampling: f64,
+    /// The whole run.
+    pub total: f64,
+}
+
+/// What a run cost.
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize)]
+pub struct CostReport {
+    /// Gradient evaluations.
+    pub grad_evals: GradEvals,
+    /// Seconds.
+    pub seconds: Seconds,
+}
+
+/// The result of [`sample`].
+#[derive(Debug, Clone)]
+pub struct Run {
+    /// The method used.
+    pub method: Method,
+    /// Post-warmup draws (constrained) and per-draw statistics.
+    pub draws: Draws,
+    /// The variational fit (NeuTra with a freshly trained flow).
+    pub vi: Option<ViReport>,
+    /// The flow NUTS ran through (NeuTra).
+    pub flow: Option<Flow>,
+    /// Cost per phase.
+    pub cost: CostReport,
+    /// Warmup draws per chain.
+    pub num_tune: u64,
+    /// The seed.
+    pub seed: u64,
+    /// The whole run's index (0-based) of this run's first chain
+    /// ([`SampleSettings::first_chain`]).
+    pub first_chain: usize,
+    /// What auto decided and why (auto only).
+    pub auto: Option<crate::auto::AutoReport>,
+    /// The modes, their occupancy and the jumps (multimodal only).
+    pub multimodal: Option<crate::multimodal::MultimodalReport>,
+    /// Each chain's adaptation and last draw in the coordinates NUTS ran in: a later run's
+    /// [`SampleSettings::warm_start`] (empty for the multimodal method).
+    pub adaptation: Vec<ChainAdaptation>,
+}
+
+impl Run {
+    /// Divergent warmup transitions over all chains.
+    pub fn num_warmup_divergent(&self) -> usize {
+        self.draws
+            .chains
+            .iter()
+            .flat_map(|c| &c.warmup_stats)
+            .filter(|s| s.divergent)
+            .count()
+    }
+}
+
+/// Fits (NeuTra) and samples with default progress reporting (none).
+///
+/// ```
+/// use flowpost::{DensityError, LogDensity, SampleSettings, sample};
+/// struct Normal2;
+/// impl LogDensity for Normal2 {
+///     fn dim(&self) -> usize { 2 }
+///     fn log_density(&self, x: &[f64], g: &mut [f64]) -> Result<f64, DensityError> {
+///         g[0] = -x[0];
+///         g[1] = -(x[1] - 3.0);
+///         Ok(-0.5 * (x[0] * x[0] + (x[1] - 3.0).powi(2)))
+///     }
+/// }
+/// let mut settings = SampleSettings { num_draws: 200, seed: 3, ..Default::default() };
+/// settings.vi.max_steps = 200;
+/// let run = sample(&Normal2, &settings).unwrap();
+/// assert_eq!(run.draws.num_chains(), 4);
+/// let mean: f64 = run.draws.param(1).iter().flatten().sum::<f64>() / 800.0;
+/// assert!((mean - 3.0).abs() < 0.3);
+/// ```
+pub fn sample<D: LogDensity + ?Sized>(
+    density: &D,
+    settings: &SampleSettings,
+) -> Result<Run, crate::Error> {
+    sample_with(density, settings, None, &NoProgress)
+}
+
+/// [`sample`] with a pre-trained flow (skips the variational fit; NeuTra only) and a progress
+/// receiver.
+pub fn sample_with<D: LogDensity + ?Sized>(
+    density: &D,
+    settings: &SampleSettings,
+    flow: Option<Flow>,
+    progress: &dyn Progress,
+) -> Result<Run, crate::Error> {
+    let names = validate(density, settings, flow.as_ref())?;
+    let start = Instant::now();
+    let nuts = NutsSettings {
+        num_chains: settings.num_chains,
+        num_tune: settings.tune(),
+        num_draws: settings.num_draws,
+        max_depth: settings.max_depth,
+        target_accept: settings.target_accept(),
+        seed: settings.seed,
+        first_chain: settings.first_chain,
+        metric: settings.metric,
+        integrator: crate::nuts::Integrator::Leapfrog,
+        walnuts: settings.walnuts,
+        init: match settings.method {
+            Method::Nuts => settings.init.clone(),
+            Method::Auto | Method::NeuTra | Method::Multimodal => None,
+        },
+        warm_start: settings.warm_start.clone(),
+    };
+    // NeuTra and auto: the init is where the Gaussian fit starts.
+    let mut vi_settings = settings.vi.clone();
+    if settings.init.is_some() {
+        vi_settings.init.start = settings.init.clone();
+    }
+    let mut cost = CostReport::default();
+    let mut multimodal = None;
+    let (method, flow, vi, nuts_run, num_tune, auto) = match (settings.method, flow) {
+        (Method::Auto, None) => {
+            let out = crate::auto::run(
+                density,
+                &settings.auto,
+                &vi_settings,
+                &settings.flow,
+                &nuts,
+                settings.num_tune,
+                settings.target_accept,
+                progress,
+            )?;
+            cost.grad_evals.vi = out.num_grad_evals_vi;
+            cost.seconds.vi = out.seconds_vi;
+            cost.grad_evals.warmup = out.discarded.0;
+            cost.seconds.warmup = out.discarded.1;
+            let tune = out.num_tune;
+            (
+                Method::Auto,
+                Some(out.flow),
+                Some(out.vi),
+                out.nuts,
+                tune,
+                Some(out.report),
+            )
+        }
+        (Method::Nuts, _) => {
+            let run = crate::nuts::sample(density, None, &nuts, progress)?;
+            (Method::Nuts, None, None, run, nuts.num_tune, None)
+        }
+        (Method::Multimodal, _) => {
+            let chains = crate::multimodal::ChainSettings {
+                num_chains: settings.num_chains,
+                num_tune: settings.tune(),
+                num_draws: settings.num_draws,
+                seed: settings.seed,
+                target_accept: settings.target_accept(),
+            };
+            let out = crate::multimodal::run(density, &settings.multimodal, &chains, progress)?;
+            cost.grad_evals.vi = out.report.num_grad_evals_search;
+            cost.seconds.vi = out.seconds_search;
+            multimodal = Some(out.report);
+            (
+                Method::Multimodal,
+                None,
+                None,
+                out.run,
+                chains.num_tune,
+                None,
+            )
+        }
+        (method, given) => {
+            // NeuTra, or auto with a trained flow given: NUTS in that flow's latent space.
+            let nuts = NutsSettings {
+                num_tune: settings
+                    .num_tune
+                    .unwrap_or(if settings.warm_start.is_some() {
+                        WARM_TUNE
+                    } else {
+                        NEUTRA_TUNE
+                    }),
+                target_accept: settings.target_accept.unwrap_or(NEUTRA_TARGET_ACCEPT),
+                ..nuts
+            };
+            let (flow, vi) = match given {
+                Some(mut f) if settings.refit_flow => {
+                    let refit = vi_settings.for_refit();
+                    let report = crate::vi::fit(density, &mut f, &refit, settings.seed, progress)?;
+                    cost.grad_evals.vi = report.num_grad_evals();
+                    cost.seconds.vi = report.seconds;
+                    (f, Some(report))
+                }
+                Some(f) => (f, None),
+                None => {
+                    let (f, report) = fit_default(
+                        density,
+                        &settings.flow,
+                        &vi_settings,
+                        settings.seed,
+                        progress,
+                    )?;
+                    cost.grad_evals.vi = report.num_grad_evals();
+                    cost.seconds.vi = report.seconds;
+                    (f, Some(report))
+                }
+            };
+            let run = crate::nuts::sample(density, Some(&flow), &nuts, progress)?;
+            (method, Some(flow), vi, run, nuts.num_tune, None)
+        }
+    };
+    cost.grad_evals.warmup += nuts_run.num_grad_evals_warmup;
+    cost.grad_evals.sampling = nuts_run.num_grad_evals_sampling;
+    cost.seconds.warmup += nuts_run.seconds_warmup;
+    cost.seconds.sampling = nuts_run.seconds_sampling;
+    cost.seconds.total = start.elapsed().as_secs_f64();
+    let draws = Draws::new(names, nuts_run.chains).map_err(|e| crate::Error::Sampler {
+        chain: 0,
+        message: e.to_string(),
+    })?;
+    Ok(Run {
+        method,
+        draws,
+        vi,
+        flow,
+        cost,
+        num_tune,
+        seed: settings.seed,
+        first_chain: settings.first_chain,
+        auto,
+        multimodal,
+        adaptation: nuts_run.adaptation,
+    })
+}
