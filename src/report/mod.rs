@@ -19,6 +19,7 @@
 //! ```
 
 mod facts;
+mod modes;
 mod page;
 mod pairs;
 mod plots;
