@@ -275,3 +275,48 @@ fn the_evidence_is_null_with_the_reason_when_k_hat_is_poor() {
     assert!(note.contains("k̂"), "{note}");
     assert!(report.describe().contains("log evidence: not reported"));
 }
+
+/// log p = log(e^{−x₀²/2} + e^{x₀ − 2}) − x₁²/2: a local mode near x₀ = 0.2 and, past a saddle
+/// at x₀ ≈ 1.3, a density that grows without bound (improper in +x₀).
+struct ModeAndRunaway;
+impl LogDensity for ModeAndRunaway {
+    fn dim(&self) -> usize {
+        2
+    }
+    fn log_density(&self, x: &[f64], g: &mut [f64]) -> Result<f64, DensityError> {
+        let (a, b) = (-0.5 * x[0] * x[0], x[0] - 2.0);
+        let hi = a.max(b);
+        let (ea, eb) = ((a - hi).exp(), (b - hi).exp());
+        g[0] = (-x[0] * ea + eb) / (ea + eb);
+        g[1] = -x[1];
+        Ok(hi + (ea + eb).ln() - 0.5 * x[1] * x[1])
+    }
+}
+
+/// Some starts find the mode, others run off to infinity: the run goes on, but with a warning
+/// (terminal, summary.json, report) that names the mode at infinity.
+#[test]
+fn starts_that_run_off_to_infinity_are_a_warning() {
+    let settings = SampleSettings {
+        method: Method::Multimodal,
+        seed: 1,
+        num_tune: Some(100),
+        num_draws: 100,
+        preflight: false,
+        ..Default::default()
+    };
+    let run = sample(&ModeAndRunaway, &settings).unwrap();
+    let report = run.multimodal.as_ref().unwrap();
+    assert_eq!(report.modes.len(), 1);
+    assert!(
+        report.num_failed_starts > 0 && report.num_failed_starts < report.num_starts,
+        "{}",
+        report.describe()
+    );
+    let w = report.warning().unwrap();
+    assert_eq!(w.kind(), "mode search");
+    assert!(w.message().contains("mode at infinity"), "{}", w.message());
+    let input = ReportInput::new("runaway", &run.draws, RunFacts::from_run(&run));
+    let (_, file) = render_report(&input).unwrap();
+    assert!(file.warnings.iter().any(|w| w.kind == "mode search"));
+}

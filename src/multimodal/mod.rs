@@ -78,6 +78,9 @@ pub struct MultimodalReport {
     pub num_starts: usize,
     /// Starts that failed.
     pub num_failed_starts: usize,
+    /// Why the last failed start failed (absent when none failed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_failure: Option<String>,
     /// Gradient evaluations of the search.
     pub num_grad_evals_search: u64,
     /// Post-warmup jumps accepted over jumps proposed, all chains.
@@ -133,6 +136,21 @@ impl MultimodalReport {
             (None, None) => String::new(),
         };
         s
+    }
+}
+
+impl MultimodalReport {
+    /// The warning a run deserves when some starts of the mode search failed (all failing is
+    /// an error, [`crate::Error::NoModes`]): a start that ran off to infinity means the
+    /// density increases without bound in some direction, which the chains may follow.
+    pub fn warning(&self) -> Option<crate::diagnostics::DiagnosticWarning> {
+        (self.num_failed_starts > 0).then(|| {
+            crate::diagnostics::DiagnosticWarning::ModeSearchFailures {
+                failed: self.num_failed_starts,
+                total: self.num_starts,
+                last_failure: self.last_failure.clone().unwrap_or_default(),
+            }
+        })
     }
 }
 
@@ -271,6 +289,7 @@ pub fn run<D: LogDensity + ?Sized>(
         modes,
         num_starts: settings.search.num_starts,
         num_failed_starts: search.num_failed,
+        last_failure: search.last_failure.clone(),
         num_grad_evals_search: search.num_grad_evals,
         jump_acceptance: accepted as f64 / (n * outs.len().max(1) as f64),
         jump_acceptance_per_chain: outs

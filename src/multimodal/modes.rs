@@ -93,6 +93,8 @@ pub struct ModeSearch {
     pub modes: Vec<Mode>,
     /// Starts that failed (no valid start point, or no converged optimum).
     pub num_failed: usize,
+    /// Why the last failed start failed (`None` when none failed).
+    pub last_failure: Option<String>,
     /// Gradient evaluations (L-BFGS, Hessians, mass draws).
     pub num_grad_evals: u64,
 }
@@ -170,6 +172,7 @@ pub fn find_modes<D: LogDensity + ?Sized>(
     Ok(ModeSearch {
         modes: kept,
         num_failed,
+        last_failure: (num_failed > 0).then_some(last_error),
         num_grad_evals: counted.num_evals(),
     })
 }

@@ -137,6 +137,13 @@ fn build(
             .as_ref()
             .and_then(crate::auto::AutoReport::warning),
     );
+    warnings.extend(
+        input
+            .run
+            .multimodal
+            .as_ref()
+            .and_then(crate::multimodal::MultimodalReport::warning),
+    );
     let html = render_html(input, &parameters, &warnings)?;
     let file = SummaryFile {
         warnings: warnings.iter().map(WarningEntry::from).collect(),
