@@ -57,6 +57,12 @@ struct Record {
     /// Acceptance rate of the independent flow proposals (method multimodal).
     #[serde(default)]
     jump_acceptance: Option<f64>,
+    /// log Z with its MCSE (method multimodal, when k̂ allows), or why there is none.
+    #[serde(default)]
+    log_evidence: Option<Result<(f64, f64), String>>,
+    /// The exact log Z, where known.
+    #[serde(default)]
+    log_evidence_truth: Option<f64>,
 }
 
 fn run_one(model: &str, method: &str, seed: u64) -> Record {
@@ -95,6 +101,8 @@ fn run_one(model: &str, method: &str, seed: u64) -> Record {
                 auto_reason: None,
                 modes: None,
                 jump_acceptance: None,
+                log_evidence: None,
+                log_evidence_truth: None,
             };
         }
     };
@@ -135,6 +143,14 @@ fn run_one(model: &str, method: &str, seed: u64) -> Record {
         auto_reason: run.auto.as_ref().and_then(|a| a.escalation_reason.clone()),
         modes: mode_verdict.map(|v| v.modes),
         jump_acceptance: run.multimodal.as_ref().map(|m| m.jump_acceptance),
+        log_evidence: run.multimodal.as_ref().map(|m| {
+            match (&m.log_evidence, &m.log_evidence_note) {
+                (Some(z), _) => Ok((z.value, z.mcse)),
+                (None, note) => Err(note.clone().unwrap_or_default()),
+            }
+        }),
+        log_evidence_truth: flowpost_models::occupancy::log_evidence(name, &options)
+            .expect("its evidence loads"),
     }
 }
 
@@ -312,12 +328,28 @@ fn render(models: &[String], methods: &[String], seeds: &[u64], records: &[Recor
     let multimodal: Vec<&Record> = records.iter().filter(|r| r.modes.is_some()).collect();
     if !multimodal.is_empty() {
         out += "\nMode weights on the multimodal targets (fraction of draws nearest each mode's \
-                 centre ± its MCSE, the exact weight in brackets; ✔ = correct by every criterion):\n\n\
-                 | model | method | seed | ✔ | mode weights | global jump acceptance |\n|---|---|---|---|---|---|\n";
+                 centre ± its MCSE, the exact weight in brackets; ✔ = correct by every criterion; \
+                 log Z ± MCSE from the jump proposals, the exact value and (estimate − exact)/MCSE in brackets):\n\n\
+                 | model | method | seed | ✔ | mode weights | global jump acceptance | log Z |\n|---|---|---|---|---|---|---|\n";
         for r in multimodal {
             let m = r.modes.as_ref().expect("filtered");
+            let truth = |v: f64, e: f64| {
+                r.log_evidence_truth.map_or(String::new(), |t| {
+                    let z = if e > 0.0 {
+                        format!("{:+.1}", (v - t) / e)
+                    } else {
+                        "–".into()
+                    };
+                    format!(" ({t:.4}; z {z})")
+                })
+            };
+            let log_z = match &r.log_evidence {
+                Some(Ok((v, e))) => format!("{v:.4} ± {e:.1e}{}", truth(*v, *e)),
+                Some(Err(why)) => format!("null: {why}"),
+                None => "–".to_string(),
+            };
             out += &format!(
-                "| {} | {} | {} | {} | {} | {} |\n",
+                "| {} | {} | {} | {} | {} | {} | {log_z} |\n",
                 r.model,
                 r.method,
                 r.seed,

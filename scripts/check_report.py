@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Checks a report.html as Chromium rendered it (stdlib only).
 
-usage: check_report.py DOM.html CHROMIUM_LOG [--expect-vi] [--min-params N]
+usage: check_report.py DOM.html CHROMIUM_LOG [--expect-vi] [--expect-modes] [--min-params N]
 
 DOM.html is `chromium --dump-dom` of the report, CHROMIUM_LOG its stderr with
 `--enable-logging=stderr`. Fails (exit 1, one line per problem) when
@@ -11,7 +11,10 @@ DOM.html is `chromium --dump-dom` of the report, CHROMIUM_LOG its stderr with
   * trace and rank plots do not come in pairs, or fewer than N parameters are plotted;
   * the page logged anything to the console (the report has no scripts, so any console message,
     error or not, is unexpected);
-  * the page refers to anything outside itself (src/href other than in-page anchors).
+  * the page refers to anything outside itself (src/href other than in-page anchors);
+  * with --expect-modes (a multimodal run): there is no modes table (<table data-table="modes">)
+    with a header and at least one mode row of as many cells, or the jump acceptance or log
+    evidence (<dd data-fact=...>) is missing or empty.
 """
 import sys
 from html.parser import HTMLParser
@@ -38,6 +41,10 @@ class Collector(HTMLParser):
         self.current = None
         self.external = []
         self.rows = 0
+        self.in_modes = False
+        self.modes_rows = []  # cells per <tr> of the modes table
+        self.fact = None
+        self.facts = {}  # data-fact -> text
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
@@ -47,6 +54,15 @@ class Collector(HTMLParser):
                 self.external.append(f"<{tag} {key}={v!r}>")
         if tag == "tr":
             self.rows += 1
+            if self.in_modes:
+                self.modes_rows.append(0)
+        if tag == "table" and a.get("data-table") == "modes":
+            self.in_modes = True
+        if self.in_modes and tag in ("td", "th") and self.modes_rows:
+            self.modes_rows[-1] += 1
+        if tag == "dd" and "data-fact" in a:
+            self.fact = a["data-fact"]
+            self.facts[self.fact] = ""
         if tag == "figure" and "data-plot" in a:
             self.current = (a["data-plot"], {}, [])
             self.figures.append(self.current)
@@ -60,14 +76,23 @@ class Collector(HTMLParser):
     def handle_startendtag(self, tag, attrs):
         self.handle_starttag(tag, attrs)
 
+    def handle_data(self, data):
+        if self.fact is not None:
+            self.facts[self.fact] += data
+
     def handle_endtag(self, tag):
         if tag == "figure":
             self.current = None
+        if tag == "table":
+            self.in_modes = False
+        if tag == "dd":
+            self.fact = None
 
 
 def main():
     args = sys.argv[1:]
     expect_vi = "--expect-vi" in args
+    expect_modes = "--expect-modes" in args
     min_params = 1
     if "--min-params" in args:
         min_params = int(args[args.index("--min-params") + 1])
@@ -99,6 +124,15 @@ def main():
         problems.append(f"{kinds.get('trace', 0)} parameters plotted, expected at least {min_params}")
     if min_params >= 2 and "pair" not in kinds:
         problems.append("no pair plot")
+    if expect_modes:
+        r = c.modes_rows
+        if len(r) < 2:
+            problems.append(f"modes table: {max(len(r) - 1, 0)} mode rows, expected at least 1")
+        elif any(n != r[0] or n < 6 for n in r):
+            problems.append(f"modes table: rows of {r} cells, expected equal rows of at least 6")
+        for fact in ("jump-acceptance", "log-evidence"):
+            if not c.facts.get(fact, "").strip():
+                problems.append(f"no {fact} in the modes section")
     console = [l for l in log.splitlines() if ":CONSOLE" in l or "Uncaught" in l]
     problems += [f"console: {l.strip()}" for l in console]
     problems += [f"external reference: {e}" for e in c.external]

@@ -8,7 +8,9 @@
 #   runs `flowpost diagnose --out` on the bad one's CSV files too, and checks all four reports.
 #   Screenshots go to OUTDIR (default target/report-screenshots): NAME-top.png (1280x2400, the
 #   top of the page) and NAME-full.png (the whole page).
-#   Set CHECK_VI=1 to require the NeuTra section for a given REPORT.html.
+#   Set CHECK_VI=1 to require the NeuTra section for a given REPORT.html, CHECK_MODES=1 the
+#   multimodal section. Without REPORT.html, a `--method multimodal` run of mixture2 is checked
+#   for its modes section too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v chromium >/dev/null || { echo "needs chromium: apt-get install -y chromium" >&2; exit 2; }
@@ -42,6 +44,7 @@ check_one() { # check_one NAME REPORT.html EXTRA_CHECK_ARGS...
 if [[ $# -ge 1 ]]; then
   extra=()
   [[ "${CHECK_VI:-0}" == 1 ]] && extra+=(--expect-vi)
+  [[ "${CHECK_MODES:-0}" == 1 ]] && extra+=(--expect-modes)
   check_one "$(basename "$(dirname "$(realpath "$1")")")" "$1" "${extra[@]}"
   exit 0
 fi
@@ -53,7 +56,10 @@ for s in good bad large; do
   "$TD/examples/synthetic_run" "$RUNS/$s" "$s" 2>/dev/null
 done
 "$TD/flowpost" diagnose "$RUNS"/bad/chain_*.csv --out "$RUNS/bad-diagnose" >/dev/null
+rm -rf "$RUNS/multimodal"
+"$TD/flowpost" sample mixture2 --method multimodal --seed 1 --out "$RUNS/multimodal" >/dev/null
 check_one good "$RUNS/good/direct/report.html" --expect-vi --min-params 10
 check_one bad "$RUNS/bad/direct/report.html" --expect-vi --min-params 10
 check_one large "$RUNS/large/direct/report.html" --expect-vi --min-params 100
 check_one bad-diagnose "$RUNS/bad-diagnose/report.html" --min-params 10
+check_one multimodal "$RUNS/multimodal/report.html" --expect-modes --min-params 2

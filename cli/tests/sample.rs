@@ -319,3 +319,50 @@ fn errors_speak_the_command_line() {
         "{stderr}"
     );
 }
+
+/// `--method multimodal`: the terminal shows each chain's occupancy of the modes, the jump
+/// acceptance per chain and the log evidence; summary.json has them under `run.multimodal`;
+/// report.html has its "Modes and jumps" section.
+#[test]
+fn multimodal_reports_occupancy_jumps_and_evidence() {
+    let dir = tmp("multimodal");
+    let out = dir.to_str().unwrap();
+    let (ok, stdout, stderr) = flowpost(&[
+        "sample",
+        "mixture2",
+        "--method",
+        "multimodal",
+        "--draws",
+        "300",
+        "--tune",
+        "300",
+        "--seed",
+        "2",
+        "--out",
+        out,
+    ]);
+    assert!(ok, "{stderr}");
+    assert!(
+        stdout.contains("multimodal: 2 mode(s) from 128 starts")
+            && stdout.contains("jump acceptance")
+            && stdout.contains("(per chain ")
+            && stdout.contains("mode 1: occupancy")
+            && stdout.contains("log evidence (log Z of the density as written)"),
+        "{stdout}"
+    );
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
+    let m = &summary["run"]["multimodal"];
+    assert_eq!(m["jump_acceptance_per_chain"].as_array().unwrap().len(), 4);
+    assert_eq!(
+        m["modes"][1]["occupancy_per_chain"]
+            .as_array()
+            .unwrap()
+            .len(),
+        4
+    );
+    assert!(m["log_evidence"]["mcse"].is_f64(), "{m}");
+    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    assert!(html.contains(r#"<h2 id="modes">Modes and jumps</h2>"#));
+    let _ = std::fs::remove_dir_all(&dir);
+}

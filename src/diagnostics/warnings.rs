@@ -107,6 +107,16 @@ pub enum DiagnosticWarning {
         /// Why its training failed.
         failure: String,
     },
+    /// Some starts of the multimodal mode search found no mode (a mode at infinity, a ridge,
+    /// or no point where the density could be evaluated).
+    ModeSearchFailures {
+        /// Starts that failed.
+        failed: usize,
+        /// All starts.
+        total: usize,
+        /// Why the last one failed.
+        last_failure: String,
+    },
 }
 
 impl DiagnosticWarning {
@@ -177,6 +187,13 @@ impl DiagnosticWarning {
             } => format!(
                 "auto called for a flow ({needed_because}) but could not train one ({failure}); the draws come from whitened NUTS and may be biased."
             ),
+            Self::ModeSearchFailures {
+                failed,
+                total,
+                last_failure,
+            } => format!(
+                "{failed} of {total} starts of the mode search found no mode (last: {last_failure})."
+            ),
         }
     }
 
@@ -209,6 +226,9 @@ impl DiagnosticWarning {
             Self::FlowNotTrained { .. } => {
                 "Check the draws against the other diagnostics (divergences, R-hat); reparameterize (e.g. non-centered) so that a linear map suffices, or try --method neutra with more --vi-steps."
             }
+            Self::ModeSearchFailures { .. } => {
+                "A start that ran off to infinity means the density grows without bound in some direction (an improper posterior: check the priors); the chains may follow it. Starts where the density could not be evaluated are harmless."
+            }
         }
     }
 
@@ -225,6 +245,7 @@ impl DiagnosticWarning {
             Self::SingleChain => "one chain",
             Self::FlowOutsideSupport { .. } => "flow fit",
             Self::FlowNotTrained { .. } => "auto",
+            Self::ModeSearchFailures { .. } => "mode search",
         }
     }
 }

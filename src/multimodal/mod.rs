@@ -1,9 +1,16 @@
 //! A sampler for posteriors with several well-separated modes (issue 16): find the modes by a
 //! multi-start of the Gaussian initialization ([`modes`]), then run chains that interleave a
-//! local HMC kernel ([`hmc`]) with independent Metropolis–Hastings jumps from the mixture of
-//! the modes' Laplace Gaussians ([`mixture`]), exact because that mixture's density is exact
-//! (see [`chain`] for why the draws are p-invariant). docs/multimodal.md says why this design
-//! and what it measured.
+//! local HMC kernel ([`hmc`]) with independent Metropolis–Hastings jumps from a mixture with
+//! one component per mode ([`mixture`]: the mode's Laplace Gaussian, or a multivariate t with
+//! the Laplace curvature where [`tails`] measures polynomial tails), exact because that
+//! mixture's density is exact (see [`chain`] for why the draws are p-invariant).
+//! docs/multimodal.md says why this design and what it measured.
+//!
+//! The evidence: the post-warmup jump proposals are independent draws from each chain's fixed
+//! proposal q_c, each an unbiased importance-sampling estimate p/q_c of Z; pooled over the
+//! chains (equal numbers from each q_c, independent) they give log Z with its MCSE and k̂
+//! ([`crate::diagnostics::log_evidence`], PSIS-smoothed), reported only when k̂ is below the
+//! threshold and otherwise `None` with the reason.
 //!
 //! Reproducible: start i of the search uses random stream [`modes::START_STREAM`] + i, chain c
 //! uses [`CHAIN_STREAM`] + c, whatever the thread count.
@@ -12,11 +19,12 @@ mod chain;
 mod hmc;
 pub mod mixture;
 pub mod modes;
+pub mod tails;
 
 use crate::density::LogDensity;
 use crate::nuts::NutsRun;
 use crate::progress::{Phase, Progress};
-use mixture::GaussianMixture;
+use mixture::Mixture;
 pub use modes::{ModeSearch, ModeSearchSettings, find_modes};
 use rayon::prelude::*;
 use std::time::Instant;
@@ -45,6 +53,10 @@ pub struct ModeReport {
     pub location: Vec<f64>,
     /// Laplace sds (unconstrained).
     pub sd: Vec<f64>,
+    /// Degrees of freedom of its t component in the jump proposal (the measured tail weight);
+    /// `None` (`null`) for a Gaussian component.
+    #[serde(default)]
+    pub proposal_nu: Option<f64>,
     /// Its weight in the jump proposal q (importance-sampling mass, normalized).
     pub proposal_weight: f64,
     /// log of its importance-sampling mass estimate.
@@ -66,12 +78,23 @@ pub struct MultimodalReport {
     pub num_starts: usize,
     /// Starts that failed.
     pub num_failed_starts: usize,
+    /// Why the last failed start failed (absent when none failed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_failure: Option<String>,
     /// Gradient evaluations of the search.
     pub num_grad_evals_search: u64,
     /// Post-warmup jumps accepted over jumps proposed, all chains.
     pub jump_acceptance: f64,
     /// The same per chain.
     pub jump_acceptance_per_chain: Vec<f64>,
+    /// log Z of the density as written with its MCSE and k̂, from the post-warmup jump
+    /// proposals' PSIS-smoothed importance weights (module docs); `None` (`null`) when k̂ says
+    /// they cannot be trusted.
+    #[serde(default)]
+    pub log_evidence: Option<crate::diagnostics::LogEvidence>,
+    /// Why `log_evidence` is `null`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_evidence_note: Option<String>,
 }
 
 impl MultimodalReport {
@@ -91,7 +114,7 @@ impl MultimodalReport {
         );
         for (k, m) in self.modes.iter().enumerate() {
             s += &format!(
-                "  mode {}: occupancy {:.3} (per chain {}), proposal weight {:.3}, {} start(s)\n",
+                "  mode {}: occupancy {:.3} (per chain {}), proposal weight {:.3} ({}), {} start(s)\n",
                 k + 1,
                 m.occupancy,
                 m.occupancy_per_chain
@@ -100,10 +123,44 @@ impl MultimodalReport {
                     .collect::<Vec<_>>()
                     .join(", "),
                 m.proposal_weight,
+                m.proposal_family(),
                 m.num_starts
             );
         }
+        s += &match (&self.log_evidence, &self.log_evidence_note) {
+            (Some(z), _) => format!(
+                "log evidence (log Z of the density as written): {:.4} ± {:.2e} (MCSE), Pareto k̂ {:.2}, from the jump proposals' importance weights\n",
+                z.value, z.mcse, z.pareto_k
+            ),
+            (None, Some(why)) => format!("log evidence: not reported — {why}\n"),
+            (None, None) => String::new(),
+        };
         s
+    }
+}
+
+impl MultimodalReport {
+    /// The warning a run deserves when some starts of the mode search failed (all failing is
+    /// an error, [`crate::Error::NoModes`]): a start that ran off to infinity means the
+    /// density increases without bound in some direction, which the chains may follow.
+    pub fn warning(&self) -> Option<crate::diagnostics::DiagnosticWarning> {
+        (self.num_failed_starts > 0).then(|| {
+            crate::diagnostics::DiagnosticWarning::ModeSearchFailures {
+                failed: self.num_failed_starts,
+                total: self.num_starts,
+                last_failure: self.last_failure.clone().unwrap_or_default(),
+            }
+        })
+    }
+}
+
+impl ModeReport {
+    /// `Gaussian` or `t, ν = 4.2`: the family of its proposal component.
+    pub fn proposal_family(&self) -> String {
+        match self.proposal_nu {
+            Some(nu) => format!("t, ν = {nu:.1}"),
+            None => "Gaussian".into(),
+        }
     }
 }
 
@@ -161,8 +218,8 @@ pub fn run<D: LogDensity + ?Sized>(
         })
         .collect();
     let total: f64 = raw.iter().sum();
-    let mixture = GaussianMixture {
-        components: search.modes.iter().map(|m| m.gaussian.clone()).collect(),
+    let mixture = Mixture {
+        components: search.modes.iter().map(|m| m.component.clone()).collect(),
         weights: raw.iter().map(|w| w / total).collect(),
     };
     // The metric: the modes' within-mode variances, averaged with q's weights.
@@ -211,8 +268,9 @@ pub fn run<D: LogDensity + ?Sized>(
         .map(|(k, m)| {
             let per_chain: Vec<f64> = outs.iter().map(|o| o.mode_counts[k] as f64 / n).collect();
             ModeReport {
-                location: m.gaussian.loc.clone(),
-                sd: m.gaussian.variances().iter().map(|v| v.sqrt()).collect(),
+                location: m.laplace.loc.clone(),
+                sd: m.laplace.variances().iter().map(|v| v.sqrt()).collect(),
+                proposal_nu: m.component.nu.is_finite().then_some(m.component.nu),
                 proposal_weight: mixture.weights[k],
                 log_mass: m.log_mass,
                 num_starts: m.num_starts,
@@ -221,16 +279,25 @@ pub fn run<D: LogDensity + ?Sized>(
             }
         })
         .collect();
+    let log_ratios: Vec<f64> = outs
+        .iter()
+        .flat_map(|o| o.log_ratios.iter().copied())
+        .collect();
+    let num_dropped: u64 = outs.iter().map(|o| o.num_dropped).sum();
+    let evidence = crate::diagnostics::log_evidence(&log_ratios, num_dropped as usize);
     let report = MultimodalReport {
         modes,
         num_starts: settings.search.num_starts,
         num_failed_starts: search.num_failed,
+        last_failure: search.last_failure.clone(),
         num_grad_evals_search: search.num_grad_evals,
         jump_acceptance: accepted as f64 / (n * outs.len().max(1) as f64),
         jump_acceptance_per_chain: outs
             .iter()
             .map(|o| o.num_jumps_accepted as f64 / n)
             .collect(),
+        log_evidence: evidence.as_ref().ok().copied(),
+        log_evidence_note: evidence.err(),
     };
     // Warmup and sampling run in the same loop; split the chains' wall time by gradients.
     let warm: u64 = outs.iter().map(|o| o.num_grad_evals_warmup).sum();

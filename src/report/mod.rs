@@ -19,6 +19,7 @@
 //! ```
 
 mod facts;
+mod modes;
 mod page;
 mod pairs;
 mod plots;
@@ -135,6 +136,13 @@ fn build(
             .auto
             .as_ref()
             .and_then(crate::auto::AutoReport::warning),
+    );
+    warnings.extend(
+        input
+            .run
+            .multimodal
+            .as_ref()
+            .and_then(crate::multimodal::MultimodalReport::warning),
     );
     let html = render_html(input, &parameters, &warnings)?;
     let file = SummaryFile {

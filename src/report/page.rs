@@ -201,6 +201,7 @@ pub fn render_html(
         ess_per_chain => format!("{:.0}", s.warnings.min_ess_per_chain),
         rows => rows,
         vi => vi,
+        modes => input.run.multimodal.as_ref().map(super::modes::modes_view),
         energy => safe(plots::energy_plot(&energy, &bfmi)?),
         bfmi => bfmi.iter().map(|b| format_sig(*b, 2)).collect::<Vec<_>>(),
         step => safe(plots::step_size_plot(&warm_step, &step)?),
