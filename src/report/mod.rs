@@ -19,6 +19,7 @@
 //! ```
 
 mod facts;
+mod npe;
 mod page;
 mod pairs;
 mod plots;
@@ -30,6 +31,7 @@ pub use facts::{
     GradEvals, NestedRHatEntry, NestedRHatSummary, ReportVi, RunFacts, Seconds, SummaryFile,
     ViSummary, WarningEntry,
 };
+pub use npe::{NpePosterior, NpeReportInput, render_npe_report, write_npe_report};
 pub use page::render_html;
 pub use text::{TABLE_COLUMNS, format_ess, format_sig, summary_table, table_cells, warnings_block};
 
