@@ -2,6 +2,12 @@
 """Checks a report.html as Chromium rendered it (stdlib only).
 
 usage: check_report.py DOM.html CHROMIUM_LOG [--expect-vi] [--expect-modes] [--min-params N]
+       check_report.py DOM.html CHROMIUM_LOG --npe [--expect-posterior] [--expect-sbc N]
+
+The first form checks the sampling report, the second an NPE report (`npe train`/`npe run`'s
+report.html, `npe sbc`'s page): training loss curves (unless only --expect-sbc is given), the
+posterior pair plot with --expect-posterior, and with --expect-sbc N the SBC section with N rank
+ECDF panels (parameters + the density rank), the coverage and the TARP plots.
 
 DOM.html is `chromium --dump-dom` of the report, CHROMIUM_LOG its stderr with
 `--enable-logging=stderr`. Fails (exit 1, one line per problem) when
@@ -29,6 +35,10 @@ NEEDS = {
     "pair": {"circle": 10, "rect": 10, "text": 4},
     "elbo": {"polyline": 1, "text": 4},
     "pareto-k": {"rect": 4, "text": 4},
+    "loss": {"polyline": 2, "text": 4},
+    "ecdf": {"polygon": 1, "polyline": 2, "text": 4},
+    "coverage": {"polygon": 1, "polyline": 3, "circle": 5, "text": 4},
+    "tarp": {"polyline": 2, "text": 4},
 }
 ALWAYS = ["trace", "rank", "energy", "step-size", "tree-depth"]
 
@@ -114,16 +124,26 @@ def main():
         for tag, n in NEEDS.get(kind, {}).items():
             if counts.get(tag, 0) < n:
                 problems.append(f"{kind}: {counts.get(tag, 0)} <{tag}> elements, expected at least {n}")
-    needed = ALWAYS + (["elbo", "pareto-k"] if expect_vi else [])
+    if "--npe" in args:
+        sbc_panels = int(args[args.index("--expect-sbc") + 1]) if "--expect-sbc" in args else 0
+        needed = [] if sbc_panels and "--expect-posterior" not in args else ["loss"]
+        needed += ["pair"] if "--expect-posterior" in args else []
+        needed += ["ecdf", "coverage", "tarp"] if sbc_panels else []
+        if sbc_panels and kinds.get("ecdf", 0) != sbc_panels:
+            problems.append(f"{kinds.get('ecdf', 0)} rank ECDF plots, expected {sbc_panels}")
+        if 'id="warnings"' not in dom:
+            problems.append("no warnings section")
+    else:
+        needed = ALWAYS + (["elbo", "pareto-k"] if expect_vi else [])
+        if kinds.get("trace", 0) != kinds.get("rank", 0):
+            problems.append(f"{kinds.get('trace', 0)} trace plots but {kinds.get('rank', 0)} rank plots")
+        if kinds.get("trace", 0) < min_params:
+            problems.append(f"{kinds.get('trace', 0)} parameters plotted, expected at least {min_params}")
+        if min_params >= 2 and "pair" not in kinds:
+            problems.append("no pair plot")
     for kind in needed:
         if kind not in kinds:
             problems.append(f"no {kind} plot")
-    if kinds.get("trace", 0) != kinds.get("rank", 0):
-        problems.append(f"{kinds.get('trace', 0)} trace plots but {kinds.get('rank', 0)} rank plots")
-    if kinds.get("trace", 0) < min_params:
-        problems.append(f"{kinds.get('trace', 0)} parameters plotted, expected at least {min_params}")
-    if min_params >= 2 and "pair" not in kinds:
-        problems.append("no pair plot")
     if expect_modes:
         r = c.modes_rows
         if len(r) < 2:
@@ -142,7 +162,7 @@ def main():
         for p in problems:
             print("  " + p)
         sys.exit(1)
-    print(f"report check ok: {len(c.figures)} plots ({summary}), {c.rows - 1} table rows, no console messages, no external references")
+    print(f"report check ok: {len(c.figures)} plots ({summary}), {max(c.rows - 1, 0)} table rows, no console messages, no external references")
 
 
 if __name__ == "__main__":

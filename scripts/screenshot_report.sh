@@ -3,9 +3,12 @@
 # rendered and that the page logged nothing to the console (scripts/check_report.py), and takes
 # screenshots.
 #
-# usage: scripts/screenshot_report.sh [REPORT.html] [OUTDIR]
+# usage: scripts/screenshot_report.sh [REPORT.html] [OUTDIR] [CHECK_REPORT_ARGS...]
 #   Without REPORT.html, builds the synthetic runs of examples/synthetic_run.rs (good, bad, large),
-#   runs `flowpost diagnose --out` on the bad one's CSV files too, and checks all four reports.
+#   runs `flowpost diagnose --out` on the bad one's CSV files too, and checks all four reports;
+#   then the NPE pages: `npe run two_moons` (1000 simulations, 30 epochs) and `npe sbc` on it.
+#   With REPORT.html, CHECK_REPORT_ARGS go to scripts/check_report.py (e.g. `--npe
+#   --expect-posterior` for an `npe run` report, `--npe --expect-sbc 3` for a 2-parameter SBC page).
 #   Screenshots go to OUTDIR (default target/report-screenshots): NAME-top.png (1280x2400, the
 #   top of the page) and NAME-full.png (the whole page).
 #   Set CHECK_VI=1 to require the NeuTra section for a given REPORT.html, CHECK_MODES=1 the
@@ -45,7 +48,9 @@ if [[ $# -ge 1 ]]; then
   extra=()
   [[ "${CHECK_VI:-0}" == 1 ]] && extra+=(--expect-vi)
   [[ "${CHECK_MODES:-0}" == 1 ]] && extra+=(--expect-modes)
-  check_one "$(basename "$(dirname "$(realpath "$1")")")" "$1" "${extra[@]}"
+  report="$1"
+  shift $(( $# >= 2 ? 2 : 1 ))
+  check_one "$(basename "$(dirname "$(realpath "$report")")")" "$report" "${extra[@]}" "$@"
   exit 0
 fi
 
@@ -63,3 +68,8 @@ check_one bad "$RUNS/bad/direct/report.html" --expect-vi --min-params 10
 check_one large "$RUNS/large/direct/report.html" --expect-vi --min-params 100
 check_one bad-diagnose "$RUNS/bad-diagnose/report.html" --min-params 10
 check_one multimodal "$RUNS/multimodal/report.html" --expect-modes --min-params 2
+rm -rf "$RUNS/npe"
+"$TD/flowpost" npe run two_moons --simulations 1000 --max-epochs 30 --seed 1 --num-samples 2000 --out "$RUNS/npe" --quiet 2>/dev/null
+"$TD/flowpost" npe sbc "$RUNS/npe" --task two_moons --datasets 200 --out "$RUNS/npe-sbc.json" 2>/dev/null
+check_one npe "$RUNS/npe/report.html" --npe --expect-posterior
+check_one npe-sbc "$RUNS/npe-sbc.html" --npe --expect-sbc 3

@@ -321,9 +321,14 @@ fn auto_keeps_the_candidate_with_the_lower_validation_loss() {
     let kept = report
         .candidates
         .iter()
-        .copied()
         .min_by(|a, b| a.best_validation_loss.total_cmp(&b.best_validation_loss))
+        .cloned()
         .unwrap();
+    // Each candidate's loss curves (for the report), one value per epoch it ran.
+    for c in &report.candidates {
+        assert_eq!(c.train_losses.len(), c.num_epochs);
+        assert_eq!(c.validation_losses.len(), c.num_epochs);
+    }
     let kind = kept.transform;
     assert_eq!(report.transform, kind);
     assert_eq!(report.best_validation_loss, kept.best_validation_loss);

@@ -93,6 +93,21 @@ fn train_then_sample() {
     let vals: Vec<f64> = lines.map(|l| l.parse().unwrap()).collect();
     assert_eq!(vals.len(), 500);
     assert!(vals.iter().all(|v| (0.0..=1.0).contains(v)));
+    let html = std::fs::read_to_string(dir.join("est").join("report.html")).unwrap();
+    assert!(
+        html.contains(r#"data-plot="loss""#),
+        "training curves in report.html"
+    );
+
+    // An observation far outside the training x is warned about before sampling (which then
+    // fails here: the flow's extrapolated draws leave the prior box).
+    write(&dir.join("far.json"), r#"{"x_o": [1000000.0]}"#);
+    let out = sample(&dir, "est", "far.json", &["--num-samples", "10"], "s4.csv");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("warning: x_o feature") && err.contains("did not go"),
+        "{err}"
+    );
 
     // Wrong-dimension observation.
     write(&dir.join("bad_obs.json"), r#"{"x_o": [0.3, 0.4]}"#);
@@ -240,4 +255,44 @@ fn problems_are_found_up_front_and_sbc_takes_tables() {
         serde_json::from_str(&std::fs::read_to_string(&sbc).unwrap()).unwrap();
     assert_eq!(report["num_datasets"], 300);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `npe run` writes report.html with the training curves and the posterior pair plot, and
+/// records the x_o check in run.json (a tiny flow: seconds).
+#[test]
+fn run_writes_the_report_and_the_x_o_check() {
+    let dir = tmp("run_report");
+    let out = bin()
+        .args(["npe", "run", "two_moons", "--simulations", "300"])
+        .args([
+            "--transform",
+            "affine",
+            "--num-transforms",
+            "1",
+            "--hidden",
+            "8",
+        ])
+        .args([
+            "--max-epochs",
+            "3",
+            "--num-samples",
+            "200",
+            "--quiet",
+            "--out",
+        ])
+        .arg(dir.join("run"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    let html = std::fs::read_to_string(dir.join("run").join("report.html")).unwrap();
+    for kind in ["loss", "pair"] {
+        assert!(html.contains(&format!(r#"data-plot="{kind}""#)), "{kind}");
+    }
+    assert!(html.contains("prior support") && html.contains("(-1, 1)"));
+    let run: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("run").join("run.json")).unwrap())
+            .unwrap();
+    assert!(run["x_o_outside_training"].is_array(), "{run}");
+    std::fs::remove_dir_all(&dir).ok();
 }

@@ -117,6 +117,22 @@ fn sbc_on_own_tables_passes_a_calibrated_estimator_and_fails_a_wrong_model() {
     );
     let good = report(&dir, "same");
     assert_eq!(good["passed"], true, "{err}");
+    // The rank ECDFs stay in their simultaneous bands; TARP and the page are there.
+    assert_eq!(good["ecdf_passed"], true, "{err}");
+    assert!(
+        err.contains("all inside (pass)") && err.contains("TARP: ATC"),
+        "{err}"
+    );
+    assert!(
+        good["tarp"]["ks_p_value"].as_f64().unwrap() > 0.001,
+        "{err}"
+    );
+    let html = std::fs::read_to_string(dir.join("same.sbc.html")).unwrap();
+    assert!(html.contains(r#"data-plot="ecdf""#) && html.contains(r#"data-plot="tarp""#));
+    assert!(
+        html.contains(r#"data-plot="loss""#),
+        "the estimator's training curves"
+    );
     // Coverage within 4.5 binomial standard errors of every level.
     for ((a, c), se) in good["coverage_levels"]
         .as_array()
@@ -141,6 +157,11 @@ fn sbc_on_own_tables_passes_a_calibrated_estimator_and_fails_a_wrong_model() {
     assert!(err.contains("NOT uniform (fail)"), "{err}");
     let bad = report(&dir, "shifted");
     assert_eq!(bad["passed"], false);
+    assert_eq!(bad["ecdf_passed"], false);
+    assert!(
+        err.contains("outside for") && err.contains("(fail)"),
+        "{err}"
+    );
     let hist = bad["per_dim"][0]["histogram"].as_array().unwrap();
     assert!(hist[0].as_u64().unwrap() > 3 * 50, "{hist:?}");
 
@@ -151,6 +172,7 @@ fn sbc_on_own_tables_passes_a_calibrated_estimator_and_fails_a_wrong_model() {
     assert!(out.status.success());
     let bad = report(&dir, "noisy");
     assert_eq!(bad["passed"], false);
+    assert!(bad["tarp"]["atc"].as_f64().unwrap() < 0.0, "overconfident");
     assert!(
         bad["coverage"][9].as_f64().unwrap() < 0.35,
         "{}",

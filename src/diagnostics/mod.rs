@@ -45,6 +45,7 @@
 
 mod autocov;
 mod bfmi;
+mod ecdf_band;
 mod ess;
 mod evidence;
 mod fit_verdict;
@@ -58,6 +59,7 @@ pub(crate) mod summary;
 mod warnings;
 
 pub use bfmi::e_bfmi;
+pub use ecdf_band::{EcdfBand, ecdf_band, rank_ecdf_inside};
 pub use ess::{ess_bulk, ess_mean, ess_quantile, ess_sd, ess_tail};
 pub use evidence::{LogEvidence, log_evidence, log_evidence_smoothed};
 pub use fit_verdict::{FitVerdict, fit_verdict};

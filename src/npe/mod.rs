@@ -17,10 +17,12 @@
 //!   parameters (log, logit) and draws are mapped back, so none leaves the support.
 //! - Training: [`train`] with [`NpeSettings`]; the result is an [`NpeEstimator`] that samples
 //!   with leakage correction and saves to a versioned file.
-//! - Checks: [`sbc()`] (simulation-based calibration with a χ² uniformity test and rank
-//!   histograms) and expected coverage.
+//! - Checks: [`sbc()`] (simulation-based calibration with χ² uniformity tests, rank ECDFs in
+//!   simultaneous bands, expected coverage per parameter and joint, and TARP), and a check that
+//!   an observation lies where the training simulations were ([`check_x_o`]).
 
 mod architecture;
+mod coverage;
 mod error;
 mod estimator;
 mod io;
@@ -35,8 +37,10 @@ mod shard_set;
 mod simulator;
 mod support;
 mod table;
+mod tarp;
 pub mod tasks;
 mod train;
+mod x_check;
 mod zscore;
 
 pub use architecture::{FlowSettings, TransformKind};
@@ -46,12 +50,15 @@ pub use io::{ESTIMATOR_FORMAT, ESTIMATOR_VERSION};
 pub use marginal::{IndependentPrior, Marginal};
 pub use prior::{Bounds, BoxUniform, GaussianPrior, Prior};
 pub use sbc::{
-    PosteriorSampler, SBC_STREAM, SbcReport, SbcSettings, UniformityTest, sbc, sbc_on_pairs,
+    EcdfCheck, PosteriorSampler, SBC_STREAM, SbcReport, SbcSettings, UniformityTest, sbc,
+    sbc_on_pairs,
 };
 pub use shard::{SHARD_FORMAT, SHARD_VERSION, Shard, ShardManifest, task_labels};
 pub use shard_set::{ShardFiles, ShardedTables, find_shards, read_shards};
 pub use simulator::{SIMULATION_STREAM, Simulations, Simulator, simulate, simulate_rows};
 pub use support::Support;
 pub use table::{Table, parse_table, read_table, write_table};
+pub use tarp::{TARP_STREAM, TarpFrame, TarpReport, tarp_summary};
 pub use train::{CandidateReport, EpochProgress, NpeReport, NpeSettings, train};
+pub use x_check::{X_O_Z_MAX, XoOutside, check_x_o, training_x_ranges};
 pub use zscore::{Standardizer, XTransform};

@@ -9,14 +9,26 @@
 //! fraction f_i of draws with log q(θ_s | x_i) > log q(θ_i | x_i) is the smallest highest-density
 //! credible level containing θ_i; the coverage at level α is the fraction of datasets with
 //! f_i < α, which equals α for a calibrated q (above: conservative; below: overconfident).
+//!
+//! Beside the χ² tests: each rank ECDF (parameters and density rank) against a simultaneous
+//! band ([`ecdf_band`](crate::diagnostics::ecdf_band), Säilynoja, Bürkner & Vehtari 2022) at
+//! level 1 − α/(d + 1), per-parameter coverage of central intervals
+//! ([`coverage`](super::coverage)), and TARP ([`tarp`](super::tarp), Lemos et al. 2023).
 
+use super::coverage::{central_coverage, coverage_levels, coverage_mcse, hpd_coverage};
+use super::tarp::{TarpFrame, TarpReport, tarp_summary};
 use super::{NpeError, NpeEstimator, Prior, SampleSettings, Simulator};
+use crate::diagnostics::{EcdfBand, ecdf_band, rank_ecdf_inside};
 use crate::rng::seeded;
+use rand::RngExt;
 use rayon::prelude::*;
 use statrs::distribution::{ChiSquared, ContinuousCDF};
 
 /// Streams from this on are used by SBC datasets.
 pub const SBC_STREAM: u64 = 1 << 42;
+
+/// Streams from this on randomize the per-parameter PIT values within their rank's step.
+const PIT_STREAM: u64 = 5 << 42;
 
 /// A posterior estimate that SBC can test.
 pub trait PosteriorSampler: Sync {
@@ -103,7 +115,7 @@ pub struct SbcReport {
     pub density_rank: UniformityTest,
     /// Credible levels α.
     pub coverage_levels: Vec<f64>,
-    /// Empirical coverage at each level (calibrated: equal to the level).
+    /// Joint (highest-density) coverage at each level (calibrated: equal to the level).
     pub coverage: Vec<f64>,
     /// Binomial standard error of each coverage value under calibration, √(α(1−α)/M).
     pub coverage_mcse: Vec<f64>,
@@ -113,6 +125,35 @@ pub struct SbcReport {
     pub passed: bool,
     /// Datasets used.
     pub num_datasets: usize,
+    /// The simultaneous band (level 1 − α / (dim + 1)) the rank ECDFs are checked against.
+    pub ecdf_band: EcdfBand,
+    /// Per coordinate: the rank ECDF's counts at the band's points, and whether it stays inside.
+    pub ecdf: Vec<EcdfCheck>,
+    /// The same for the highest-density ranks.
+    pub density_ecdf: EcdfCheck,
+    /// Whether every ECDF (parameters and density rank) stays inside the band.
+    pub ecdf_passed: bool,
+    /// Per coordinate: coverage of the central credible intervals at `coverage_levels`.
+    pub coverage_per_dim: Vec<Vec<f64>>,
+    /// TARP's expected coverage curve, ATC and Kolmogorov–Smirnov test.
+    pub tarp: TarpReport,
+}
+
+/// One rank ECDF against the simultaneous band.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct EcdfCheck {
+    /// Ranks below each of the band's points (K + 1 counts, 0 … M).
+    pub counts: Vec<usize>,
+    /// Whether every count lies inside the band.
+    pub inside: bool,
+}
+
+/// What one dataset contributes.
+struct Dataset {
+    ranks: Vec<usize>,
+    pit: Vec<f64>,
+    above: usize,
+    tarp: f64,
 }
 
 fn uniformity(
@@ -207,46 +248,79 @@ fn sbc_with(
         return Err(bad("alpha", "must be in (0, 1)"));
     }
     super::error::dim_check("estimator θ", d, estimator.theta_dim())?;
-    // Per dataset: d ranks and the density rank.
-    let per: Vec<(Vec<usize>, usize)> = (0..m)
+    // The datasets first: TARP's frame needs every θ.
+    let data: Vec<(Vec<f64>, Vec<f64>)> = (0..m)
         .into_par_iter()
-        .map(|i| -> Result<(Vec<usize>, usize), NpeError> {
-            let mut theta = vec![0.0; d];
-            let mut x = vec![0.0; dx];
+        .map(|i| {
+            let (mut theta, mut x) = (vec![0.0; d], vec![0.0; dx]);
             dataset(i, &mut theta, &mut x);
+            (theta, x)
+        })
+        .collect();
+    let all_theta: Vec<f64> = data.iter().flat_map(|(t, _)| t.iter().copied()).collect();
+    let frame = TarpFrame::new(&all_theta, d, settings.seed).expect("m ≥ num_bins ≥ 2");
+    let per: Vec<Dataset> = data
+        .par_iter()
+        .enumerate()
+        .map(|(i, (theta, x))| -> Result<Dataset, NpeError> {
             let draws =
-                estimator.sample_posterior(&x, l, settings.seed ^ (i as u64).rotate_left(32))?;
-            let ranks = (0..d)
+                estimator.sample_posterior(x, l, settings.seed ^ (i as u64).rotate_left(32))?;
+            let ranks: Vec<usize> = (0..d)
                 .map(|k| draws.chunks(d).filter(|s| s[k] < theta[k]).count())
                 .collect();
-            let lp_true = estimator.log_prob(&theta, &x)?;
+            let mut rng = seeded(settings.seed, PIT_STREAM + i as u64);
+            let pit = ranks
+                .iter()
+                .map(|&r| (r as f64 + rng.random::<f64>()) / (l + 1) as f64)
+                .collect();
+            let lp_true = estimator.log_prob(theta, x)?;
             let above = estimator
-                .log_prob_many(&draws, &x)?
+                .log_prob_many(&draws, x)?
                 .iter()
                 .filter(|&&lp| lp > lp_true)
                 .count();
-            Ok((ranks, above))
+            let tarp = frame.fraction(i, theta, &draws);
+            Ok(Dataset {
+                ranks,
+                pit,
+                above,
+                tarp,
+            })
         })
         .collect::<Result<_, _>>()?;
-    let ranks: Vec<usize> = per.iter().flat_map(|(r, _)| r.iter().copied()).collect();
+    let ranks: Vec<usize> = per.iter().flat_map(|p| p.ranks.iter().copied()).collect();
     let per_dim: Vec<UniformityTest> = (0..d)
-        .map(|k| uniformity(per.iter().map(|(r, _)| r[k]), l + 1, b))
+        .map(|k| uniformity(per.iter().map(|p| p.ranks[k]), l + 1, b))
         .collect();
-    let density_rank = uniformity(per.iter().map(|(_, a)| *a), l + 1, b);
-    let coverage_levels: Vec<f64> = (1..20).map(|k| k as f64 * 0.05).collect();
-    let coverage = coverage_levels
-        .iter()
-        .map(|&a| {
-            per.iter()
-                .filter(|(_, f)| (*f as f64) < a * l as f64)
-                .count() as f64
-                / m as f64
+    let density_rank = uniformity(per.iter().map(|p| p.above), l + 1, b);
+    // The ECDF bands: one per parameter and the density rank, family-wise level `alpha`.
+    let num_points = (1..=(l + 1).min(100))
+        .rev()
+        .find(|k| (l + 1).is_multiple_of(*k))
+        .expect("1 divides");
+    let band = ecdf_band(m, num_points, 1.0 - settings.alpha / (d + 1) as f64)
+        .expect("m ≥ 2, num_points ≥ 2, level in (0, 1)");
+    let check = |values: Vec<usize>| {
+        let (counts, inside) = rank_ecdf_inside(&values, l + 1, &band).expect("ranks ≤ L");
+        EcdfCheck { counts, inside }
+    };
+    let ecdf: Vec<EcdfCheck> = (0..d)
+        .map(|k| check(per.iter().map(|p| p.ranks[k]).collect()))
+        .collect();
+    let density_ecdf = check(per.iter().map(|p| p.above).collect());
+    let ecdf_passed = ecdf.iter().chain([&density_ecdf]).all(|c| c.inside);
+    let coverage_levels = coverage_levels();
+    let above: Vec<usize> = per.iter().map(|p| p.above).collect();
+    let coverage = hpd_coverage(&above, l, &coverage_levels);
+    let coverage_per_dim = (0..d)
+        .map(|k| {
+            let u: Vec<f64> = per.iter().map(|p| p.pit[k]).collect();
+            central_coverage(&u, &coverage_levels)
         })
         .collect();
-    let coverage_mcse = coverage_levels
-        .iter()
-        .map(|a| (a * (1.0 - a) / m as f64).sqrt())
-        .collect();
+    let coverage_mcse = coverage_mcse(&coverage_levels, m);
+    let fractions: Vec<f64> = per.iter().map(|p| p.tarp).collect();
+    let tarp = tarp_summary(&fractions).expect("m ≥ 2");
     let min_p_value = per_dim
         .iter()
         .chain([&density_rank])
@@ -263,5 +337,11 @@ fn sbc_with(
         min_p_value,
         passed,
         num_datasets: m,
+        ecdf_band: band,
+        ecdf,
+        density_ecdf,
+        ecdf_passed,
+        coverage_per_dim,
+        tarp,
     })
 }

@@ -129,8 +129,8 @@ pub struct EpochProgress {
     pub epochs_since_best: usize,
 }
 
-/// End-of-training summary.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+/// End-of-training summary (read back from `training_report.json` for the reports).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NpeReport {
     /// Rows given.
     pub num_simulations: usize,
@@ -165,11 +165,12 @@ pub struct NpeReport {
     /// With [`TransformKind::Auto`]: each candidate's result and cost (the kept one has the
     /// lowest validation loss); `num_gradient_evals`, `num_steps` and `seconds` above count all
     /// candidates, the other fields describe the kept one. Empty otherwise.
+    #[serde(default)]
     pub candidates: Vec<CandidateReport>,
 }
 
 /// One candidate flow trained by [`TransformKind::Auto`].
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CandidateReport {
     /// Its transform.
     pub transform: TransformKind,
@@ -185,6 +186,12 @@ pub struct CandidateReport {
     pub num_steps: u64,
     /// Its wall-clock training seconds.
     pub seconds: f64,
+    /// Its per-epoch training losses (empty in files written before they were recorded).
+    #[serde(default)]
+    pub train_losses: Vec<f64>,
+    /// Its per-epoch validation losses (empty in files written before they were recorded).
+    #[serde(default)]
+    pub validation_losses: Vec<f64>,
 }
 
 /// Trains a posterior estimator on `sims`. `support` is the prior's (e.g. `prior.support()`;
@@ -234,6 +241,8 @@ pub fn train(
             num_gradient_evals: report.num_gradient_evals,
             num_steps: report.num_steps,
             seconds: report.seconds,
+            train_losses: report.train_losses.clone(),
+            validation_losses: report.validation_losses.clone(),
         });
         if best
             .as_ref()

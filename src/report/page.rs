@@ -9,6 +9,8 @@ use super::{ReportError, ReportInput};
 use crate::diagnostics::{DiagnosticWarning, ParamSummary, e_bfmi};
 
 const TEMPLATE: &str = include_str!("report.html.j2");
+/// The pages' shared style sheet (inlined into each page).
+pub(crate) const STYLE: &str = include_str!("style.css");
 
 #[derive(Serialize)]
 struct Row {
@@ -185,6 +187,8 @@ pub fn render_html(
         .collect();
 
     let mut env = Environment::new();
+    env.add_template("style.css", STYLE)
+        .map_err(|e| ReportError::Template(e.to_string()))?;
     env.add_template("report.html", TEMPLATE)
         .map_err(|e| ReportError::Template(e.to_string()))?;
     let tmpl = env

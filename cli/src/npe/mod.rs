@@ -3,6 +3,7 @@
 //! they share are in `options.rs`.
 
 mod options;
+mod report;
 mod run;
 mod sample;
 mod sbc;
@@ -108,6 +109,13 @@ fn report_samples(est: &NpeEstimator, s: &PosteriorSamples) {
             "warning: low acceptance rate {:.2e}: the estimator puts most of its mass outside the prior support; more simulations or training may help",
             s.acceptance_rate
         );
+    }
+}
+
+/// Prints a warning for each feature of x_o outside what the training simulations covered.
+fn warn_x_o(outside: &[flowpost::npe::XoOutside]) {
+    for o in outside {
+        eprintln!("warning: {}", o.message());
     }
 }
 

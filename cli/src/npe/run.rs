@@ -2,7 +2,7 @@
 //! observations, everything written at the end into one run folder.
 
 use super::options::{TrainingOptions, settings, train_with_progress};
-use super::{report_samples, save, warn_if_few, write_samples};
+use super::{report_samples, save, warn_if_few, warn_x_o, write_samples};
 use anyhow::{Result, bail};
 use clap::Args;
 use flowpost::npe::{self, SampleSettings};
@@ -58,6 +58,9 @@ pub(super) fn run(a: RunArgs) -> Result<()> {
         seed: a.options.seed,
         ..Default::default()
     };
+    let ranges = npe::training_x_ranges(&sims);
+    let outside = npe::check_x_o(&est, &obs.x_o, Some(&ranges))?;
+    warn_x_o(&outside);
     let samples = est.sample(&obs.x_o, a.num_samples, &settings)?;
     let sample_seconds = t1.elapsed().as_secs_f64();
     report_samples(&est, &samples);
@@ -77,7 +80,22 @@ pub(super) fn run(a: RunArgs) -> Result<()> {
         "candidates": report.candidates,
         "num_gradient_evals": report.num_gradient_evals,
         "acceptance_rate": samples.acceptance_rate,
+        "x_o_outside_training": outside,
     });
+    let facts = vec![
+        ("task".to_string(), task.name().to_string()),
+        ("observation".to_string(), a.observation.to_string()),
+        ("seed".to_string(), a.options.seed.to_string()),
+    ];
+    let title = format!("NPE on {}, observation {}", task.name(), a.observation);
+    super::report::write_training_report(
+        dir.path(),
+        &title,
+        &est,
+        &report,
+        Some((&samples, &outside)),
+        facts,
+    )?;
     flowpost::io::atomic::write_string_atomic(
         &dir.path().join("run.json"),
         &serde_json::to_string_pretty(&summary)?,

@@ -1,7 +1,7 @@
 //! `flowpost npe sample DIR --x-obs OBS`: posterior draws of a trained estimator for one
 //! observation.
 
-use super::{load_estimator, report_samples, write_samples};
+use super::{load_estimator, report_samples, warn_x_o, write_samples};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use flowpost::npe::SampleSettings;
@@ -35,6 +35,9 @@ pub(super) fn run(a: SampleArgs) -> Result<()> {
         seed: a.seed,
         ..Default::default()
     };
+    let outside = flowpost::npe::check_x_o(&est, &x_o, None)
+        .with_context(|| format!("observation {}", a.x_obs.display()))?;
+    warn_x_o(&outside);
     let s = est
         .sample(&x_o, a.num_samples, &settings)
         .with_context(|| format!("observation {}", a.x_obs.display()))?;

@@ -34,7 +34,8 @@ pub(super) struct SbcArgs {
     /// Seed.
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Output JSON (ranks, rank histograms, χ² tests, coverage).
+    /// Output JSON (ranks, rank histograms, χ² tests, rank ECDFs and their band, coverage,
+    /// TARP); the report page is written beside it with the extension `.html`.
     #[arg(long)]
     out: PathBuf,
 }
@@ -69,9 +70,27 @@ pub(super) fn run(a: SbcArgs) -> Result<()> {
         }
         _ => bail!("give --task NAME or both --theta FILE and --x FILE"),
     };
-    report_sbc(&r, t0.elapsed().as_secs_f64());
+    report_sbc(&r, est.theta_labels(), t0.elapsed().as_secs_f64());
     flowpost::io::atomic::write_string_atomic(&a.out, &serde_json::to_string(&r)?)
         .with_context(|| format!("writing {}", a.out.display()))?;
+    let html = a.out.with_extension("html");
+    let source = match (&a.task, &a.theta) {
+        (Some(t), _) => format!("task {t}"),
+        (None, Some(t)) => t.display().to_string(),
+        _ => String::new(),
+    };
+    let facts = vec![
+        ("datasets from".to_string(), source),
+        (
+            "SBC".to_string(),
+            format!(
+                "{} datasets × {} draws, seed {}",
+                r.num_datasets, a.posterior_samples, a.seed
+            ),
+        ),
+    ];
+    super::report::write_sbc_report(&html, &a.dir, &est, &r, facts)?;
+    eprintln!("wrote {} and {}", a.out.display(), html.display());
     Ok(())
 }
 
@@ -185,7 +204,7 @@ fn sbc_on_task(
     Ok(npe::sbc(task.prior(), task.simulator(), est, settings)?)
 }
 
-fn report_sbc(r: &npe::SbcReport, seconds: f64) {
+fn report_sbc(r: &npe::SbcReport, labels: &[String], seconds: f64) {
     let p: Vec<String> = r
         .per_dim
         .iter()
@@ -202,12 +221,52 @@ fn report_sbc(r: &npe::SbcReport, seconds: f64) {
             "NOT uniform (fail)"
         }
     );
-    let cov: Vec<String> = r
+    let outside: Vec<&str> = r
+        .ecdf
+        .iter()
+        .zip(labels)
+        .filter(|(c, _)| !c.inside)
+        .map(|(_, l)| l.as_str())
+        .chain((!r.density_ecdf.inside).then_some("density rank"))
+        .collect();
+    eprintln!(
+        "rank ECDFs in their simultaneous {:.4} bands: {}",
+        r.ecdf_band.prob,
+        if outside.is_empty() {
+            "all inside (pass)".to_string()
+        } else {
+            format!("outside for {} (fail)", outside.join(", "))
+        }
+    );
+    let pick = |v: &[f64]| -> Vec<String> {
+        r.coverage_levels
+            .iter()
+            .zip(v)
+            .filter(|(l, _)| [0.5, 0.9, 0.95].iter().any(|x| (*l - x).abs() < 1e-9))
+            .map(|(l, c)| format!("{l:.2} → {c:.3}"))
+            .collect()
+    };
+    let i95 = r
         .coverage_levels
         .iter()
-        .zip(&r.coverage)
-        .filter(|(l, _)| [0.5, 0.9, 0.95].iter().any(|v| (*l - v).abs() < 1e-9))
-        .map(|(l, c)| format!("{l:.2} → {c:.3}"))
-        .collect();
-    eprintln!("expected coverage: {}", cov.join(", "));
+        .position(|l| (l - 0.95).abs() < 1e-9);
+    let verdict = i95.map_or(String::new(), |i| {
+        let (c, s) = (r.coverage[i], r.coverage_mcse[i]);
+        match (c - 0.95) / s {
+            z if z < -4.0 => format!(" (overconfident: {z:.1} MCSE below 0.95)"),
+            z if z > 4.0 => format!(" (conservative: {z:.1} MCSE above 0.95)"),
+            _ => " (within 4 MCSE of 0.95)".to_string(),
+        }
+    });
+    eprintln!(
+        "expected coverage, joint (highest density): {}{verdict}",
+        pick(&r.coverage).join(", ")
+    );
+    for (c, l) in r.coverage_per_dim.iter().zip(labels) {
+        eprintln!("  {l} (central intervals): {}", pick(c).join(", "));
+    }
+    eprintln!(
+        "TARP: ATC {:+.4} (negative: overconfident), KS D {:.4}, p {:.3}",
+        r.tarp.atc, r.tarp.ks_statistic, r.tarp.ks_p_value
+    );
 }

@@ -73,8 +73,17 @@ pub(super) fn run(a: TrainArgs) -> Result<()> {
         .with_x_labels(x.header.clone())?;
     let dir = flowpost::io::atomic::RunDir::create(&a.out)?;
     save(dir.path(), &est, &report, &s, Some(input.describe()))?;
+    let facts = vec![(
+        "input".to_string(),
+        input.shards.len().to_string() + " table pair(s)",
+    )];
+    super::report::write_training_report(dir.path(), "NPE training", &est, &report, None, facts)?;
     let out = dir.commit()?;
-    eprintln!("wrote {}", out.join("estimator.json").display());
+    eprintln!(
+        "wrote {} (report: {})",
+        out.join("estimator.json").display(),
+        out.join("report.html").display()
+    );
     Ok(())
 }
 

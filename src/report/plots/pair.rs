@@ -18,10 +18,22 @@ pub(crate) fn pair_plot(
     divergent: &[bool],
     max_points: usize,
 ) -> Result<String, ReportError> {
+    pair_plot_marked(params, divergent, max_points, &[])
+}
+
+/// [`pair_plot`] with each parameter's range (e.g. the prior's support; `None` ends are
+/// infinite) marked by dashed-grey lines; a finite range not much wider than the draws' (at
+/// most 20×) is included in the axes, so the plot shows where the draws sit in it.
+pub(crate) fn pair_plot_marked(
+    params: &[(String, Vec<f64>)],
+    divergent: &[bool],
+    max_points: usize,
+    marks: &[(Option<f64>, Option<f64>)],
+) -> Result<String, ReportError> {
     let k = params.len();
     let cell = if k <= 2 { 230 } else { 190 };
     svg(cell * k as u32 + 10, cell * k as u32 + 10, |root| {
-        draw_pairs(root, params, divergent, max_points)
+        draw_pairs(root, params, divergent, max_points, marks)
     })
 }
 
@@ -30,14 +42,34 @@ fn draw_pairs(
     params: &[(String, Vec<f64>)],
     divergent: &[bool],
     max_points: usize,
+    marks: &[(Option<f64>, Option<f64>)],
 ) -> DrawResult {
     let k = params.len();
     // Axes span the central 99% of the draws: a few far draws (a funnel's x at ±200) would
     // squeeze everything else into one histogram bin.
     let ranges: Vec<(f64, f64)> = params
         .iter()
-        .map(|(_, v)| padded_range(central(v)).unwrap_or((-1.0, 1.0)))
+        .enumerate()
+        .map(|(j, (_, v))| {
+            let (lo, hi) = padded_range(central(v)).unwrap_or((-1.0, 1.0));
+            match marks.get(j) {
+                Some(&(Some(a), Some(b))) if b - a <= 20.0 * (hi - lo) => {
+                    padded_range([lo, hi, a, b]).unwrap_or((lo, hi))
+                }
+                _ => (lo, hi),
+            }
+        })
         .collect();
+    let mark_lines = |j: usize| -> Vec<f64> {
+        marks.get(j).map_or(vec![], |&(a, b)| {
+            [a, b]
+                .into_iter()
+                .flatten()
+                .filter(|v| *v >= ranges[j].0 && *v <= ranges[j].1)
+                .collect()
+        })
+    };
+    let mark_style = ShapeStyle::from(&BLACK.mix(0.45)).stroke_width(1);
     let inside = |k: usize, v: f64| v >= ranges[k].0 && v <= ranges[k].1;
     let cells = root.margin(5, 5, 5, 5).split_evenly((k, k));
     for (idx, area) in cells.iter().enumerate() {
@@ -72,6 +104,10 @@ fn draw_pairs(
                     chain_color(0).mix(0.6).filled(),
                 )
             }))?;
+            for m in mark_lines(row) {
+                let line = [(m, 0.0), (m, ymax * 1.05)];
+                chart.draw_series(DashedLineSeries::new(line, 4, 3, mark_style))?;
+            }
         } else if row > col {
             let (x, y) = (&params[col].1, &params[row].1);
             let mut chart = ChartBuilder::on(area)
@@ -101,6 +137,14 @@ fn draw_pairs(
                     .filter(|&i| ok(i) && divergent.get(i).copied().unwrap_or(false))
                     .map(|i| Circle::new((x[i], y[i]), 2, DIVERGENT.filled())),
             )?;
+            for m in mark_lines(col) {
+                let line = [(m, ranges[row].0), (m, ranges[row].1)];
+                chart.draw_series(DashedLineSeries::new(line, 4, 3, mark_style))?;
+            }
+            for m in mark_lines(row) {
+                let line = [(ranges[col].0, m), (ranges[col].1, m)];
+                chart.draw_series(DashedLineSeries::new(line, 4, 3, mark_style))?;
+            }
         } else {
             let r = correlation(&params[col].1, &params[row].1);
             let (w, h) = area.dim_in_pixel();
