@@ -1,7 +1,8 @@
 //! A run's output folder, written as `flowpost sample` writes it: `chain_K.csv` (CmdStan
 //! format; K the chain's number in the whole run, for a shard of a larger one),
 //! `summary.json` (with the run's chain numbers and identity, which `flowpost merge` checks),
-//! `report.html` and, for NeuTra, `flow.json` — every file complete,
+//! `report.html`, for NeuTra `flow.json`, and with [`OutputOptions::zarr`] the ArviZ zarr
+//! store `draws.zarr` — every file complete,
 //! the folder replaced whole ([`RunDir`](crate::io::atomic::RunDir)): a folder holding files
 //! flowpost did not write is refused, and no file of an earlier run survives.
 //!
@@ -25,6 +26,7 @@
 //! ```
 
 use crate::diagnostics::DiagnosticWarning;
+use crate::io::arviz_zarr::{STORE_NAME, StoreOptions, write_arviz_zarr};
 use crate::io::atomic::RunDir;
 use crate::io::cmdstan::{CmdStanMeta, write_cmdstan_csvs};
 use crate::io::flow_file::{self, StoredFit};
@@ -50,6 +52,9 @@ pub struct OutputOptions {
     /// [`model_hash_builtin`]: crate::shard::model_hash_builtin
     /// [`model_hash_stan`]: crate::shard::model_hash_stan
     pub model_hash: Option<String>,
+    /// Also write the draws as an ArviZ 1.x zarr store, `draws.zarr`
+    /// ([`arviz_zarr`](crate::io::arviz_zarr)); the chain CSVs are written either way.
+    pub zarr: bool,
 }
 
 /// What [`Run::write_outputs`] wrote.
@@ -109,6 +114,55 @@ impl Run {
         }
     }
 
+    /// The zarr store's root attributes: the run's model, method, seed and warmup, and the
+    /// variational fit's (or the flow file's) ELBO, Pareto k̂ and log evidence where there is
+    /// one; values that are not finite are left out (JSON has no NaN).
+    fn store_attributes(
+        &self,
+        model: &str,
+        fit: Option<&StoredFit>,
+    ) -> serde_json::Map<String, serde_json::Value> {
+        let mut a = serde_json::Map::new();
+        let num = |a: &mut serde_json::Map<_, _>, key: &str, x: f64| {
+            if x.is_finite() {
+                a.insert(key.to_string(), x.into());
+            }
+        };
+        a.insert("model".into(), model.into());
+        a.insert("method".into(), self.method.name().into());
+        a.insert("seed".into(), self.seed.into());
+        a.insert("num_warmup".into(), self.num_tune.into());
+        if let Some(auto) = &self.auto {
+            a.insert("auto".into(), auto.describe().into());
+        }
+        match (&self.vi, fit) {
+            (Some(vi), _) => {
+                let gaussian = self
+                    .auto
+                    .as_ref()
+                    .is_some_and(|a| a.escalation_reason.is_none());
+                let kind = if gaussian { "gaussian" } else { "flow" };
+                a.insert("vi_fit".into(), kind.into());
+                num(&mut a, "vi_elbo", vi.elbo);
+                num(&mut a, "vi_elbo_mcse", vi.elbo_mcse);
+                num(&mut a, "vi_pareto_k", vi.pareto_k);
+                a.insert("vi_num_steps".into(), vi.num_steps.into());
+                if let Ok(z) = &vi.log_evidence {
+                    num(&mut a, "log_evidence", z.value);
+                    num(&mut a, "log_evidence_mcse", z.mcse);
+                }
+            }
+            (None, Some(f)) => {
+                a.insert("vi_fit".into(), "flow (from the flow file)".into());
+                num(&mut a, "vi_elbo", f.elbo);
+                num(&mut a, "vi_pareto_k", f.pareto_k);
+                a.insert("vi_num_steps".into(), f.num_steps.into());
+            }
+            (None, None) => {}
+        }
+        a
+    }
+
     /// Writes the run's outputs into `dir` ([module docs](self)); `model` names the model in the
     /// files, `settings` are the run's (for the CSV header: tree depth, target acceptance).
     pub fn write_outputs(
@@ -160,6 +214,15 @@ impl Run {
             meta.extra.push(("flowpost_adaptation".into(), note));
         }
         write_cmdstan_csvs(out, &self.draws, &meta).map_err(|e| file_err(dir, e))?;
+        if options.zarr {
+            let store = StoreOptions {
+                first_chain: self.first_chain,
+                warmup: options.save_warmup,
+                attributes: self.store_attributes(model, fit.as_ref()),
+            };
+            let path = out.join(STORE_NAME);
+            write_arviz_zarr(&path, &self.draws, &store).map_err(|e| file_err(dir, e))?;
+        }
         let flow_hash = match &self.flow {
             Some(flow) => {
                 let path = out.join("flow.json");
