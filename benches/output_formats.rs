@@ -39,7 +39,7 @@ fn draws(num_params: usize, num_chains: usize, num_draws: usize) -> Draws {
                 .map(|_| DrawStats {
                     lp: -rng.next().abs() * 10.0,
                     accept_stat: rng.uniform(),
-                    step_size: 0.3183,
+                    step_size: 0.42,
                     tree_depth: 3,
                     n_leapfrog: 7,
                     divergent: false,

@@ -26,7 +26,7 @@
 //! ```
 
 use crate::diagnostics::DiagnosticWarning;
-use crate::io::arviz_zarr::{STORE_NAME, StoreOptions, write_arviz_zarr};
+use crate::io::arviz_zarr::{STORE_NAME, StoreOptions, attributes, write_arviz_zarr};
 use crate::io::atomic::RunDir;
 use crate::io::cmdstan::{CmdStanMeta, write_cmdstan_csvs};
 use crate::io::flow_file::{self, StoredFit};
@@ -114,55 +114,6 @@ impl Run {
         }
     }
 
-    /// The zarr store's root attributes: the run's model, method, seed and warmup, and the
-    /// variational fit's (or the flow file's) ELBO, Pareto k̂ and log evidence where there is
-    /// one; values that are not finite are left out (JSON has no NaN).
-    fn store_attributes(
-        &self,
-        model: &str,
-        fit: Option<&StoredFit>,
-    ) -> serde_json::Map<String, serde_json::Value> {
-        let mut a = serde_json::Map::new();
-        let num = |a: &mut serde_json::Map<_, _>, key: &str, x: f64| {
-            if x.is_finite() {
-                a.insert(key.to_string(), x.into());
-            }
-        };
-        a.insert("model".into(), model.into());
-        a.insert("method".into(), self.method.name().into());
-        a.insert("seed".into(), self.seed.into());
-        a.insert("num_warmup".into(), self.num_tune.into());
-        if let Some(auto) = &self.auto {
-            a.insert("auto".into(), auto.describe().into());
-        }
-        match (&self.vi, fit) {
-            (Some(vi), _) => {
-                let gaussian = self
-                    .auto
-                    .as_ref()
-                    .is_some_and(|a| a.escalation_reason.is_none());
-                let kind = if gaussian { "gaussian" } else { "flow" };
-                a.insert("vi_fit".into(), kind.into());
-                num(&mut a, "vi_elbo", vi.elbo);
-                num(&mut a, "vi_elbo_mcse", vi.elbo_mcse);
-                num(&mut a, "vi_pareto_k", vi.pareto_k);
-                a.insert("vi_num_steps".into(), vi.num_steps.into());
-                if let Ok(z) = &vi.log_evidence {
-                    num(&mut a, "log_evidence", z.value);
-                    num(&mut a, "log_evidence_mcse", z.mcse);
-                }
-            }
-            (None, Some(f)) => {
-                a.insert("vi_fit".into(), "flow (from the flow file)".into());
-                num(&mut a, "vi_elbo", f.elbo);
-                num(&mut a, "vi_pareto_k", f.pareto_k);
-                a.insert("vi_num_steps".into(), f.num_steps.into());
-            }
-            (None, None) => {}
-        }
-        a
-    }
-
     /// Writes the run's outputs into `dir` ([module docs](self)); `model` names the model in the
     /// files, `settings` are the run's (for the CSV header: tree depth, target acceptance).
     pub fn write_outputs(
@@ -218,7 +169,7 @@ impl Run {
             let store = StoreOptions {
                 first_chain: self.first_chain,
                 warmup: options.save_warmup,
-                attributes: self.store_attributes(model, fit.as_ref()),
+                attributes: attributes::of_run(self, model, fit.as_ref()),
             };
             let path = out.join(STORE_NAME);
             write_arviz_zarr(&path, &self.draws, &store).map_err(|e| file_err(dir, e))?;

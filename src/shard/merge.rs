@@ -6,14 +6,13 @@ use super::read::{check_coverage, check_same_run, read_shard};
 use super::{ChainRange, MergeError, ShardInfo};
 use crate::Draws;
 use crate::diagnostics::{DiagnosticWarning, check_run, rhat_nested, summarize};
-use crate::io::arviz_zarr::{STORE_NAME, StoreOptions, write_arviz_zarr};
+use crate::io::arviz_zarr::{STORE_NAME, StoreOptions, attributes, write_arviz_zarr};
 use crate::io::atomic::{RunDir, write_string_atomic};
 use crate::io::cmdstan::read_cmdstan_csvs;
 use crate::report::{
     GradEvals, NestedRHatEntry, NestedRHatSummary, ReportInput, RunFacts, Seconds, SummaryFile,
     WarningEntry, render_html,
 };
-use serde_json::Value;
 use std::path::{Path, PathBuf};
 
 /// Settings of [`merge_shards`].
@@ -181,7 +180,7 @@ pub fn merge_shards(
         let store = StoreOptions {
             first_chain: 0,
             warmup: identity.settings["save_warmup"].as_bool() == Some(true),
-            attributes: store_attributes(&summary, shards.len()),
+            attributes: attributes::of_merged(&summary, shards.len()),
         };
         let path = dest.join(STORE_NAME);
         write_arviz_zarr(&path, &draws, &store).map_err(|e| out_err(out, &e))?;
@@ -206,35 +205,6 @@ pub fn merge_shards(
         summary,
         warnings,
     })
-}
-
-/// The merged store's root attributes: the run's identity and the flow's fit, as `sample`
-/// writes them, and the number of shards.
-fn store_attributes(summary: &SummaryFile, num_shards: usize) -> serde_json::Map<String, Value> {
-    let mut a = serde_json::Map::new();
-    let mut num = |key: &str, x: f64| {
-        if x.is_finite() {
-            a.insert(key.to_string(), x.into());
-        }
-    };
-    if let Some(vi) = &summary.vi {
-        num("vi_elbo", vi.elbo);
-        num("vi_pareto_k", vi.pareto_k);
-        if let Some(z) = &vi.log_evidence {
-            num("log_evidence", z.value);
-            num("log_evidence_mcse", z.mcse);
-        }
-    }
-    if let Some(vi) = &summary.vi {
-        a.insert("vi_num_steps".into(), vi.steps.into());
-    }
-    if let Some(id) = &summary.run.identity {
-        a.insert("model".into(), id.model.clone().into());
-        a.insert("seed".into(), id.seed.into());
-    }
-    a.insert("method".into(), summary.run.method.clone().into());
-    a.insert("merged_shards".into(), num_shards.into());
-    a
 }
 
 /// `out` must not be a shard, inside one, or hold one: replacing it would delete shards.

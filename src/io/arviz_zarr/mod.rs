@@ -15,6 +15,7 @@
 //! The store is written beside its destination and renamed into place, so a reader sees no
 //! half store.
 
+pub(crate) mod attributes;
 mod variables;
 mod write;
 

@@ -41,14 +41,16 @@ fn split(name: &str) -> (&str, Option<Vec<usize>>) {
     }
 }
 
+/// A parameter of a block: its column and its 1-based indices (`None`: not indexed).
+type Member = (usize, Option<Vec<usize>>);
+
 /// The variables of these parameter names, in the order of their first parameter. A block of
 /// indexed names forms one array when its indices fill a box exactly (every element once,
 /// same rank); otherwise (a gap, a repeat, a scalar of the same base name) each of its names
 /// is kept as a scalar variable under its full name, so that no draw is lost.
 pub(crate) fn variables(names: &[String]) -> Vec<Variable> {
     let mut order: Vec<&str> = Vec::new();
-    let mut members: std::collections::HashMap<&str, Vec<(usize, Option<Vec<usize>>)>> =
-        std::collections::HashMap::new();
+    let mut members: std::collections::HashMap<&str, Vec<Member>> = Default::default();
     for (col, name) in names.iter().enumerate() {
         let (base, idx) = split(name);
         let entry = members.entry(base).or_default();
@@ -73,7 +75,7 @@ pub(crate) fn variables(names: &[String]) -> Vec<Variable> {
 }
 
 /// The block as one variable, if it is a scalar alone or indices that fill a box.
-fn as_array(base: &str, block: &[(usize, Option<Vec<usize>>)]) -> Option<Variable> {
+fn as_array(base: &str, block: &[Member]) -> Option<Variable> {
     if let [(col, None)] = block {
         return Some(Variable {
             name: base.to_string(),

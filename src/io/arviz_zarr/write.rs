@@ -99,6 +99,12 @@ fn persist(store: &MemoryStore, dir: &Path) -> Result<(), String> {
     Ok(())
 }
 
+/// A float statistic of a draw.
+type FloatStat = fn(&DrawStats) -> f64;
+
+/// An integer statistic of a draw.
+type IntStat = fn(&DrawStats) -> u64;
+
 /// (values, stats) of one chain: the sampling draws or the warmup draws.
 type Part = fn(&ChainDraws) -> (&[f64], &[DrawStats]);
 
@@ -126,7 +132,12 @@ impl Writer<'_> {
             dims.extend(v.dims());
             for (dim, &n) in v.dims().iter().zip(&v.shape) {
                 let coords: Vec<i64> = (0..n as i64).collect();
-                self.array(&format!("{name}/{dim}"), &[dim.clone()], &[n], &[&coords])?;
+                self.array(
+                    &format!("{name}/{dim}"),
+                    std::slice::from_ref(dim),
+                    &[n],
+                    &[&coords],
+                )?;
             }
             let mut shape = vec![self.chains.len(), num_draws];
             shape.extend(&v.shape);
@@ -153,25 +164,25 @@ impl Writer<'_> {
         let num_draws = self.open_group(name, draws, part)?;
         let dims = ["chain".to_string(), "draw".to_string()];
         let shape = [self.chains.len(), num_draws];
-        let per_chain = |f: &dyn Fn(&DrawStats) -> f64| -> Vec<Vec<f64>> {
+        let per_chain = |f: FloatStat| -> Vec<Vec<f64>> {
             draws
                 .chains
                 .iter()
                 .map(|c| part(c).1.iter().map(f).collect())
                 .collect()
         };
-        let floats: [(&str, &dyn Fn(&DrawStats) -> f64); 4] = [
-            ("lp", &|s| s.lp),
-            ("acceptance_rate", &|s| s.accept_stat),
-            ("step_size", &|s| s.step_size),
-            ("energy", &|s| s.energy),
+        let floats: [(&str, FloatStat); 4] = [
+            ("lp", |s| s.lp),
+            ("acceptance_rate", |s| s.accept_stat),
+            ("step_size", |s| s.step_size),
+            ("energy", |s| s.energy),
         ];
         for (stat, f) in floats {
             let data = per_chain(f);
             let data: Vec<&[f64]> = data.iter().map(Vec::as_slice).collect();
             self.array(&format!("{name}/{stat}"), &dims, &shape, &data)?;
         }
-        let ints: [(&str, fn(&DrawStats) -> u64); 2] = [
+        let ints: [(&str, IntStat); 2] = [
             ("tree_depth", |s| s.tree_depth),
             ("n_steps", |s| s.n_leapfrog),
         ];
