@@ -48,7 +48,7 @@ fn sample_writes_everything_and_reuses_its_flow() {
         assert!(dir.join(f).is_file(), "{f} missing");
     }
     // `--format` defaults to csv,zarr: the ArviZ store is there too.
-    assert!(dir.join("draws.zarr/posterior/x/zarr.json").is_file());
+    assert!(dir.join("draws.zarr/posterior/x1/zarr.json").is_file());
     let csv = std::fs::read_to_string(dir.join("chain_1.csv")).unwrap();
     assert!(
         csv.lines().any(|l| l
