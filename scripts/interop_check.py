@@ -2,13 +2,16 @@
 
     python interop_check.py cmdstanpy RUN_DIR...   (ArviZ 1.x + CmdStanPy 1.x)
     python interop_check.py arviz023 RUN_DIR...    (ArviZ 0.23's from_cmdstan)
+    python interop_check.py zarr RUN_DIR...        (ArviZ 1.x on the folder's draws.zarr)
 
 cmdstanpy: `cmdstanpy.from_csv` must accept the chain files as a CmdStanMCMC whose step sizes
 and inverse mass matrices are the CSV's adaptation block; `arviz.from_cmdstanpy` then
 `arviz.summary(kind="diagnostics")` must give summary.json's R-hat, bulk ESS and MCSE of the mean,
 and `arviz_stats`'s tail ESS at the 5% and 95% quantiles (ArviZ 1.x's summary takes its tail
 quantiles from ci_prob instead) summary.json's tail ESS. arviz023: `arviz.from_cmdstan` and its
-summary must give all four. Agreement means |ours − theirs| ≤ 1e-6 (NaN only against NaN).
+summary must give all four. zarr: `xarray.open_datatree(RUN_DIR/draws.zarr, engine="zarr")` must
+open the store without a warning, hold ArviZ's groups, dims and sample_stats (as many divergences
+as summary.json), and `arviz.summary` + `arviz_stats` must give the four as for cmdstanpy. Agreement means |ours − theirs| ≤ 1e-6 (NaN only against NaN).
 Prints the largest differences; exits 1 on any mismatch or reader error.
 """
 
@@ -72,7 +75,6 @@ def theirs_cmdstanpy(run_dir, files, num_params):
     import arviz as az
     import cmdstanpy
     import numpy as np
-    from arviz_stats.base import array_stats
 
     if hasattr(cmdstanpy, "disable_logging"):
         cmdstanpy.disable_logging()
@@ -93,8 +95,17 @@ def theirs_cmdstanpy(run_dir, files, num_params):
     if fit.metric_type != "diag_e" or np.shape(fit.inv_metric)[1] != len(inv):
         raise SystemExit(f"interop_check: CmdStanPy's metric {fit.metric_type} {np.shape(fit.inv_metric)}")
     idata = az.from_cmdstanpy(fit)
-    summary = az.summary(idata, kind="diagnostics", round_to="none")
-    posterior = idata["posterior"]
+    get = arviz1_getter(idata, num_params)
+    return get, f"cmdstanpy {cmdstanpy.__version__} + arviz {az.__version__}"
+
+
+def arviz1_getter(tree, num_params):
+    """name → our four quantities as ArviZ 1.x computes them on a DataTree's posterior."""
+    import arviz as az
+    from arviz_stats.base import array_stats
+
+    summary = az.summary(tree, kind="diagnostics", round_to="none")
+    posterior = tree["posterior"]
 
     def get(name):
         label = arviz_label(name)
@@ -111,7 +122,39 @@ def theirs_cmdstanpy(run_dir, files, num_params):
 
     if len(summary) != num_params:
         raise SystemExit(f"interop_check: ArviZ summarised {len(summary)} parameters, we {num_params}")
-    return get, f"cmdstanpy {cmdstanpy.__version__} + arviz {az.__version__}"
+    return get
+
+
+def theirs_zarr(run_dir, files, num_params):
+    import warnings
+
+    import arviz as az
+    import numpy as np
+    import xarray as xr
+    import zarr
+
+    path = os.path.join(run_dir, "draws.zarr")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # e.g. xarray's "no consolidated metadata" warning
+        tree = xr.open_datatree(path, engine="zarr")
+    want = {"posterior", "sample_stats"}
+    if not want <= set(tree.children):
+        raise SystemExit(f"interop_check: {path} has groups {sorted(tree.children)}, not {sorted(want)}")
+    stats = tree["sample_stats"]
+    kinds = {"lp": "f", "acceptance_rate": "f", "step_size": "f", "energy": "f",
+             "tree_depth": "i", "n_steps": "i", "diverging": "b"}
+    for var, kind in kinds.items():
+        if var not in stats or stats[var].dtype.kind != kind or stats[var].dims != ("chain", "draw"):
+            raise SystemExit(f"interop_check: {path} sample_stats/{var} missing or not ({kind}, chain, draw)")
+    for group in (tree["posterior"], stats):
+        if list(group["chain"].values) != list(range(len(files))):
+            raise SystemExit(f"interop_check: {path} chain coordinate {group['chain'].values}")
+    with open(os.path.join(run_dir, "summary.json")) as f:
+        divergences = json.load(f)["run"]["divergences"]
+    if int(np.sum(stats["diverging"].values)) != divergences:
+        raise SystemExit(f"interop_check: {path} has {int(np.sum(stats['diverging'].values))} divergences, "
+                         f"summary.json {divergences}")
+    return arviz1_getter(tree, num_params), f"xarray {xr.__version__} + zarr {zarr.__version__} + arviz {az.__version__}"
 
 
 def theirs_arviz023(run_dir, files, num_params):
@@ -134,9 +177,10 @@ def theirs_arviz023(run_dir, files, num_params):
 
 
 def main():
-    if len(sys.argv) < 3 or sys.argv[1] not in ("cmdstanpy", "arviz023"):
+    readers = {"cmdstanpy": theirs_cmdstanpy, "arviz023": theirs_arviz023, "zarr": theirs_zarr}
+    if len(sys.argv) < 3 or sys.argv[1] not in readers:
         raise SystemExit(__doc__)
-    reader = theirs_cmdstanpy if sys.argv[1] == "cmdstanpy" else theirs_arviz023
+    reader = readers[sys.argv[1]]
     failures = []
     for run_dir in sys.argv[2:]:
         with open(os.path.join(run_dir, "summary.json")) as f:

@@ -3,16 +3,20 @@
 #
 #   scripts/interop_check.sh
 #
-# 1. A Python >= 3.12 virtualenv with arviz==1.3.* and cmdstanpy==1.3.* from PyPI, and one with
+# 1. A Python >= 3.12 virtualenv with arviz==1.3.*, cmdstanpy==1.3.* and zarr==3.* (xarray's
+#    zarr engine) from PyPI, and one with
 #    arviz==0.23.* (the last ArviZ with `from_cmdstan`), kept under target/ and reused while their
 #    requirements and interpreter are the same (FLOWPOST_INTEROP_VENV=DIR moves the first,
 #    FLOWPOST_INTEROP_VENV_023=DIR the second).
-# 2. `flowpost sample` on eight_schools_noncentered three ways: auto (whitened, low-rank metric),
-#    --method nuts (diagonal metric), --method neutra (NUTS in a flow's latent space).
+# 2. `flowpost sample --format csv,zarr` on eight_schools_noncentered three ways: auto (whitened,
+#    low-rank metric), --method nuts (diagonal metric), --method neutra (NUTS in a flow's latent
+#    space).
 # 3. scripts/interop_check.py: `cmdstanpy.from_csv` accepts each folder's CSVs (its step sizes and
 #    inverse mass matrices are the files'), `arviz.from_cmdstanpy` + `arviz.summary` give
 #    summary.json's R-hat, bulk ESS and MCSE of the mean and `arviz_stats`'s 5%/95% tail ESS
-#    summary.json's tail ESS, all to 1e-6; ArviZ 0.23's `from_cmdstan` the same four.
+#    summary.json's tail ESS, all to 1e-6; ArviZ 0.23's `from_cmdstan` the same four; and
+#    `xarray.open_datatree(draws.zarr, engine="zarr")` + `arviz.summary` (ArviZ 1.3) on each
+#    folder's zarr store the same four, with the store's groups, dims and sample_stats checked.
 #
 # Any missing piece (no Python >= 3.12, no network for pip) is a failure with its reason, never a
 # skip. The interpreter: INTEROP_PYTHON, else the first Python >= 3.12 among python3.13,
@@ -24,7 +28,7 @@ TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 VENV=${FLOWPOST_INTEROP_VENV:-$TARGET/interop-venv}
 VENV_023=${FLOWPOST_INTEROP_VENV_023:-$TARGET/interop-venv-arviz023}
 RUNS=$TARGET/interop-runs
-REQ_1=("arviz==1.3.*" "cmdstanpy==1.3.*")
+REQ_1=("arviz==1.3.*" "cmdstanpy==1.3.*" "zarr==3.*")
 REQ_023=("arviz==0.23.*")
 start=$(date +%s)
 
@@ -98,7 +102,8 @@ mkdir -p "$RUNS"
 sample() {
   local name=$1
   shift
-  "$BIN" sample eight_schools_noncentered --quiet --out "$RUNS/$name" "$@" > "$RUNS/$name.log" 2>&1 \
+  "$BIN" sample eight_schools_noncentered --quiet --format csv,zarr --out "$RUNS/$name" "$@" \
+    > "$RUNS/$name.log" 2>&1 \
     || { cat "$RUNS/$name.log" >&2; fail "flowpost sample $* failed"; }
 }
 sample auto
@@ -110,4 +115,8 @@ dirs=("$RUNS/auto" "$RUNS/nuts" "$RUNS/neutra")
   || fail "ArviZ 1.x / CmdStanPy disagree with flowpost (above)"
 "$VENV_023/bin/python" "$ROOT/scripts/interop_check.py" arviz023 "${dirs[@]}" \
   || fail "ArviZ 0.23 from_cmdstan disagrees with flowpost (above)"
+zarr_start=$(date +%s)
+"$VENV/bin/python" "$ROOT/scripts/interop_check.py" zarr "${dirs[@]}" \
+  || fail "ArviZ 1.x on flowpost's zarr store disagrees with flowpost (above)"
+echo "interop_check: the zarr store check took $(( $(date +%s) - zarr_start )) s"
 echo "interop_check: passed in $(( $(date +%s) - start )) s"

@@ -2,7 +2,8 @@
 //! format; K the chain's number in the whole run, for a shard of a larger one),
 //! `summary.json` (with the run's chain numbers and identity, which `flowpost merge` checks),
 //! `report.html`, `adaptation.json` (each chain's adapted step size, metric and last draw, for
-//! `sample --warm-start`) and, with a flow, `flow.json` — every file complete,
+//! `sample --warm-start`), with a flow `flow.json`, and with [`OutputOptions::zarr`] the ArviZ
+//! zarr store `draws.zarr` — every file complete,
 //! the folder replaced whole ([`RunDir`](crate::io::atomic::RunDir)): a folder holding files
 //! flowpost did not write is refused, and no file of an earlier run survives.
 //!
@@ -27,6 +28,7 @@
 
 use crate::diagnostics::DiagnosticWarning;
 use crate::io::adaptation_file::{self, Coordinates, StoredAdaptation};
+use crate::io::arviz_zarr::{STORE_NAME, StoreOptions, attributes, write_arviz_zarr};
 use crate::io::atomic::RunDir;
 use crate::io::cmdstan::{CmdStanMeta, write_cmdstan_csvs};
 use crate::io::flow_file::{self, StoredFit};
@@ -52,6 +54,9 @@ pub struct OutputOptions {
     /// [`model_hash_builtin`]: crate::shard::model_hash_builtin
     /// [`model_hash_stan`]: crate::shard::model_hash_stan
     pub model_hash: Option<String>,
+    /// Also write the draws as an ArviZ 1.x zarr store, `draws.zarr`
+    /// ([`arviz_zarr`](crate::io::arviz_zarr)); the chain CSVs are written either way.
+    pub zarr: bool,
 }
 
 /// What [`Run::write_outputs`] wrote.
@@ -205,6 +210,15 @@ impl Run {
             meta.extra.push(("flowpost_adaptation".into(), note));
         }
         write_cmdstan_csvs(out, &self.draws, &meta).map_err(|e| file_err(dir, e))?;
+        if options.zarr {
+            let store = StoreOptions {
+                first_chain: self.first_chain,
+                warmup: options.save_warmup,
+                attributes: attributes::of_run(self, model, fit.as_ref()),
+            };
+            let path = out.join(STORE_NAME);
+            write_arviz_zarr(&path, &self.draws, &store).map_err(|e| file_err(dir, e))?;
+        }
         let flow_hash = match &self.flow {
             Some(flow) => {
                 let path = out.join("flow.json");

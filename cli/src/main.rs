@@ -2,6 +2,7 @@
 //! this file only parses and dispatches.
 
 mod diagnose;
+mod formats;
 mod merge;
 mod models;
 mod npe;

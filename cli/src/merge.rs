@@ -22,6 +22,8 @@ pub struct Args {
     #[arg(long, value_name = "N")]
     chains: Option<usize>,
     #[command(flatten)]
+    format: crate::formats::FormatArgs,
+    #[command(flatten)]
     report: ReportArgs,
 }
 
@@ -29,6 +31,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let settings = MergeSettings {
         num_chains: args.chains,
         pair_params: args.report.pairs.clone(),
+        zarr: args.format.zarr(),
     };
     let merged = merge_shards(&args.shards, &args.out, &settings)?;
     print_merged(&merged, &args.report);

@@ -105,6 +105,8 @@ pub struct Args {
     #[arg(long)]
     save_warmup: bool,
     #[command(flatten)]
+    format: crate::formats::FormatArgs,
+    #[command(flatten)]
     options: RunOptions,
     #[command(flatten)]
     report: ReportArgs,
@@ -328,6 +330,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         pair_params: args.report.pairs.clone(),
         save_warmup: args.save_warmup,
         model_hash: Some(model_hash),
+        zarr: args.format.zarr(),
     };
     let written = run.write_outputs_with(&out, &name, &settings, &options)?;
     print_run(&name, &run, &written, &args.report);

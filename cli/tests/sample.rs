@@ -47,6 +47,8 @@ fn sample_writes_everything_and_reuses_its_flow() {
     ] {
         assert!(dir.join(f).is_file(), "{f} missing");
     }
+    // `--format` defaults to csv,zarr: the ArviZ store is there too.
+    assert!(dir.join("draws.zarr/posterior/x1/zarr.json").is_file());
     let csv = std::fs::read_to_string(dir.join("chain_1.csv")).unwrap();
     assert!(
         csv.lines().any(|l| l
@@ -196,6 +198,40 @@ fn bad_input_is_a_clear_error() {
         !ok && stderr.contains("--flow needs --method neutra"),
         "{stderr}"
     );
+    for bad in ["parquet", "csv,netcdf", ""] {
+        for command in [&["sample", "banana"][..], &["merge", "a", "--out", "b"][..]] {
+            let mut args = command.to_vec();
+            args.extend(["--format", bad]);
+            let (ok, _, stderr) = flowpost(&args);
+            assert!(
+                !ok && stderr.contains("--format") && stderr.contains("csv, zarr"),
+                "{args:?}: {stderr}"
+            );
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `--format csv` writes no zarr store, and replacing a run's folder with it leaves none of
+/// the earlier run's store; `--format zarr` is `csv,zarr` (the CSVs are always written).
+#[test]
+fn format_chooses_the_zarr_store() {
+    let dir = tmp("format");
+    let out = dir.to_str().unwrap();
+    let run = |format: &str| {
+        let (ok, _, stderr) = flowpost(&[
+            "sample", "banana", "--method", "nuts", "--chains", "2", "--draws", "50", "--tune",
+            "50", "--format", format, "--quiet", "--out", out,
+        ]);
+        assert!(ok, "{format}: {stderr}");
+        (
+            dir.join("chain_2.csv").is_file(),
+            dir.join("draws.zarr/zarr.json").is_file(),
+        )
+    };
+    assert_eq!(run("zarr"), (true, true));
+    assert_eq!(run("csv"), (true, false));
+    assert_eq!(run("zarr,csv"), (true, true));
     let _ = std::fs::remove_dir_all(&dir);
 }
 

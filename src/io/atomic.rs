@@ -35,6 +35,14 @@ pub enum OutputError {
         /// Up to five of the entries that are not flowpost's.
         foreign: Vec<String>,
     },
+    /// A zarr store could not be written.
+    #[error("{}: {reason}", path.display())]
+    Store {
+        /// The store's path.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
     /// The output path exists and is not a folder.
     #[error("{} exists and is not a folder", dir.display())]
     NotAFolder {
@@ -101,9 +109,10 @@ pub fn write_string_atomic(path: &Path, text: &str) -> Result<(), OutputError> {
 }
 
 /// Whether `name` is a file flowpost writes into a run folder: `chain_K.csv`, `summary.json`,
-/// `report.html`, `flow.json`, `adaptation.json`, the NPE files, and the marker `.flowpost-run`.
+/// `report.html`, `flow.json`, `adaptation.json`, the zarr store `draws.zarr`, the NPE files,
+/// and the marker `.flowpost-run`.
 pub fn is_flowpost_output(name: &str) -> bool {
-    const FILES: [&str; 10] = [
+    const FILES: [&str; 11] = [
         ".flowpost-run",
         "adaptation.json",
         "summary.json",
@@ -114,6 +123,7 @@ pub fn is_flowpost_output(name: &str) -> bool {
         "posterior_samples.csv",
         "run.json",
         "sbc.json",
+        crate::io::arviz_zarr::STORE_NAME,
     ];
     if FILES.contains(&name) {
         return true;

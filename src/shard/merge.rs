@@ -7,6 +7,7 @@ use super::read::{check_coverage, check_same_run, read_shard};
 use super::{ChainRange, MergeError, ShardInfo};
 use crate::Draws;
 use crate::diagnostics::{DiagnosticWarning, check_run, rhat_nested, summarize};
+use crate::io::arviz_zarr::{STORE_NAME, StoreOptions, attributes, write_arviz_zarr};
 use crate::io::atomic::{RunDir, write_string_atomic};
 use crate::io::cmdstan::read_cmdstan_csvs;
 use crate::report::{
@@ -23,6 +24,9 @@ pub struct MergeSettings {
     pub num_chains: Option<usize>,
     /// Parameters the report's pair plot must show.
     pub pair_params: Vec<String>,
+    /// Also write the merged draws as an ArviZ 1.x zarr store, `draws.zarr`
+    /// ([`arviz_zarr`](crate::io::arviz_zarr)).
+    pub zarr: bool,
 }
 
 impl MergeSettings {
@@ -172,6 +176,15 @@ pub fn merge_shards(
     for (file, id) in files.iter().zip(all.ids()) {
         let to = dest.join(format!("chain_{id}.csv"));
         std::fs::copy(file, &to).map_err(|e| out_err(file, &e))?;
+    }
+    if settings.zarr {
+        let store = StoreOptions {
+            first_chain: 0,
+            warmup: identity.settings["save_warmup"].as_bool() == Some(true),
+            attributes: attributes::of_merged(&summary, shards.len()),
+        };
+        let path = dest.join(STORE_NAME);
+        write_arviz_zarr(&path, &draws, &store).map_err(|e| out_err(out, &e))?;
     }
     let flow = reference_dir.join("flow.json");
     if identity.flow_hash.is_some() {
