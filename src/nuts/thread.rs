@@ -137,19 +137,31 @@ impl ChainState<'_> {
     }
 }
 
-/// Sets nuts-rs's kinetic energy (and the step-size cap that goes with it).
-fn set_integrator<S: Default + std::fmt::Debug + Copy + serde::Serialize>(
-    nuts: &mut nuts_rs::NutsSettings<nuts_rs::EuclideanAdaptOptions<S>>,
-    integrator: Integrator,
-    walnuts: bool,
-) {
-    if walnuts {
+/// nuts-rs's settings for either metric (`nuts`: that metric's defaults), from ours: draws,
+/// tree depth, seed, target acceptance, a warm start's initial step, and the kinetic energy
+/// (with the step-size cap that goes with it). The metric's own options (storing the mass
+/// matrix) are the caller's.
+fn configure<S: Default + std::fmt::Debug + Copy + serde::Serialize>(
+    mut nuts: nuts_rs::NutsSettings<nuts_rs::EuclideanAdaptOptions<S>>,
+    settings: &NutsSettings,
+    initial_step: Option<f64>,
+) -> nuts_rs::NutsSettings<nuts_rs::EuclideanAdaptOptions<S>> {
+    nuts.num_tune = settings.num_tune;
+    nuts.num_draws = settings.num_draws;
+    nuts.maxdepth = settings.max_depth;
+    nuts.seed = settings.seed;
+    nuts.num_chains = settings.num_chains;
+    nuts.adapt_options.step_size_settings.target_accept = settings.target_accept;
+    if let Some(step) = initial_step {
+        nuts.adapt_options.step_size_settings.initial_step = step;
+    }
+    if settings.walnuts {
         nuts.walnuts = Some(nuts_rs::WalnutsOptions {
             target_macro_steps: Some(15.0),
             ..Default::default()
         });
     }
-    if integrator == Integrator::ExactNormal {
+    if settings.integrator == Integrator::ExactNormal {
         nuts.trajectory_kind = nuts_rs::KineticEnergyKind::ExactNormal;
         nuts.adapt_options
             .step_size_settings
@@ -157,6 +169,7 @@ fn set_integrator<S: Default + std::fmt::Debug + Copy + serde::Serialize>(
             .dual_average
             .max_step_size = std::f64::consts::FRAC_PI_2;
     }
+    nuts
 }
 
 pub(super) fn sampler_error(chain: usize, e: &dyn std::fmt::Display) -> crate::Error {
@@ -197,37 +210,13 @@ fn start_chain<'a, D: LogDensity + ?Sized>(
     let mut rng = crate::rng::seeded(settings.seed, chain as u64 + 1);
     let stepper = match settings.metric {
         Metric::Diag => {
-            let mut nuts = DiagNutsSettings {
-                num_tune: settings.num_tune,
-                num_draws: settings.num_draws,
-                ..Default::default()
-            };
-            nuts.maxdepth = settings.max_depth;
-            nuts.seed = settings.seed;
-            nuts.num_chains = settings.num_chains;
-            nuts.adapt_options.step_size_settings.target_accept = settings.target_accept;
+            let mut nuts = configure(DiagNutsSettings::default(), settings, initial_step);
             nuts.adapt_options.mass_matrix_options.store_mass_matrix = true;
-            if let Some(step) = initial_step {
-                nuts.adapt_options.step_size_settings.initial_step = step;
-            }
-            set_integrator(&mut nuts, settings.integrator, settings.walnuts);
             new_stepper(&nuts, chain as u64, logp, num_constrained, &mut rng)
         }
         Metric::LowRank => {
-            let mut nuts = LowRankNutsSettings {
-                num_tune: settings.num_tune,
-                num_draws: settings.num_draws,
-                ..Default::default()
-            };
-            nuts.maxdepth = settings.max_depth;
-            nuts.seed = settings.seed;
-            nuts.num_chains = settings.num_chains;
-            nuts.adapt_options.step_size_settings.target_accept = settings.target_accept;
+            let mut nuts = configure(LowRankNutsSettings::default(), settings, initial_step);
             nuts.adapt_options.mass_matrix_options.store_mass_matrix = true;
-            if let Some(step) = initial_step {
-                nuts.adapt_options.step_size_settings.initial_step = step;
-            }
-            set_integrator(&mut nuts, settings.integrator, settings.walnuts);
             new_stepper(&nuts, chain as u64, logp, num_constrained, &mut rng)
         }
     };
