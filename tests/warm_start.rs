@@ -3,35 +3,14 @@
 //! draws are correct, the run repeats per seed and splits into shards, the adaptation it
 //! reports is in the unscaled coordinates, and bad combinations are refused.
 
+#[path = "common/two_modes.rs"]
+mod two_modes;
+
 use flowpost::init::Init;
 use flowpost::nuts::WarmStart;
 use flowpost::progress::NoProgress;
 use flowpost::{DensityError, Error, LogDensity, Method, SampleSettings, sample, sample_with};
-
-/// σ > 0 with log σ bimodal at ±6 (modes NUTS does not cross); reported as σ.
-struct TwoModes;
-
-impl LogDensity for TwoModes {
-    fn dim(&self) -> usize {
-        1
-    }
-    fn log_density(&self, u: &[f64], grad: &mut [f64]) -> Result<f64, DensityError> {
-        let (a, b) = (-2.0 * (u[0] + 6.0).powi(2), -2.0 * (u[0] - 6.0).powi(2));
-        let m = a.max(b);
-        let (wa, wb) = ((a - m).exp(), (b - m).exp());
-        grad[0] = (wa * -4.0 * (u[0] + 6.0) + wb * -4.0 * (u[0] - 6.0)) / (wa + wb);
-        Ok(m + (wa + wb).ln())
-    }
-    fn param_names(&self) -> Vec<String> {
-        vec!["sigma".into()]
-    }
-    fn constrain(&self, u: &[f64], out: &mut [f64]) {
-        out[0] = u[0].exp();
-    }
-    fn try_unconstrain(&self, c: &[f64]) -> Option<Result<Vec<f64>, DensityError>> {
-        Some(Ok(vec![c[0].ln()]))
-    }
-}
+use two_modes::TwoModes;
 
 /// Independent normals with means 1..=d and scales 10^(−2..2): a metric that matters.
 struct Scaled {
