@@ -103,42 +103,21 @@ pub fn save(path: &Path, stored: &StoredAdaptation) -> Result<(), Error> {
     crate::io::atomic::write_string_atomic(path, &text).map_err(|e| file_err(path, e.to_string()))
 }
 
-/// Reads `adaptation.json`, checking its format, version and entries (finite, positive step
+/// Reads `adaptation.json`, checking its format and version (before anything else) and its entries (finite, positive step
 /// sizes and metrics; one dimension throughout).
 pub fn load(path: &Path) -> Result<StoredAdaptation, Error> {
     let text = std::fs::read_to_string(path).map_err(|e| file_err(path, e.to_string()))?;
-    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+    crate::io::versioned::check_header(&text, path, FORMAT, VERSION, "adaptation")?;
+    let doc: Document = serde_json::from_str(&text).map_err(|e| {
         file_err(
             path,
             format!(
-                "not an adaptation file: line {}, column {}: {e}",
+                "corrupt adaptation file (line {}, column {}): {e}",
                 e.line(),
                 e.column()
             ),
         )
     })?;
-    match (
-        value.get("format").and_then(|f| f.as_str()),
-        value.get("version").and_then(|v| v.as_u64()),
-    ) {
-        (Some(FORMAT), Some(v)) if v == VERSION as u64 => {}
-        (Some(FORMAT), v) => {
-            return Err(file_err(
-                path,
-                format!(
-                    "adaptation file version {v:?} is not supported (this build reads version {VERSION})"
-                ),
-            ));
-        }
-        _ => {
-            return Err(file_err(
-                path,
-                format!("not a flowpost adaptation file (no \"format\": {FORMAT:?})"),
-            ));
-        }
-    }
-    let doc: Document = serde_json::from_value(value)
-        .map_err(|e| file_err(path, format!("corrupt adaptation file: {e}")))?;
     let warm_start = WarmStart { chains: doc.chains };
     let dim = warm_start.chains.first().map_or(0, |c| c.position.len());
     warm_start

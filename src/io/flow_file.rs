@@ -97,14 +97,6 @@ fn file_err(path: &Path, reason: impl Into<String>) -> Error {
     }
 }
 
-/// The fields every version has: read first, so that a file of another format or a future
-/// version says so instead of failing on a field this build does not know.
-#[derive(serde::Deserialize)]
-struct Header {
-    format: Option<String>,
-    version: Option<u32>,
-}
-
 /// Reads a flow file, checking format, version (before anything else), structure and
 /// parameters.
 pub fn load(path: &Path) -> Result<LoadedFlow, Error> {
@@ -120,45 +112,7 @@ pub fn load(path: &Path) -> Result<LoadedFlow, Error> {
 /// assert!(e.unwrap_err().to_string().contains("version 7"));
 /// ```
 pub fn from_json(text: &str, path: &Path) -> Result<LoadedFlow, Error> {
-    let header: Header = serde_json::from_str(text).map_err(|e| {
-        file_err(
-            path,
-            if e.is_eof() {
-                format!("the file is truncated or empty ({e})")
-            } else {
-                format!("not a flowpost flow file: not a JSON object ({e})")
-            },
-        )
-    })?;
-    match (header.format.as_deref(), header.version) {
-        (Some(FORMAT), Some(VERSION)) => {}
-        (Some(FORMAT), Some(v)) => {
-            return Err(file_err(
-                path,
-                format!(
-                    "flow file version {v} is not supported (this build reads version {VERSION}){}",
-                    if v > VERSION {
-                        "; it was written by a newer flowpost"
-                    } else {
-                        ""
-                    }
-                ),
-            ));
-        }
-        (Some(FORMAT), None) => return Err(file_err(path, "flow file without a version")),
-        (Some(f), _) => {
-            return Err(file_err(
-                path,
-                format!("format is {f:?}, expected {FORMAT:?}"),
-            ));
-        }
-        (None, _) => {
-            return Err(file_err(
-                path,
-                format!("not a flowpost flow file (no \"format\": {FORMAT:?})"),
-            ));
-        }
-    }
+    crate::io::versioned::check_header(text, path, FORMAT, VERSION, "flow")?;
     let doc: FlowDocument = serde_json::from_str(text).map_err(|e| {
         file_err(
             path,
