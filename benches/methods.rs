@@ -1,7 +1,8 @@
 //! Every method on every built-in model over several seeds, in one command:
 //!
 //! `cargo bench --bench methods -- [--seeds 1,2,3] [--methods auto,neutra,nuts,nuts-lowrank]
-//! [--models funnel,banana,...] [--write docs/methods.md] [--resume]`
+//! [--models funnel,banana,...] [--draws 1000] [--write docs/methods.md [--marker NAME]]
+//! [--resume]`
 //!
 //! Models: the 20 built-in ones (not `hier_regression`: see the `scaling` bench) and `funnel:100` (Neal's funnel in 100 dimensions); `NAME:D`
 //! sets a dimension. Methods: `auto` (the default), `neutra`, `nuts` (diagonal metric),
@@ -18,7 +19,9 @@
 //! pilot included), gradients and seconds by phase, divergences, and auto's choice. Each run is
 //! written to `target/bench-methods/MODEL__METHOD__SEED.json`; `--resume` reuses those files
 //! instead of running again. The table (medians over seeds) is printed and, with `--write`,
-//! replaces the part of the file between `<!-- methods-table -->` markers.
+//! replaces the part of the file between `<!-- methods-table -->` markers
+//! (`<!-- methods-table-NAME -->` with `--marker NAME`). `--draws N` sets the post-warmup draws
+//! per chain (cached as `..._SEED__N.json`).
 
 #[path = "common/methods.rs"]
 mod bench_methods;
@@ -65,7 +68,7 @@ struct Record {
     log_evidence_truth: Option<f64>,
 }
 
-fn run_one(model: &str, method: &str, seed: u64) -> Record {
+fn run_one(model: &str, method: &str, seed: u64, num_draws: u64) -> Record {
     let (name, dim) = match model.split_once(':') {
         Some((n, d)) => (n, Some(d.parse().expect("NAME:DIM"))),
         None => (model, None),
@@ -76,7 +79,11 @@ fn run_one(model: &str, method: &str, seed: u64) -> Record {
     let reference = reference(name, &options)
         .expect("its reference loads")
         .unwrap_or_default();
-    let run = flowpost::sample(&*density, &settings_for(method, seed));
+    let settings = flowpost::SampleSettings {
+        num_draws,
+        ..settings_for(method, seed)
+    };
+    let run = flowpost::sample(&*density, &settings);
     let run = match run {
         Ok(r) => r,
         Err(e) => {
@@ -202,14 +209,27 @@ fn main() {
         .map(|s| s.parse().expect("seeds are integers"))
         .collect();
     let resume = args.iter().any(|a| a == "--resume");
+    // Post-warmup draws per chain (1000, the table's, by default); a bias of a few MCSE at
+    // 1000 draws shows at 4000 (auto's funnel did).
+    let num_draws: u64 = get("--draws").map_or(1000, |d| d.parse().expect("--draws N"));
+    // Which table of the --write file to replace: `<!-- methods-table -->` by default, or
+    // `<!-- methods-table-NAME -->`.
+    let marker = get("--marker").map_or("<!-- methods-table -->".to_string(), |n| {
+        format!("<!-- methods-table-{n} -->")
+    });
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-methods");
     std::fs::create_dir_all(&dir).unwrap();
     let mut records = Vec::new();
     for model in &models {
         for method in &methods {
             for &seed in &seeds {
+                let draws = if num_draws == 1000 {
+                    String::new()
+                } else {
+                    format!("__{num_draws}")
+                };
                 let file = dir.join(format!(
-                    "{}__{method}__{seed}.json",
+                    "{}__{method}__{seed}{draws}.json",
                     model.replace(':', "-")
                 ));
                 let cached = resume
@@ -217,7 +237,7 @@ fn main() {
                     .flatten()
                     .and_then(|t| serde_json::from_str::<Record>(&t).ok());
                 let r = cached.unwrap_or_else(|| {
-                    let r = run_one(model, method, seed);
+                    let r = run_one(model, method, seed, num_draws);
                     std::fs::write(&file, serde_json::to_string_pretty(&r).unwrap()).unwrap();
                     r
                 });
@@ -255,15 +275,21 @@ fn main() {
             }
         }
     }
-    let table = render(&models, &methods, &seeds, &records);
+    let table = render(&models, &methods, &seeds, num_draws, &records);
     println!("{table}");
     if let Some(path) = get("--write") {
-        write_between_markers(Path::new(path), &table);
+        write_between_markers(Path::new(path), &marker, &table);
         eprintln!("wrote {path}");
     }
 }
 
-fn render(models: &[String], methods: &[String], seeds: &[u64], records: &[Record]) -> String {
+fn render(
+    models: &[String],
+    methods: &[String],
+    seeds: &[u64],
+    num_draws: u64,
+    records: &[Record],
+) -> String {
     let find = |m: &str, meth: &str| -> Vec<&Record> {
         records
             .iter()
@@ -271,7 +297,7 @@ fn render(models: &[String], methods: &[String], seeds: &[u64], records: &[Recor
             .collect()
     };
     let mut out = format!(
-        "Seeds {}; 4 chains × 1000 draws; medians over seeds. ✔ k/n: correct on k of n seeds. \
+        "Seeds {}; 4 chains × {num_draws} draws; medians over seeds. ✔ k/n: correct on k of n seeds. \
          ESS/1k: min bulk ESS per 1000 gradient evaluations, every phase counted.\n\n",
         seeds
             .iter()
@@ -386,18 +412,17 @@ fn render(models: &[String], methods: &[String], seeds: &[u64], records: &[Recor
     out
 }
 
-fn write_between_markers(path: &Path, table: &str) {
-    const MARK: &str = "<!-- methods-table -->";
+fn write_between_markers(path: &Path, mark: &str, table: &str) {
     let text = std::fs::read_to_string(path).unwrap_or_default();
-    let parts: Vec<&str> = text.split(MARK).collect();
+    let parts: Vec<&str> = text.split(mark).collect();
     let new = if parts.len() >= 3 {
         format!(
-            "{}{MARK}\n{table}\n{MARK}{}",
+            "{}{mark}\n{table}\n{mark}{}",
             parts[0],
-            parts[2..].join(MARK)
+            parts[2..].join(mark)
         )
     } else {
-        format!("{text}\n{MARK}\n{table}\n{MARK}\n")
+        format!("{text}\n{mark}\n{table}\n{mark}\n")
     };
     let tmp = path.with_extension("md.tmp");
     std::fs::write(&tmp, new).unwrap();

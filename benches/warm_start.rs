@@ -94,7 +94,7 @@ fn main() {
             };
             let cold = flowpost::sample(&*density, &cold_settings).expect("the cold run");
             report(&mut lines, line(model, seed, "cold", &cold, &refs));
-            let stored = cold.stored_adaptation(model, None, None, &cold_settings);
+            let stored = cold.stored_adaptation(model, None, None);
             let again = SampleSettings {
                 seed: seed + 100,
                 method: if cold.flow.is_some() {

@@ -85,14 +85,14 @@ impl Run {
     /// The text avoids what CSV readers take for the block itself: CmdStanPy reads any comment
     /// line with `metric =` as the metric, ArviZ 0.23 takes the line after any comment with
     /// `inverse mass matrix` for its values, and both read a line starting `Step size`.
-    pub fn adaptation_note(&self, settings: &SampleSettings) -> Option<String> {
+    pub fn adaptation_note(&self) -> Option<String> {
         use crate::auto::AutoChoice;
         use crate::nuts::Metric;
         let whitened = self
             .auto
             .as_ref()
             .is_some_and(|a| a.choice == AutoChoice::Whitened);
-        let low_rank = whitened || settings.metric == Metric::LowRank;
+        let low_rank = self.metric == Metric::LowRank;
         let space = if whitened {
             Some("in the space whitened by the Gaussian fit (auto)")
         } else if self.flow.is_some() {
@@ -124,12 +124,7 @@ impl Run {
         model: &str,
         model_hash: Option<String>,
         flow_hash: Option<String>,
-        settings: &SampleSettings,
     ) -> StoredAdaptation {
-        let whitened = self
-            .auto
-            .as_ref()
-            .is_some_and(|a| a.choice == crate::auto::AutoChoice::Whitened);
         StoredAdaptation {
             model: model.to_string(),
             model_hash,
@@ -139,20 +134,8 @@ impl Run {
                 Coordinates::Unconstrained
             },
             flow_hash,
-            metric: if whitened {
-                crate::nuts::Metric::LowRank
-            } else {
-                settings.metric
-            },
-            target_accept: match (whitened, &self.flow) {
-                (true, _) => settings
-                    .target_accept
-                    .unwrap_or(crate::sample::NUTS_TARGET_ACCEPT),
-                (false, Some(_)) => settings
-                    .target_accept
-                    .unwrap_or(crate::sample::NEUTRA_TARGET_ACCEPT),
-                (false, None) => settings.target_accept(),
-            },
+            metric: self.metric,
+            target_accept: self.target_accept,
             warm_start: crate::nuts::WarmStart {
                 chains: self.adaptation.clone(),
             },
@@ -199,14 +182,14 @@ impl Run {
                 self.cost.seconds.sampling / per_chain,
             )),
             save_warmup: options.save_warmup,
-            extra: vec![("target_accept".into(), settings.target_accept().to_string())],
+            extra: vec![("target_accept".into(), self.target_accept.to_string())],
             chain_id_offset: self.first_chain,
         };
         let mut meta = meta;
         if let Some(init) = &settings.init {
             meta.extra.push(("flowpost_init".into(), init.describe()));
         }
-        if let Some(note) = self.adaptation_note(settings) {
+        if let Some(note) = self.adaptation_note() {
             meta.extra.push(("flowpost_adaptation".into(), note));
         }
         write_cmdstan_csvs(out, &self.draws, &meta).map_err(|e| file_err(dir, e))?;
@@ -230,12 +213,8 @@ impl Run {
             None => None,
         };
         if !self.adaptation.is_empty() {
-            let stored = self.stored_adaptation(
-                model,
-                options.model_hash.clone(),
-                flow_hash.clone(),
-                settings,
-            );
+            let stored =
+                self.stored_adaptation(model, options.model_hash.clone(), flow_hash.clone());
             adaptation_file::save(&out.join(adaptation_file::FILE_NAME), &stored)?;
         }
         let mut facts = RunFacts::from_run(self);

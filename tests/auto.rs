@@ -33,6 +33,9 @@ fn an_ordinary_posterior_gets_whitened_nuts() {
     assert_eq!(auto.evidence.len(), 3, "checkpoints 75, 150 and the end");
     assert!(auto.evidence.iter().all(|e| e.fisher_per_dim < 0.1));
     assert_eq!(run.num_tune, 300);
+    // What NUTS ran with is recorded as used: low-rank metric, target acceptance 0.8.
+    assert_eq!(run.metric, flowpost::nuts::Metric::LowRank);
+    assert_eq!(run.target_accept, 0.8);
     assert!(
         run.cost.grad_evals.total() < 30_000,
         "{:?}",
@@ -55,6 +58,11 @@ fn the_funnel_gets_a_flow() {
     assert!(auto.num_grad_evals_discarded > 0);
     assert!(run.cost.grad_evals.warmup > auto.num_grad_evals_discarded);
     assert!(run.vi.as_ref().unwrap().num_steps > 0);
+    // NUTS in the flow's latent space: 200 warmup draws, target acceptance 0.95, and the
+    // CSV header says so (it said the whitened path's 0.8 before).
+    assert_eq!(run.num_tune, 200);
+    assert_eq!(run.target_accept, 0.95);
+    assert_eq!(run.metric, flowpost::nuts::Metric::Diag);
     // The decision and its evidence reach summary.json (read back) and the report.
     let dir = std::env::temp_dir().join(format!("flowpost-auto-test-{}", std::process::id()));
     let written = run
@@ -66,7 +74,40 @@ fn the_funnel_gets_a_flow() {
     let html = std::fs::read_to_string(written.dir.join("report.html")).unwrap();
     assert!(html.contains("auto&#x27;s decision") || html.contains("auto's decision"));
     assert!(html.contains("trained a flow (NeuTra)"));
+    let csv = std::fs::read_to_string(written.dir.join("chain_1.csv")).unwrap();
+    assert!(csv.contains("# target_accept = 0.95\n"), "{}", &csv[..2000]);
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The flow path is unbiased where a bias shows: at 4 × 4000 draws the MCSE is half that of
+/// the default 4 × 1000. With the flow's base a dense Gaussian of the pilot's ~150 transient
+/// draws, v's mean was +0.22 and +0.26 (MCSE 0.03, z ≈ 8) and its sd 2.79–2.83 at seeds 2 and
+/// 3; every moment must now be within 4 MCSE, and v's sd within 5% of 3.
+#[test]
+fn the_funnels_flow_path_is_unbiased_at_4000_draws() {
+    let density = load("funnel", &ModelOptions::default()).unwrap();
+    let r = reference("funnel", &ModelOptions::default())
+        .unwrap()
+        .unwrap();
+    for seed in [2, 3] {
+        let settings = SampleSettings {
+            method: Method::Auto,
+            seed,
+            num_draws: 4000,
+            ..Default::default()
+        };
+        let run = sample(&*density, &settings).unwrap();
+        assert_eq!(run.auto.as_ref().unwrap().choice, AutoChoice::Flow);
+        let verdict = judge(&run.draws, &r, &Criteria::default());
+        assert!(verdict.correct, "seed {seed}: {:?}", verdict.failures);
+        let summary = flowpost::diagnostics::summarize(&run.draws);
+        let v = &summary[0];
+        assert!(
+            (v.sd - 3.0).abs() < 0.15,
+            "seed {seed}: v sd {} against 3",
+            v.sd
+        );
+    }
 }
 
 fn report_with(fisher: &[f64], divergent: &[bool], dim: usize) -> WarmupReport {
@@ -120,8 +161,9 @@ fn evidence_reads_the_later_half() {
     );
 }
 
-/// The pilot's Gaussian recovers the mean and (shrunk) covariance of the later half's
-/// positions.
+/// The pilot's Gaussian is the mean and per-coordinate sd of the later half's positions
+/// (diagonal: the off-diagonal covariance of a short transient is noise), and the early
+/// transient does not count.
 #[test]
 fn pilot_gaussian_fits_the_later_half() {
     let dim = 2;
@@ -143,24 +185,21 @@ fn pilot_gaussian_fits_the_later_half() {
             chain.positions[i * dim + 1] = b;
         }
     }
-    let Some(GaussianFit::Dense { loc, chol }) = pilot_gaussian(&report, dim, 10) else {
-        panic!("a dense fit");
+    let Some(GaussianFit::Diagonal { loc, scale }) = pilot_gaussian(&report, dim) else {
+        panic!("a diagonal fit");
     };
+    // 400 draws: the mean's sd is 0.1 and 0.07, the variances' about 0.28 and 0.14.
     assert!(
-        (loc[0] - 1.0).abs() < 0.25 && (loc[1] + 2.0).abs() < 0.2,
+        (loc[0] - 1.0).abs() < 0.4 && (loc[1] + 2.0).abs() < 0.3,
         "{loc:?}"
     );
-    let var0 = chol[0][0].powi(2);
-    let cov01 = chol[1][0] * chol[0][0];
-    let var1 = chol[1][0].powi(2) + chol[1][1].powi(2);
-    assert!((var0 - 4.0).abs() < 0.6, "{var0}");
-    assert!((var1 - 2.0).abs() < 0.3, "{var1}");
-    // 400 draws in 2 dimensions: shrinkage 2/400 of the off-diagonal.
-    assert!((cov01 - 2.0).abs() < 0.4, "{cov01}");
-    assert!(matches!(
-        pilot_gaussian(&report, dim, 1),
-        Some(GaussianFit::Diagonal { .. })
-    ));
+    assert!((scale[0].powi(2) - 4.0).abs() < 1.1, "{scale:?}");
+    assert!((scale[1].powi(2) - 2.0).abs() < 0.6, "{scale:?}");
+    // Too few draws, a coordinate that did not move: no pilot.
+    let few = report_with(&[0.0; 8], &[false; 8], dim);
+    assert!(pilot_gaussian(&few, dim).is_none());
+    let stuck = report_with(&vec![0.0; n], &vec![false; n], dim);
+    assert!(pilot_gaussian(&stuck, dim).is_none());
 }
 
 /// When the evidence calls for a flow and its training fails (here forced by a learning rate

@@ -15,7 +15,7 @@ pub use settings::{
 use crate::density::LogDensity;
 use crate::draws::Draws;
 use crate::flow::Flow;
-use crate::nuts::{ChainAdaptation, NutsSettings};
+use crate::nuts::{ChainAdaptation, Metric, NutsSettings};
 use crate::progress::{NoProgress, Progress};
 use crate::vi::{ViReport, fit_default};
 use std::time::Instant;
@@ -77,6 +77,12 @@ pub struct Run {
     pub cost: CostReport,
     /// Warmup draws per chain.
     pub num_tune: u64,
+    /// The target acceptance statistic NUTS adapted its step size to, as the run used it (auto's
+    /// whitened path 0.8 and its flow path 0.95 by default, whatever
+    /// [`SampleSettings::target_accept`] left open).
+    pub target_accept: f64,
+    /// The mass matrix NUTS adapted, as the run used it (auto's whitened path: low-rank).
+    pub metric: crate::nuts::Metric,
     /// The seed.
     pub seed: u64,
     /// The whole run's index (0-based) of this run's first chain
@@ -164,96 +170,101 @@ pub fn sample_with<D: LogDensity + ?Sized>(
     }
     let mut cost = CostReport::default();
     let mut multimodal = None;
-    let (method, flow, vi, nuts_run, num_tune, auto) = match (settings.method, flow) {
-        (Method::Auto, None) => {
-            let out = crate::auto::run(
-                density,
-                &settings.auto,
-                &vi_settings,
-                &settings.flow,
-                &nuts,
-                settings.num_tune,
-                settings.target_accept,
-                progress,
-            )?;
-            cost.grad_evals.vi = out.num_grad_evals_vi;
-            cost.seconds.vi = out.seconds_vi;
-            cost.grad_evals.warmup = out.discarded.0;
-            cost.seconds.warmup = out.discarded.1;
-            let tune = out.num_tune;
-            (
-                Method::Auto,
-                Some(out.flow),
-                Some(out.vi),
-                out.nuts,
-                tune,
-                Some(out.report),
-            )
-        }
-        (Method::Nuts, _) => {
-            let run = crate::nuts::sample(density, None, &nuts, progress)?;
-            (Method::Nuts, None, None, run, nuts.num_tune, None)
-        }
-        (Method::Multimodal, _) => {
-            let chains = crate::multimodal::ChainSettings {
-                num_chains: settings.num_chains,
-                num_tune: settings.tune(),
-                num_draws: settings.num_draws,
-                seed: settings.seed,
-                target_accept: settings.target_accept(),
-            };
-            let out = crate::multimodal::run(density, &settings.multimodal, &chains, progress)?;
-            cost.grad_evals.vi = out.report.num_grad_evals_search;
-            cost.seconds.vi = out.seconds_search;
-            multimodal = Some(out.report);
-            (
-                Method::Multimodal,
-                None,
-                None,
-                out.run,
-                chains.num_tune,
-                None,
-            )
-        }
-        (method, given) => {
-            // NeuTra, or auto with a trained flow given: NUTS in that flow's latent space.
-            let nuts = NutsSettings {
-                num_tune: settings
-                    .num_tune
-                    .unwrap_or(if settings.warm_start.is_some() {
-                        WARM_TUNE
-                    } else {
-                        NEUTRA_TUNE
-                    }),
-                target_accept: settings.target_accept.unwrap_or(NEUTRA_TARGET_ACCEPT),
-                ..nuts
-            };
-            let (flow, vi) = match given {
-                Some(mut f) if settings.refit_flow => {
-                    let refit = vi_settings.for_refit();
-                    let report = crate::vi::fit(density, &mut f, &refit, settings.seed, progress)?;
-                    cost.grad_evals.vi = report.num_grad_evals();
-                    cost.seconds.vi = report.seconds;
-                    (f, Some(report))
-                }
-                Some(f) => (f, None),
-                None => {
-                    let (f, report) = fit_default(
-                        density,
-                        &settings.flow,
-                        &vi_settings,
-                        settings.seed,
-                        progress,
-                    )?;
-                    cost.grad_evals.vi = report.num_grad_evals();
-                    cost.seconds.vi = report.seconds;
-                    (f, Some(report))
-                }
-            };
-            let run = crate::nuts::sample(density, Some(&flow), &nuts, progress)?;
-            (method, Some(flow), vi, run, nuts.num_tune, None)
-        }
-    };
+    // What each method ran NUTS with: (warmup draws, target acceptance, metric).
+    let (method, flow, vi, nuts_run, (num_tune, target_accept, metric), auto) =
+        match (settings.method, flow) {
+            (Method::Auto, None) => {
+                let out = crate::auto::run(
+                    density,
+                    &settings.auto,
+                    &vi_settings,
+                    &settings.flow,
+                    &nuts,
+                    settings.num_tune,
+                    settings.target_accept,
+                    progress,
+                )?;
+                cost.grad_evals.vi = out.num_grad_evals_vi;
+                cost.seconds.vi = out.seconds_vi;
+                cost.grad_evals.warmup = out.discarded.0;
+                cost.seconds.warmup = out.discarded.1;
+                let used = (out.num_tune, out.target_accept, out.metric);
+                (
+                    Method::Auto,
+                    Some(out.flow),
+                    Some(out.vi),
+                    out.nuts,
+                    used,
+                    Some(out.report),
+                )
+            }
+            (Method::Nuts, _) => {
+                let run = crate::nuts::sample(density, None, &nuts, progress)?;
+                let used = (nuts.num_tune, nuts.target_accept, nuts.metric);
+                (Method::Nuts, None, None, run, used, None)
+            }
+            (Method::Multimodal, _) => {
+                let chains = crate::multimodal::ChainSettings {
+                    num_chains: settings.num_chains,
+                    num_tune: settings.tune(),
+                    num_draws: settings.num_draws,
+                    seed: settings.seed,
+                    target_accept: settings.target_accept(),
+                };
+                let out = crate::multimodal::run(density, &settings.multimodal, &chains, progress)?;
+                cost.grad_evals.vi = out.report.num_grad_evals_search;
+                cost.seconds.vi = out.seconds_search;
+                multimodal = Some(out.report);
+                (
+                    Method::Multimodal,
+                    None,
+                    None,
+                    out.run,
+                    (chains.num_tune, chains.target_accept, Metric::Diag),
+                    None,
+                )
+            }
+            (method, given) => {
+                // NeuTra, or auto with a trained flow given: NUTS in that flow's latent space.
+                let nuts = NutsSettings {
+                    num_tune: settings
+                        .num_tune
+                        .unwrap_or(if settings.warm_start.is_some() {
+                            WARM_TUNE
+                        } else {
+                            NEUTRA_TUNE
+                        }),
+                    target_accept: settings.target_accept.unwrap_or(NEUTRA_TARGET_ACCEPT),
+                    ..nuts
+                };
+                let (flow, vi) = match given {
+                    Some(mut f) if settings.refit_flow => {
+                        let refit = vi_settings.for_refit();
+                        let report =
+                            crate::vi::fit(density, &mut f, &refit, settings.seed, progress)?;
+                        cost.grad_evals.vi = report.num_grad_evals();
+                        cost.seconds.vi = report.seconds;
+                        (f, Some(report))
+                    }
+                    Some(f) => (f, None),
+                    None => {
+                        let (f, report) = fit_default(
+                            density,
+                            &settings.flow,
+                            &vi_settings,
+                            settings.seed,
+                            progress,
+                        )?;
+                        cost.grad_evals.vi = report.num_grad_evals();
+                        cost.seconds.vi = report.seconds;
+                        (f, Some(report))
+                    }
+                };
+                let run = crate::nuts::sample(density, Some(&flow), &nuts, progress)?;
+                let used = (nuts.num_tune, nuts.target_accept, nuts.metric);
+                (method, Some(flow), vi, run, used, None)
+            }
+        };
     cost.grad_evals.warmup += nuts_run.num_grad_evals_warmup;
     cost.grad_evals.sampling = nuts_run.num_grad_evals_sampling;
     cost.seconds.warmup += nuts_run.seconds_warmup;
@@ -270,6 +281,8 @@ pub fn sample_with<D: LogDensity + ?Sized>(
         flow,
         cost,
         num_tune,
+        target_accept,
+        metric,
         seed: settings.seed,
         first_chain: settings.first_chain,
         auto,
