@@ -126,7 +126,7 @@ pub fn preflight<D: LogDensity + ?Sized>(density: &D) -> Result<(), PreflightErr
     let d = density.dim();
     let names = density.param_names();
     crate::io::cmdstan::check_names(&names).map_err(PreflightError::BadName)?;
-    let mut rng = seeded(0x9e37_79b9, 0x0f11_9147);
+    let mut rng = seeded(0x9e37_79b9, crate::rng::streams::PREFLIGHT.id(0));
     let mut grad = vec![0.0; d];
     let mut nonzero = vec![false; d];
     let mut checked_names = false;

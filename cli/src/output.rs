@@ -176,6 +176,7 @@ pub fn finish(warnings: &[DiagnosticWarning], args: &ReportArgs) -> anyhow::Resu
 pub fn flag_of(field: &str) -> Option<&'static str> {
     Some(match field {
         "num_chains" => "--chains",
+        "first_chain" => "--chain-ids",
         "num_draws" => "--draws",
         "num_tune" => "--tune",
         "max_depth" => "--max-depth",

@@ -377,5 +377,11 @@ fn chain_ids_are_checked_on_the_command_line() {
     assert!(e.contains("smaller than the first"), "{e}");
     let e = run(&["--method", "multimodal", "--chain-ids", "1..2"]);
     assert!(e.contains("does not work with --method multimodal"), "{e}");
+    // Each chain of a run has its own block of random streams, 430 in all.
+    let e = run(&["--method", "nuts", "--chain-ids", "428..431"]);
+    assert!(
+        e.contains("--chain-ids") && e.contains("must be at most 430"),
+        "{e}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

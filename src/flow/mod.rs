@@ -232,7 +232,7 @@ impl Flow {
         frozen[n - 1] = true;
         let chain = Chain::with_frozen(layers, frozen);
         let mut params = vec![0.0; chain.num_params()];
-        let mut rng = crate::rng::seeded(seed, 0x1AF);
+        let mut rng = crate::rng::seeded(seed, crate::rng::streams::FLOW_INIT.id(0));
         chain.init_params(&mut params, &mut rng);
         params[chain.param_range(n - 1)].copy_from_slice(&gauss_params);
         Flow {

@@ -30,7 +30,7 @@ use rayon::prelude::*;
 use std::time::Instant;
 
 /// Random stream of chain 0 (chain c uses this + c).
-pub const CHAIN_STREAM: u64 = 0x4A55_0000;
+pub const CHAIN_STREAM: u64 = crate::rng::streams::MULTIMODAL_CHAIN.first;
 
 /// Settings of the multimodal method.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -249,7 +249,10 @@ pub fn run<D: LogDensity + ?Sized>(
                 num_tune: chains.num_tune,
                 num_draws: chains.num_draws,
                 target_accept: chains.target_accept,
-                rng: crate::rng::seeded(chains.seed, CHAIN_STREAM + c as u64),
+                rng: crate::rng::seeded(
+                    chains.seed,
+                    crate::rng::streams::MULTIMODAL_CHAIN.id(c as u64),
+                ),
                 chain: c,
                 progress,
             })

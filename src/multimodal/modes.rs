@@ -19,9 +19,9 @@ use nalgebra::DMatrix;
 use rayon::prelude::*;
 
 /// Random stream of start 0 (start i uses this + i).
-pub const START_STREAM: u64 = 0x5747_0000;
+pub const START_STREAM: u64 = crate::rng::streams::MULTIMODAL_START.first;
 /// Random stream of mode 0's mass draws (mode k uses this + k).
-pub const MASS_STREAM: u64 = 0x4D41_0000;
+pub const MASS_STREAM: u64 = crate::rng::streams::MULTIMODAL_MASS.first;
 
 /// Settings of the mode search.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -57,8 +57,9 @@ impl ModeSearchSettings {
     /// Checks ranges.
     pub fn validate(&self) -> Result<(), crate::Error> {
         let bad = |f: &str, r: &str| Err(crate::Error::settings(f, r));
-        if self.num_starts == 0 {
-            return bad("num_starts", "must be at least 1");
+        let starts = crate::rng::streams::MULTIMODAL_START.len;
+        if self.num_starts == 0 || self.num_starts as u64 > starts {
+            return bad("num_starts", &format!("must be in 1..={starts}"));
         }
         if !(self.init_radius > 0.0 && self.init_radius.is_finite()) {
             return bad("init_radius", "must be positive and finite");
@@ -184,7 +185,7 @@ fn one_start<D: LogDensity + ?Sized>(
     i: usize,
     d: usize,
 ) -> StartResult {
-    let mut rng = seeded(seed, START_STREAM + i as u64);
+    let mut rng = seeded(seed, crate::rng::streams::MULTIMODAL_START.id(i as u64));
     let x0 = match random_start(counted, settings.init_radius, None, &mut rng) {
         Ok(x) => x,
         Err(crate::Error::NoValidInit { last_error, .. }) => {
@@ -246,7 +247,7 @@ fn log_mass<D: LogDensity + ?Sized>(
     seed: u64,
     k: usize,
 ) -> Result<f64, crate::Error> {
-    let mut rng = seeded(seed, MASS_STREAM + k as u64);
+    let mut rng = seeded(seed, crate::rng::streams::MULTIMODAL_MASS.id(k as u64));
     let d = g.dim();
     let mut draws = vec![vec![0.0; d]; n];
     for t in draws.iter_mut() {

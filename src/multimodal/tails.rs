@@ -15,7 +15,7 @@ use crate::density::{Counted, LogDensity};
 use crate::rng::{fill_standard_normal, seeded};
 
 /// Random stream of mode 0's probe directions (mode k uses this + k).
-pub const TAIL_STREAM: u64 = 0x5441_0000;
+pub const TAIL_STREAM: u64 = crate::rng::streams::MULTIMODAL_TAIL.first;
 /// Directions probed per mode.
 pub const NUM_DIRECTIONS: usize = 16;
 /// A fitted ν above this is ∞ (a Gaussian component).
@@ -60,7 +60,7 @@ pub(crate) fn fit_nu<D: LogDensity + ?Sized>(
     k: usize,
 ) -> Result<f64, crate::Error> {
     let d = loc.len();
-    let mut rng = seeded(seed, TAIL_STREAM + k as u64);
+    let mut rng = seeded(seed, crate::rng::streams::MULTIMODAL_TAIL.id(k as u64));
     let mut directions = vec![vec![0.0; d]; NUM_DIRECTIONS];
     for e in directions.iter_mut() {
         fill_standard_normal(&mut rng, e);

@@ -12,7 +12,7 @@ use crate::rng::seeded;
 use rayon::prelude::*;
 
 /// Stream ids from this on are used by posterior sampling (draw j uses `SAMPLE_STREAM + j`).
-pub const SAMPLE_STREAM: u64 = 1 << 41;
+pub const SAMPLE_STREAM: u64 = crate::rng::streams::NPE_SAMPLE.first;
 const CHUNK: usize = 64;
 
 /// A conditional density estimator of the posterior.

@@ -8,7 +8,7 @@ use super::{Bounds, NpeError, NpeSettings, Simulations, Standardizer, Support};
 use crate::rng::seeded;
 use rand::seq::SliceRandom;
 
-const SPLIT_STREAM: u64 = 1;
+const SPLIT_STREAM: u64 = crate::rng::streams::NPE_SPLIT.first;
 
 /// Training data ready for the flow, and what the estimator needs to undo it.
 pub(crate) struct Prepared {

@@ -25,10 +25,10 @@ use rayon::prelude::*;
 use statrs::distribution::{ChiSquared, ContinuousCDF};
 
 /// Streams from this on are used by SBC datasets.
-pub const SBC_STREAM: u64 = 1 << 42;
+pub const SBC_STREAM: u64 = crate::rng::streams::NPE_SBC.first;
 
 /// Streams from this on randomize the per-parameter PIT values within their rank's step.
-const PIT_STREAM: u64 = 5 << 42;
+const PIT_STREAM: u64 = crate::rng::streams::NPE_PIT.first;
 
 /// A posterior estimate that SBC can test.
 pub trait PosteriorSampler: Sync {

@@ -7,7 +7,7 @@ use crate::rng::seeded;
 use rayon::prelude::*;
 
 /// Stream ids ≥ this are reserved for simulation items (item i uses `SIMULATION_STREAM + i`).
-pub const SIMULATION_STREAM: u64 = 1 << 40;
+pub const SIMULATION_STREAM: u64 = crate::rng::streams::NPE_SIMULATION.first;
 
 /// A stochastic simulator x ~ p(x | θ).
 pub trait Simulator: Send + Sync + std::fmt::Debug {

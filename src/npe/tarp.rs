@@ -20,7 +20,7 @@ use crate::rng::seeded;
 use rand::RngExt;
 
 /// Streams from this on draw TARP's reference points and randomization.
-pub const TARP_STREAM: u64 = 3 << 42;
+pub const TARP_STREAM: u64 = crate::rng::streams::NPE_TARP.first;
 
 /// Where the references come from and how θ is scaled.
 #[derive(Debug, Clone, PartialEq)]

@@ -19,8 +19,8 @@ use crate::rng::seeded;
 use rand::seq::SliceRandom;
 use std::time::Instant;
 
-const INIT_STREAM: u64 = 2;
-const EPOCH_STREAM: u64 = 1 << 20;
+const INIT_STREAM: u64 = crate::rng::streams::NPE_INIT.first;
+const EPOCH_STREAM: u64 = crate::rng::streams::NPE_EPOCH.first;
 
 /// Training settings (defaults close to `sbi`'s NPE: lr 5e-4, clip 5, 10% validation,
 /// patience 20; see the fields for where this differs).

@@ -155,8 +155,15 @@ impl NutsSettings {
         if !(1..=30).contains(&self.max_depth) {
             return bad("max_depth", "must be in 1..=30");
         }
-        if self.first_chain.checked_add(self.num_chains).is_none() {
-            return bad("first_chain", "first_chain + num_chains overflows");
+        let chains = crate::rng::streams::NUTS_CHAIN;
+        if self.first_chain.saturating_add(self.num_chains) as u64 > chains.len {
+            return bad(
+                "first_chain",
+                &format!(
+                    "the run's last chain (first_chain + num_chains, 1-based) must be at most {}: each chain has its own random stream",
+                    chains.len
+                ),
+            );
         }
         Ok(())
     }

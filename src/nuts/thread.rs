@@ -207,7 +207,10 @@ fn start_chain<'a, D: LogDensity + ?Sized>(
         logp = logp.with_scales(s.clone());
     }
     let initial_step = warm.map(|w| w.step_size);
-    let mut rng = crate::rng::seeded(settings.seed, chain as u64 + 1);
+    let mut rng = crate::rng::seeded(
+        settings.seed,
+        crate::rng::streams::NUTS_CHAIN.id(chain as u64),
+    );
     let stepper = match settings.metric {
         Metric::Diag => {
             let mut nuts = configure(DiagNutsSettings::default(), settings, initial_step);

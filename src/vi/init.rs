@@ -255,7 +255,7 @@ pub fn gaussian_fit<D: LogDensity + ?Sized>(
     seed: u64,
 ) -> Result<(Vec<GaussianFit>, InitReport), crate::Error> {
     let counted = Counted::new(density);
-    let mut rng = seeded(seed, 0x1417);
+    let mut rng = seeded(seed, crate::rng::streams::GAUSSIAN_START.id(0));
     let x0 = random_start(
         &counted,
         settings.init_radius,
@@ -352,7 +352,7 @@ fn select_candidate<D: LogDensity + ?Sized>(
             candidates.push((Some(k), g));
         }
     }
-    let mut rng = seeded(seed, 0xE1B0);
+    let mut rng = seeded(seed, crate::rng::streams::GAUSSIAN_ELBO.id(0));
     let mut z = vec![0.0; settings.num_elbo_draws * d];
     fill_standard_normal(&mut rng, &mut z);
     let estimates = candidates

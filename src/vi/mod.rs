@@ -147,6 +147,10 @@ impl ViSettings {
         if self.batch_size == 0 {
             return bad("vi.batch_size", "must be at least 1");
         }
+        let steps = crate::rng::streams::VI_STEP.len;
+        if self.max_steps as u64 > steps {
+            return bad("vi.max_steps", &format!("must be at most {steps}"));
+        }
         if self.patience == 0 {
             return bad("vi.patience", "must be at least 1");
         }
@@ -473,7 +477,7 @@ fn train<D: LogDensity + ?Sized>(
     let mut num_restores = 0;
     progress.begin(Phase::Vi, settings.max_steps as u64);
     for step in 0..settings.max_steps {
-        let mut rng = crate::rng::seeded(seed, 0x7000_0000 + step as u64);
+        let mut rng = crate::rng::seeded(seed, crate::rng::streams::VI_STEP.id(step as u64));
         let outcome = run_batch(&counted, flow, &mut works, &mut rng, estimator, &mut grad)?;
         let BatchOutcome {
             num_ok,
