@@ -71,7 +71,7 @@ pub enum DrawsError {
     /// stats count.
     #[error("chain {chain}: {values} values for {params} parameters and {stats} draws")]
     Ragged {
-        /// Chain index (0-based).
+        /// Chain number (1-based, as in messages).
         chain: usize,
         /// Number of values.
         values: usize,
@@ -83,7 +83,7 @@ pub enum DrawsError {
     /// Chains have different lengths.
     #[error("chain {chain} has {got} draws, chain 1 has {expected}")]
     UnequalChains {
-        /// Chain index (0-based).
+        /// Chain number (1-based, as in messages).
         chain: usize,
         /// Its draws.
         got: usize,
@@ -101,7 +101,7 @@ impl Draws {
             let n = c.stats.len();
             if c.values.len() != n * p {
                 return Err(DrawsError::Ragged {
-                    chain: i,
+                    chain: i + 1,
                     values: c.values.len(),
                     params: p,
                     stats: n,
@@ -111,7 +111,7 @@ impl Draws {
                 None => expected = Some(n),
                 Some(e) if e != n => {
                     return Err(DrawsError::UnequalChains {
-                        chain: i,
+                        chain: i + 1,
                         got: n,
                         expected: e,
                     });

@@ -2,9 +2,10 @@
 //! (which setting, which dimension, which chain) to act on.
 
 use crate::density::DensityError;
+use std::path::PathBuf;
 
 /// Why a run could not be completed.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// A setting is out of range.
@@ -87,14 +88,34 @@ pub enum Error {
     /// ([`preflight`](crate::preflight)).
     #[error("{0}")]
     Preflight(#[from] crate::preflight::PreflightError),
-    /// Reading or writing a file failed.
-    #[error("{path}: {reason}")]
+    /// A file could not be read or written (the operating system's error).
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// A file's contents are not what flowpost expects (format, version, structure, values).
+    #[error("{}: {reason}", path.display())]
     File {
         /// The file.
-        path: String,
-        /// What went wrong (line numbers where they apply).
+        path: PathBuf,
+        /// What is wrong (line numbers and names where they apply).
         reason: String,
     },
+    /// The sampler's chains do not fit together (a bug in the sampler, not the model).
+    #[error("the sampler's draws are inconsistent: {0}")]
+    Draws(#[from] crate::draws::DrawsError),
+    /// A run's outputs could not be written (the folder, a file, the zarr store).
+    #[error(transparent)]
+    Output(#[from] crate::io::atomic::OutputError),
+    /// A CmdStan CSV could not be written.
+    #[error(transparent)]
+    CmdStan(#[from] crate::io::cmdstan::CmdStanError),
+    /// The report (summary.json, report.html) could not be written.
+    #[error(transparent)]
+    Report(#[from] crate::report::ReportError),
 }
 
 /// A message from a dependency (nuts-rs wraps `anyhow` errors) without the backtrace that

@@ -70,13 +70,6 @@ pub struct WrittenRun {
     pub warnings: Vec<DiagnosticWarning>,
 }
 
-fn file_err(path: &Path, e: impl std::fmt::Display) -> Error {
-    Error::File {
-        path: path.display().to_string(),
-        reason: e.to_string(),
-    }
-}
-
 impl Run {
     /// What the CSV's adaptation block (step size, inverse mass matrix) holds when it is not
     /// CmdStan's usual meaning: NUTS's adaptation in a flow's latent space, or the diagonal
@@ -168,7 +161,7 @@ impl Run {
                 num_steps: v.num_steps,
             })
         });
-        let staged = RunDir::create(dir).map_err(|e| file_err(dir, e))?;
+        let staged = RunDir::create(dir)?;
         let out = staged.path();
         let per_chain = self.draws.num_chains().max(1) as f64;
         let meta = CmdStanMeta {
@@ -192,7 +185,7 @@ impl Run {
         if let Some(note) = self.adaptation_note() {
             meta.extra.push(("flowpost_adaptation".into(), note));
         }
-        write_cmdstan_csvs(out, &self.draws, &meta).map_err(|e| file_err(dir, e))?;
+        write_cmdstan_csvs(out, &self.draws, &meta)?;
         if options.zarr {
             let store = StoreOptions {
                 first_chain: self.first_chain,
@@ -200,14 +193,17 @@ impl Run {
                 attributes: attributes::of_run(self, model, fit.as_ref()),
             };
             let path = out.join(STORE_NAME);
-            write_arviz_zarr(&path, &self.draws, &store).map_err(|e| file_err(dir, e))?;
+            write_arviz_zarr(&path, &self.draws, &store)?;
         }
         let flow_hash = match &self.flow {
             Some(flow) => {
                 let path = out.join("flow.json");
                 let names = &self.draws.param_names;
                 flow_file::save(&path, flow, Some(model), names, fit)?;
-                let bytes = std::fs::read(&path).map_err(|e| file_err(&path, e))?;
+                let bytes = std::fs::read(&path).map_err(|source| Error::Io {
+                    path: path.clone(),
+                    source,
+                })?;
                 Some(crate::shard::sha256_hex(&bytes))
             }
             None => None,
@@ -231,8 +227,8 @@ impl Run {
         input.settings.warnings.max_tree_depth = settings.max_depth;
         input.settings.warnings.chain_id_offset = self.first_chain;
         input.settings.pair_params = options.pair_params.clone();
-        let (summary, warnings) = write_report(out, &input).map_err(|e| file_err(dir, e))?;
-        let dir = staged.commit().map_err(|e| file_err(dir, e))?;
+        let (summary, warnings) = write_report(out, &input)?;
+        let dir = staged.commit()?;
         Ok(WrittenRun {
             dir,
             summary,

@@ -134,6 +134,14 @@ fn load_model(args: &Args) -> anyhow::Result<Loaded> {
             "--dim is for built-in models with a dimension (funnel, mixture2, mixture4, mixture2_t), not Stan programs"
         );
     }
+    // The program first: a user with a typo in the path should hear about the path, not about
+    // a toolchain the program would need.
+    if !Path::new(&args.model).is_file() {
+        bail!(
+            "{}: no such Stan program (give a path to a .stan file, or a built-in model: see `flowpost models`)",
+            args.model
+        );
+    }
     let toolchain = Toolchain::locate()?;
     let settings = StanCompileSettings {
         verbose: true,

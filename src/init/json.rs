@@ -89,7 +89,7 @@ pub fn from_json(
     num_parameters: usize,
 ) -> Result<Init, crate::Error> {
     let fail = |reason: String| crate::Error::File {
-        path: origin.to_string(),
+        path: origin.into(),
         reason,
     };
     let map = entries(text).map_err(|e| match e {

@@ -81,8 +81,15 @@ struct Document {
 
 fn file_err(path: &Path, reason: impl Into<String>) -> Error {
     Error::File {
-        path: path.display().to_string(),
+        path: path.to_path_buf(),
         reason: reason.into(),
+    }
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
+    move |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
     }
 }
 
@@ -100,13 +107,13 @@ pub fn save(path: &Path, stored: &StoredAdaptation) -> Result<(), Error> {
         chains: stored.warm_start.chains.clone(),
     };
     let text = serde_json::to_string(&doc).map_err(|e| file_err(path, e.to_string()))?;
-    crate::io::atomic::write_string_atomic(path, &text).map_err(|e| file_err(path, e.to_string()))
+    Ok(crate::io::atomic::write_string_atomic(path, &text)?)
 }
 
 /// Reads `adaptation.json`, checking its format and version (before anything else) and its entries (finite, positive step
 /// sizes and metrics; one dimension throughout).
 pub fn load(path: &Path) -> Result<StoredAdaptation, Error> {
-    let text = std::fs::read_to_string(path).map_err(|e| file_err(path, e.to_string()))?;
+    let text = std::fs::read_to_string(path).map_err(io_err(path))?;
     crate::io::versioned::check_header(&text, path, FORMAT, VERSION, "adaptation")?;
     let doc: Document = serde_json::from_str(&text).map_err(|e| {
         file_err(

@@ -87,20 +87,27 @@ pub fn save(
         vi,
     };
     let text = serde_json::to_string(&doc).map_err(|e| file_err(path, e.to_string()))?;
-    crate::io::atomic::write_string_atomic(path, &text).map_err(|e| file_err(path, e.to_string()))
+    Ok(crate::io::atomic::write_string_atomic(path, &text)?)
 }
 
 fn file_err(path: &Path, reason: impl Into<String>) -> Error {
     Error::File {
-        path: path.display().to_string(),
+        path: path.to_path_buf(),
         reason: reason.into(),
+    }
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
+    move |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
     }
 }
 
 /// Reads a flow file, checking format, version (before anything else), structure and
 /// parameters.
 pub fn load(path: &Path) -> Result<LoadedFlow, Error> {
-    let text = std::fs::read_to_string(path).map_err(|e| file_err(path, e.to_string()))?;
+    let text = std::fs::read_to_string(path).map_err(io_err(path))?;
     from_json(&text, path)
 }
 
@@ -150,4 +157,28 @@ pub fn from_json(text: &str, path: &Path) -> Result<LoadedFlow, Error> {
         param_names: doc.param_names,
         vi: doc.vi,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A file that cannot be read is an `Io` error that keeps the operating system's cause; one
+    /// with the wrong contents is a `File` error; both name the path.
+    #[test]
+    fn read_failures_keep_their_cause_and_name_the_file() {
+        let missing = Path::new("/nonexistent/flow.json");
+        let e = load(missing).expect_err("a missing file cannot load");
+        assert!(
+            matches!(&e, Error::Io { path, .. } if path == missing),
+            "{e:?}"
+        );
+        let cause = std::error::Error::source(&e).expect("the io::Error is kept");
+        assert!(cause.downcast_ref::<std::io::Error>().is_some());
+        assert!(e.to_string().starts_with("/nonexistent/flow.json: "), "{e}");
+
+        let e = from_json("{}", Path::new("f.json")).expect_err("not a flow file");
+        assert!(matches!(&e, Error::File { .. }), "{e:?}");
+        assert!(e.to_string().starts_with("f.json: "), "{e}");
+    }
 }

@@ -21,7 +21,7 @@ pub(crate) fn check_header(
     kind: &str,
 ) -> Result<(), Error> {
     let err = |reason: String| Error::File {
-        path: path.display().to_string(),
+        path: path.to_path_buf(),
         reason,
     };
     let header: Header = serde_json::from_str(text).map_err(|e| {

@@ -270,10 +270,7 @@ pub fn sample_with<D: LogDensity + ?Sized>(
     cost.seconds.warmup += nuts_run.seconds_warmup;
     cost.seconds.sampling = nuts_run.seconds_sampling;
     cost.seconds.total = start.elapsed().as_secs_f64();
-    let draws = Draws::new(names, nuts_run.chains).map_err(|e| crate::Error::Sampler {
-        chain: 0,
-        message: e.to_string(),
-    })?;
+    let draws = Draws::new(names, nuts_run.chains)?;
     Ok(Run {
         method,
         draws,
