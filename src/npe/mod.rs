@@ -22,6 +22,7 @@
 //!   an observation lies where the training simulations were ([`check_x_o`]).
 
 mod architecture;
+mod auto;
 mod coverage;
 mod error;
 mod estimator;

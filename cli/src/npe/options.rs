@@ -40,6 +40,10 @@ pub(super) struct TrainingOptions {
     /// Early-stopping patience in epochs.
     #[arg(long)]
     pub(super) patience: Option<usize>,
+    /// How much lower (nats) a validation loss must be to reset the patience [default: 0: any
+    /// improvement]; the best epoch's weights are kept either way.
+    #[arg(long)]
+    pub(super) min_improvement: Option<f64>,
     /// Maximum epochs.
     #[arg(long)]
     pub(super) max_epochs: Option<usize>,
@@ -80,6 +84,7 @@ pub(super) fn settings(o: &TrainingOptions) -> Result<NpeSettings> {
         batch_size: o.batch_size.unwrap_or(d.batch_size),
         learning_rate: o.learning_rate.unwrap_or(d.learning_rate),
         patience: o.patience.unwrap_or(d.patience),
+        min_improvement: o.min_improvement.unwrap_or(d.min_improvement),
         max_epochs: o.max_epochs.unwrap_or(d.max_epochs),
         seed: o.seed,
         x_transform: match o.x_transform.as_str() {
