@@ -55,6 +55,10 @@ pub struct NpeSettings {
     pub batched: bool,
     /// Seed for the split, the initial weights and the shuffles.
     pub seed: u64,
+    /// Ensemble members K: K estimators trained in parallel with different seeds (member 1
+    /// with `seed`, so K = 1 is the single estimator), hence different initial weights,
+    /// shuffles and train/validation splits, used as their equal-weight mixture.
+    pub num_members: usize,
     /// Train on the unconstrained parameters u = T⁻¹(θ) of the declared support (log, logit;
     /// see [`Support`]) so draws never leave it; `false` trains on θ and keeps a box support
     /// for rejection sampling (leakage correction), as before supports existed.
@@ -77,6 +81,7 @@ impl Default for NpeSettings {
             chunk_size: 64,
             batched: true,
             seed: 0,
+            num_members: 1,
             support_transform: true,
             x_transform: XTransform::Identity,
         }
@@ -113,6 +118,9 @@ impl NpeSettings {
         }
         if self.max_epochs == 0 {
             return err("max_epochs", "must be at least 1");
+        }
+        if self.num_members == 0 {
+            return err("num_members", "must be at least 1");
         }
         if self.chunk_size == 0 {
             return err("chunk_size", "must be at least 1");
@@ -171,6 +179,11 @@ pub struct NpeReport {
     pub num_params: usize,
     /// The transform of the kept flow.
     pub transform: TransformKind,
+    /// With `num_members` K > 1: each member's report (member 1's is the one above, whose
+    /// `num_gradient_evals` and `num_steps` then count all members and `seconds` is the
+    /// ensemble's wall-clock time). Empty otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub members: Vec<NpeReport>,
     /// With [`TransformKind::Auto`]: each candidate's result and cost (the kept one has the
     /// lowest validation loss); `num_gradient_evals` and `num_steps` above count all
     /// candidates, `seconds` is the wall-clock time of their (concurrent) training, the other
@@ -229,6 +242,9 @@ pub fn train(
 ) -> Result<(NpeEstimator, NpeReport), NpeError> {
     settings.validate()?;
     let support = support.into();
+    if settings.num_members > 1 {
+        return super::ensemble_train::train_ensemble(sims, &support, settings, progress);
+    }
     if settings.flow.transform != TransformKind::Auto {
         return train_one(sims, &support, settings, progress);
     }
@@ -286,6 +302,7 @@ pub(crate) fn train_one(
         num_params: params.len(),
         transform: settings.flow.transform,
         candidates: Vec::new(),
+        members: Vec::new(),
     };
     let mut train_order = train_idx.to_vec();
     let chunking = Chunking {

@@ -47,6 +47,10 @@ pub(super) struct TrainingOptions {
     /// Maximum epochs.
     #[arg(long)]
     pub(super) max_epochs: Option<usize>,
+    /// Train an ensemble of K estimators (different seeds and train/validation splits, in
+    /// parallel) and use their equal-weight mixture for densities and draws [default: 1].
+    #[arg(long)]
+    pub(super) ensemble: Option<usize>,
     /// Preprocessing of x before its z-scoring: zscore (none) or log1p (log(1 + x), for counts;
     /// needs x > -1).
     #[arg(long, default_value = "zscore")]
@@ -58,6 +62,10 @@ pub(super) struct TrainingOptions {
 
 pub(super) fn settings(o: &TrainingOptions) -> Result<NpeSettings> {
     let d = NpeSettings::default();
+    let num_members = o.ensemble.unwrap_or(d.num_members);
+    if num_members == 0 {
+        bail!("--ensemble must be at least 1 (the number of estimators), got 0");
+    }
     let transform = match o.transform.as_str() {
         "spline" => TransformKind::Spline,
         "affine" => TransformKind::Affine,
@@ -87,6 +95,7 @@ pub(super) fn settings(o: &TrainingOptions) -> Result<NpeSettings> {
         min_improvement: o.min_improvement.unwrap_or(d.min_improvement),
         max_epochs: o.max_epochs.unwrap_or(d.max_epochs),
         seed: o.seed,
+        num_members,
         x_transform: match o.x_transform.as_str() {
             "zscore" => XTransform::Identity,
             "log1p" => XTransform::Log1p,
@@ -115,16 +124,20 @@ pub(super) fn train_with_progress(
             .progress_chars("=> "),
     );
     let auto = s.flow.transform == TransformKind::Auto;
-    let mut candidate = 0;
+    let (per_member, k) = (if auto { 2 } else { 1 }, s.num_members);
+    let mut run = 0;
     let mut cb = |p: &EpochProgress| {
         if p.epoch == 1 {
-            candidate += 1;
+            run += 1;
         }
         bar.set_position(p.epoch as u64);
-        let which = if auto {
-            format!("auto candidate {candidate} of 2: ")
-        } else {
-            String::new()
+        let member = match k {
+            1 => String::new(),
+            _ => format!("member {} of {k}, ", (run - 1) / per_member + 1),
+        };
+        let which = match auto {
+            true => format!("{member}auto candidate {} of 2: ", (run - 1) % 2 + 1),
+            false => member,
         };
         bar.set_message(format!(
             "{which}train {:.4}  val {:.4}  best {:.4} ({} of {} epochs without improvement before stopping)",
@@ -134,6 +147,20 @@ pub(super) fn train_with_progress(
     let out = npe::train(sims, support, s, &mut cb)?;
     bar.finish_and_clear();
     let r = &out.1;
+    if !r.members.is_empty() {
+        let losses: Vec<String> = r
+            .members
+            .iter()
+            .map(|m| format!("{:.4}", m.best_validation_loss))
+            .collect();
+        eprintln!(
+            "ensemble of {} estimators in {:.1} s, {} gradient evaluations (all members); best validation loss per member: {} (each on its own split); member 1:",
+            r.members.len(),
+            r.seconds,
+            r.num_gradient_evals,
+            losses.join(", ")
+        );
+    }
     eprintln!(
         "trained on {} simulations ({} train, {} validation, {} dropped as non-finite): {} epochs, best epoch {} (validation loss {:.4}), {:.1} s, {} gradient evaluations",
         r.num_simulations,
