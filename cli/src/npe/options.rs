@@ -151,10 +151,13 @@ pub(super) fn train_with_progress(
         let losses: Vec<String> = r
             .members
             .iter()
-            .map(|m| format!("{:.4}", m.best_validation_loss))
+            .map(|m| {
+                let kept = format!("{:?}", m.transform).to_lowercase();
+                format!("{:.4} ({kept})", m.best_validation_loss)
+            })
             .collect();
         eprintln!(
-            "ensemble of {} estimators in {:.1} s, {} gradient evaluations (all members); best validation loss per member: {} (each on its own split); member 1:",
+            "ensemble of {} estimators in {:.1} s, {} gradient evaluations (all members); best validation loss (kept transform) per member: {} (each on its own split); member 1:",
             r.members.len(),
             r.seconds,
             r.num_gradient_evals,
