@@ -1,8 +1,8 @@
 //! The estimator file: JSON with a format name and version, the flow's layer specs, the
 //! z-scoring statistics, the prior bounds and the flat parameters. Version 2 adds
 //! `ensemble_members` (each member's flow, z-scoring and parameters after the first's); a
-//! single estimator is still written as version 1, byte for byte as before, and both are read. `serde_json`'s
-//! `float_roundtrip` makes every f64 read back bit for bit. Reading validates everything and
+//! single estimator is still written as version 1, byte for byte as before, and both are
+//! read. `serde_json`'s `float_roundtrip` makes every f64 read back bit for bit. Reading validates everything and
 //! names what is wrong: a truncated or corrupt file, another format or version, dimensions that
 //! do not agree.
 
