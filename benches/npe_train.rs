@@ -4,7 +4,8 @@
 //! whole default trainings (Auto: both candidates) and their wall-clock seconds.
 //!
 //! `cargo bench --bench npe_train [-- --simulations 10000 --epochs 3 --tasks two_moons,slcp
-//! --flows spline,affine --full two_moons:10000,slcp:100000]` (`--tasks ''`: only `--full`)
+//! --flows spline,affine --full two_moons:10000,slcp:100000 --ensembles 1,3,5]` (`--tasks ''`:
+//! only `--full`; `--ensembles`: the full trainings for each ensemble size K, default 1)
 //!
 //! Both paths run in the same process on the same data, so their ratio is what to read; the
 //! absolute seconds depend on what else the machine is doing.
@@ -37,6 +38,7 @@ fn main() {
     let n: usize = arg(&args, "--simulations").map_or(10_000, |s| s.parse().unwrap());
     let epochs: usize = arg(&args, "--epochs").map_or(3, |s| s.parse().unwrap());
     let full = arg(&args, "--full");
+    let ensembles = arg(&args, "--ensembles").unwrap_or("1".into());
     let chunk: usize =
         arg(&args, "--chunk").map_or(NpeSettings::default().chunk_size, |s| s.parse().unwrap());
     let task_names = arg(&args, "--tasks").unwrap_or("two_moons,slcp".into());
@@ -96,31 +98,35 @@ fn main() {
     }
     let Some(full) = full else { return };
     println!(
-        "\n| task | simulations | default training s (CPU s) | epochs (per candidate) | kept |"
+        "\n| task | simulations | K | default training s (CPU s) | gradient evals | epochs (member 1, per candidate) | kept (member 1) |"
     );
-    println!("|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|");
     for cell in full.split(',') {
         let (name, sims) = cell.split_once(':').expect("--full task:simulations,...");
         let sims: usize = sims.parse().unwrap();
         let task = tasks::task(name).unwrap();
         let data = simulate(task.prior(), task.simulator(), sims, 1);
-        let settings = NpeSettings {
-            seed: 1,
-            ..Default::default()
-        };
-        let (t, cpu) = (Instant::now(), cpu_seconds());
-        let (_, report) = train(&data, None, &settings, &mut |_| {}).unwrap();
-        let cpu = cpu_seconds() - cpu;
-        let epochs: Vec<String> = report
-            .candidates
-            .iter()
-            .map(|c| format!("{:?} {}", c.transform, c.num_epochs))
-            .collect();
-        println!(
-            "| {name} | {sims} | {:.1} ({cpu:.1}) | {} | {:?} |",
-            t.elapsed().as_secs_f64(),
-            epochs.join(", "),
-            report.transform
-        );
+        for k in ensembles.split(',') {
+            let settings = NpeSettings {
+                seed: 1,
+                num_members: k.parse().expect("--ensembles K,..."),
+                ..Default::default()
+            };
+            let (t, cpu) = (Instant::now(), cpu_seconds());
+            let (_, report) = train(&data, None, &settings, &mut |_| {}).unwrap();
+            let cpu = cpu_seconds() - cpu;
+            let epochs: Vec<String> = report
+                .candidates
+                .iter()
+                .map(|c| format!("{:?} {}", c.transform, c.num_epochs))
+                .collect();
+            println!(
+                "| {name} | {sims} | {k} | {:.1} ({cpu:.1}) | {} | {} | {:?} |",
+                t.elapsed().as_secs_f64(),
+                report.num_gradient_evals,
+                epochs.join(", "),
+                report.transform
+            );
+        }
     }
 }

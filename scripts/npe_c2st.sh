@@ -10,7 +10,7 @@
 # Plan, in priority order: 10^4 simulations for observations 1-10, then 10^3 and 10^5 for
 # observations 1-3. A scorer runs beside the trainer and appends the C2ST of every sample file
 # (`../shared/tools/c2st.py`, sbibm's recipe) to OUTDIR/c2st.tsv. Re-running resumes: finished
-# trainings and scores are kept. MODE=train or MODE=score runs one half only. `scripts/npe_c2st_table.py OUTDIR` prints the table.
+# trainings and scores are kept. ENSEMBLE=K trains ensembles of K estimators. MODE=train or MODE=score runs one half only. `scripts/npe_c2st_table.py OUTDIR` prints the table.
 #
 # Needs numpy + scikit-learn for c2st.py: PYTHON (default /work/venv-c2st/bin/python), e.g.
 #   python3 -m venv /work/venv-c2st && /work/venv-c2st/bin/pip install numpy scikit-learn
@@ -24,6 +24,7 @@ TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 BIN=${FLOWPOST_BIN:-}
 TASKS=${TASKS:-"two_moons slcp gaussian_linear gaussian_linear_uniform bernoulli_glm"}
 PLAN=${PLAN:-"10000:10 1000:3 100000:3"}
+ENSEMBLE=${ENSEMBLE:-1}  # --ensemble K of every training (1: a single estimator)
 export OPENBLAS_NUM_THREADS=1
 
 mkdir -p "$OUT"
@@ -43,7 +44,7 @@ trainer() {
       mkdir -p "$OUT/$task"
       if [ ! -f "$dir/run.json" ]; then
         "$BIN" npe run "$task" --simulations "$n" --observation 1 --seed 1 \
-          --num-samples 10000 --out "$dir" --quiet 2> "$dir.log" || { echo "train failed: $task $n" >&2; continue; }
+          --num-samples 10000 --ensemble "$ENSEMBLE" --out "$dir" --quiet 2> "$dir.log" || { echo "train failed: $task $n" >&2; continue; }
         cp "$dir/posterior_samples.csv" "$dir/samples_obs1.csv"
       fi
       for k in $(seq 2 "$nobs"); do

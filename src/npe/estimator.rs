@@ -27,57 +27,8 @@ pub struct NpeEstimator {
     pub(crate) x_labels: Option<Vec<String>>,
     pub(crate) support: Support,
     pub(crate) x_transform: XTransform,
-}
-
-/// Leakage-correction settings for [`NpeEstimator::sample`].
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct SampleSettings {
-    /// Seed of the draws.
-    pub seed: u64,
-    /// Give up when more than this many draws per requested sample were needed.
-    pub max_draws_per_sample: usize,
-    /// Acceptance rate below which [`PosteriorSamples::low_acceptance`] is set.
-    pub warn_acceptance: f64,
-}
-
-impl Default for SampleSettings {
-    fn default() -> Self {
-        SampleSettings {
-            seed: 0,
-            max_draws_per_sample: 1000,
-            warn_acceptance: 0.01,
-        }
-    }
-}
-
-/// Posterior draws after leakage correction.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PosteriorSamples {
-    /// Row-major draws, `num_samples × dim`.
-    pub samples: Vec<f64>,
-    /// Dimension of θ.
-    pub dim: usize,
-    /// Draws made (accepted + rejected).
-    pub num_drawn: usize,
-    /// Fraction of draws inside the prior support.
-    pub acceptance_rate: f64,
-    /// Whether the acceptance rate fell below the warning threshold.
-    pub low_acceptance: bool,
-}
-
-impl PosteriorSamples {
-    /// Number of samples.
-    pub fn len(&self) -> usize {
-        self.samples.len() / self.dim
-    }
-    /// Whether empty.
-    pub fn is_empty(&self) -> bool {
-        self.samples.is_empty()
-    }
-    /// Sample i.
-    pub fn row(&self, i: usize) -> &[f64] {
-        &self.samples[i * self.dim..(i + 1) * self.dim]
-    }
+    /// Ensemble members 2..K (empty: a single estimator); see [`NpeEstimator::ensemble`].
+    pub(crate) others: Vec<NpeEstimator>,
 }
 
 impl NpeEstimator {
@@ -110,6 +61,7 @@ impl NpeEstimator {
             x_labels: None,
             support,
             x_transform: XTransform::Identity,
+            others: Vec::new(),
         })
     }
 
@@ -117,14 +69,32 @@ impl NpeEstimator {
     pub fn with_support(mut self, support: Support) -> Result<Self, NpeError> {
         support.validate()?;
         super::error::dim_check("support", self.theta_dim(), support.dim())?;
+        self = self.each_other(|m| m.with_support(support.clone()))?;
         self.support = support;
         Ok(self)
     }
 
     /// Sets the preprocessing of x applied before its z-scoring.
     pub fn with_x_transform(mut self, t: XTransform) -> Self {
+        self.others = std::mem::take(&mut self.others)
+            .into_iter()
+            .map(|m| m.with_x_transform(t))
+            .collect();
         self.x_transform = t;
         self
+    }
+
+    /// Applies a setter to ensemble members 2..K (they share θ's support, x's preprocessing
+    /// and the labels with member 1).
+    fn each_other(
+        mut self,
+        f: impl Fn(NpeEstimator) -> Result<NpeEstimator, NpeError>,
+    ) -> Result<Self, NpeError> {
+        self.others = std::mem::take(&mut self.others)
+            .into_iter()
+            .map(f)
+            .collect::<Result<_, _>>()?;
+        Ok(self)
     }
 
     /// The support θ lies in (the flow models u = T⁻¹(θ)).
@@ -155,6 +125,7 @@ impl NpeEstimator {
     /// Sets the θ column names (used as the header of sample files).
     pub fn with_labels(mut self, labels: Vec<String>) -> Result<Self, NpeError> {
         super::error::dim_check("θ labels", self.theta_dim(), labels.len())?;
+        self = self.each_other(|m| m.with_labels(labels.clone()))?;
         self.theta_labels = labels;
         Ok(self)
     }
@@ -168,6 +139,7 @@ impl NpeEstimator {
     /// given to it later can be checked column by column.
     pub fn with_x_labels(mut self, labels: Vec<String>) -> Result<Self, NpeError> {
         super::error::dim_check("x labels", self.x_dim(), labels.len())?;
+        self = self.each_other(|m| m.with_x_labels(labels.clone()))?;
         self.x_labels = Some(labels);
         Ok(self)
     }
@@ -221,8 +193,21 @@ impl NpeEstimator {
     }
 
     /// log q(θ_j | x) for every row θ_j of the row-major `thetas` (in parallel, through the
-    /// flow's batched calls in chunks of 64 rows).
+    /// flow's batched calls in chunks of 64 rows). For an ensemble, the mixture's:
+    /// log (1/K Σ_k q_k(θ_j | x)).
     pub fn log_prob_many(&self, thetas: &[f64], x: &[f64]) -> Result<Vec<f64>, NpeError> {
+        match self.others.is_empty() {
+            true => self.member_log_prob_many(thetas, x),
+            false => self.mixture_log_prob_many(thetas, x),
+        }
+    }
+
+    /// [`log_prob_many`](Self::log_prob_many) of this member alone (members 2..K ignored).
+    pub(crate) fn member_log_prob_many(
+        &self,
+        thetas: &[f64],
+        x: &[f64],
+    ) -> Result<Vec<f64>, NpeError> {
         self.check_x(x)?;
         let d = self.theta_dim();
         if !thetas.len().is_multiple_of(d) {
@@ -271,7 +256,8 @@ impl NpeEstimator {
 
     /// Draws `n` samples from q(θ | x) without leakage correction, in parallel (the flow's
     /// batched inverse over chunks of 64 draws); draw j uses stream `SAMPLE_STREAM + first + j`
-    /// of `seed`, so results do not depend on the thread count.
+    /// of `seed`, so results do not depend on the thread count. An ensemble picks the member
+    /// of each draw uniformly (from its own stream, see [`ENSEMBLE_STREAM`](super::ENSEMBLE_STREAM)).
     pub fn sample_unconstrained(
         &self,
         x: &[f64],
@@ -279,19 +265,32 @@ impl NpeEstimator {
         seed: u64,
         first: u64,
     ) -> Result<Vec<f64>, NpeError> {
+        match self.others.is_empty() {
+            true => self.member_sample_at(x, &(first..first + n as u64).collect::<Vec<_>>(), seed),
+            false => self.mixture_sample_unconstrained(x, n, seed, first),
+        }
+    }
+
+    /// Draws of this member alone (members 2..K ignored) for the draw indices `draws`: draw
+    /// `draws[i]` from stream `SAMPLE_STREAM + draws[i]` of `seed`, row i of the result.
+    pub(crate) fn member_sample_at(
+        &self,
+        x: &[f64],
+        draws: &[u64],
+        seed: u64,
+    ) -> Result<Vec<f64>, NpeError> {
         self.check_x(x)?;
-        let d = self.theta_dim();
+        let (d, n) = (self.theta_dim(), draws.len());
         let xz = self.repeated_context(x, CHUNK.min(n))?;
         let mut out = vec![0.0; n * d];
         out.par_chunks_mut(CHUNK * d)
-            .enumerate()
-            .for_each(|(c, chunk)| {
+            .zip(draws.par_chunks(CHUNK))
+            .for_each(|(chunk, ids)| {
                 let m = chunk.len() / d;
                 let mut tape = vec![0.0; self.flow.batch_tape_len(m)];
                 let (mut z, mut tz, mut ld) = (vec![0.0; m * d], vec![0.0; m * d], vec![0.0; m]);
-                for (k, zk) in z.chunks_mut(d).enumerate() {
-                    let j = (c * CHUNK + k) as u64;
-                    let mut rng = seeded(seed, SAMPLE_STREAM + first + j);
+                for (zk, &j) in z.chunks_mut(d).zip(ids) {
+                    let mut rng = seeded(seed, SAMPLE_STREAM + j);
                     crate::rng::fill_standard_normal(&mut rng, zk);
                 }
                 let ctx = &xz[..m * self.x_dim()];
@@ -304,63 +303,6 @@ impl NpeEstimator {
                 }
             });
         Ok(out)
-    }
-
-    /// Draws `n` posterior samples given `x` (inside the support by construction), rejecting
-    /// draws outside a box kept for rejection (when the estimator has one) until `n` are
-    /// accepted.
-    pub fn sample(
-        &self,
-        x: &[f64],
-        n: usize,
-        settings: &SampleSettings,
-    ) -> Result<PosteriorSamples, NpeError> {
-        let d = self.theta_dim();
-        let mut samples = Vec::with_capacity(n * d);
-        let mut drawn = 0usize;
-        let mut generated = 0usize;
-        let max_draws = n.saturating_mul(settings.max_draws_per_sample).max(1000);
-        while samples.len() < n * d {
-            let missing = n - samples.len() / d;
-            let rate = if drawn == 0 {
-                1.0
-            } else {
-                (samples.len() / d) as f64 / drawn as f64
-            };
-            let batch = ((missing as f64 / rate.max(1e-3)) * 1.1).ceil() as usize + 16;
-            let batch = batch.min(max_draws.saturating_sub(generated));
-            if batch == 0 {
-                return Err(NpeError::Leakage {
-                    num_accepted: samples.len() / d,
-                    num_drawn: drawn,
-                    rate,
-                });
-            }
-            let draws = self.sample_unconstrained(x, batch, settings.seed, generated as u64)?;
-            generated += batch;
-            for row in draws.chunks(d) {
-                if samples.len() == n * d {
-                    break;
-                }
-                drawn += 1;
-                if self.bounds.as_ref().is_none_or(|b| b.contains(row)) {
-                    samples.extend_from_slice(row);
-                }
-            }
-        }
-        // Draws after the n-th acceptance were never examined and do not count.
-        let acceptance_rate = if drawn == 0 {
-            1.0
-        } else {
-            n as f64 / drawn as f64
-        };
-        Ok(PosteriorSamples {
-            samples,
-            dim: d,
-            num_drawn: drawn,
-            acceptance_rate,
-            low_acceptance: acceptance_rate < settings.warn_acceptance,
-        })
     }
 }
 

@@ -1,6 +1,8 @@
 //! The estimator file: JSON with a format name and version, the flow's layer specs, the
-//! z-scoring statistics, the prior bounds and the flat parameters. `serde_json`'s
-//! `float_roundtrip` makes every f64 read back bit for bit. Reading validates everything and
+//! z-scoring statistics, the prior bounds and the flat parameters. Version 2 adds
+//! `ensemble_members` (each member's flow, z-scoring and parameters after the first's); a
+//! single estimator is still written as version 1, byte for byte as before, and both are
+//! read. `serde_json`'s `float_roundtrip` makes every f64 read back bit for bit. Reading validates everything and
 //! names what is wrong: a truncated or corrupt file, another format or version, dimensions that
 //! do not agree.
 
@@ -10,8 +12,10 @@ use std::path::Path;
 
 /// The `format` field of an estimator file.
 pub const ESTIMATOR_FORMAT: &str = "flowpost-npe-estimator";
-/// The version this build writes and reads.
-pub const ESTIMATOR_VERSION: u32 = 1;
+/// The newest version this build writes and reads (2: ensembles); single estimators are
+/// written as version 1, which every build reads.
+pub const ESTIMATOR_VERSION: u32 = 2;
+const SINGLE_VERSION: u32 = 1;
 
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Header {
@@ -42,6 +46,32 @@ struct EstimatorFile {
     /// The preprocessing of x before z-scoring (absent: none).
     #[serde(default, skip_serializing_if = "XTransform::is_identity")]
     x_transform: XTransform,
+    /// Ensemble members 2..K (version 2; absent: a single estimator).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    ensemble_members: Vec<MemberFile>,
+}
+
+/// What an ensemble member has of its own.
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MemberFile {
+    flow: LayerSpec,
+    theta_standardizer: Standardizer,
+    x_standardizer: Standardizer,
+    num_params: usize,
+    params: Vec<f64>,
+}
+
+impl MemberFile {
+    fn of(e: &NpeEstimator) -> Self {
+        MemberFile {
+            flow: e.flow.spec(),
+            theta_standardizer: e.theta_z.clone(),
+            x_standardizer: e.x_z.clone(),
+            num_params: e.params.len(),
+            params: e.params.clone(),
+        }
+    }
 }
 
 impl NpeEstimator {
@@ -49,7 +79,10 @@ impl NpeEstimator {
     pub fn to_json(&self) -> String {
         let file = EstimatorFile {
             format: ESTIMATOR_FORMAT.into(),
-            version: ESTIMATOR_VERSION,
+            version: match self.others.is_empty() {
+                true => SINGLE_VERSION,
+                false => ESTIMATOR_VERSION,
+            },
             theta_dim: self.theta_dim(),
             x_dim: self.x_dim(),
             theta_labels: self.theta_labels.clone(),
@@ -62,6 +95,7 @@ impl NpeEstimator {
             params: self.params.clone(),
             support: (!self.support.is_unbounded()).then(|| self.support.clone()),
             x_transform: self.x_transform,
+            ensemble_members: self.others.iter().map(MemberFile::of).collect(),
         };
         serde_json::to_string(&file).expect("estimator serializes")
     }
@@ -93,53 +127,36 @@ impl NpeEstimator {
                 header.format
             )));
         }
-        if header.version != ESTIMATOR_VERSION {
+        if !(SINGLE_VERSION..=ESTIMATOR_VERSION).contains(&header.version) {
             return Err(fail(format!(
-                "version {} is not supported (this build reads version {ESTIMATOR_VERSION})",
+                "version {} is not supported (this build reads versions {SINGLE_VERSION} to {ESTIMATOR_VERSION})",
                 header.version
             )));
         }
-        let file: EstimatorFile =
+        let mut file: EstimatorFile =
             serde_json::from_value(value).map_err(|e| fail(format!("corrupt content ({e})")))?;
-        let flow = file
-            .flow
-            .build()
-            .map_err(|e| fail(format!("flow: {e}")))?
-            .into_dyn();
-        if flow.dim() != file.theta_dim || flow.context_dim() != file.x_dim {
-            return Err(fail(format!(
-                "flow maps {}-d θ given {}-d x but the file declares {} and {}",
-                flow.dim(),
-                flow.context_dim(),
-                file.theta_dim,
-                file.x_dim
-            )));
+        if header.version == SINGLE_VERSION && !file.ensemble_members.is_empty() {
+            return Err(fail(
+                "a version 1 file holds one estimator, but this one has ensemble members".into(),
+            ));
         }
-        if file.num_params != file.params.len() {
-            return Err(fail(format!(
-                "declares {} parameters but holds {}",
-                file.num_params,
-                file.params.len()
-            )));
+        let others = std::mem::take(&mut file.ensemble_members);
+        let first = MemberFile {
+            flow: file.flow.clone(),
+            theta_standardizer: file.theta_standardizer.clone(),
+            x_standardizer: file.x_standardizer.clone(),
+            num_params: file.num_params,
+            params: std::mem::take(&mut file.params),
+        };
+        let mut members = Vec::with_capacity(1 + others.len());
+        for (k, m) in std::iter::once(first).chain(others).enumerate() {
+            let member = read_member(&file, m).map_err(|reason| match k {
+                0 => fail(reason),
+                _ => fail(format!("ensemble member {}: {reason}", k + 1)),
+            })?;
+            members.push(member);
         }
-        NpeEstimator::new(
-            flow,
-            file.params,
-            file.theta_standardizer,
-            file.x_standardizer,
-            file.prior_bounds,
-        )
-        .and_then(|e| e.with_labels(file.theta_labels))
-        .and_then(|e| match file.x_labels {
-            Some(l) => e.with_x_labels(l),
-            None => Ok(e),
-        })
-        .and_then(|e| match file.support {
-            Some(s) => e.with_support(s),
-            None => Ok(e),
-        })
-        .map(|e| e.with_x_transform(file.x_transform))
-        .map_err(|e| fail(e.to_string()))
+        NpeEstimator::ensemble(members).map_err(|e| fail(e.to_string()))
     }
 
     /// Writes the estimator file (atomically: a reader never sees half a file).
@@ -160,4 +177,44 @@ impl NpeEstimator {
         })?;
         Self::from_json(&text, &path.display().to_string())
     }
+}
+
+/// One member from its own parts and the file's shared ones; the error is the reason.
+fn read_member(file: &EstimatorFile, m: MemberFile) -> Result<NpeEstimator, String> {
+    let flow = m.flow.build().map_err(|e| format!("flow: {e}"))?.into_dyn();
+    if flow.dim() != file.theta_dim || flow.context_dim() != file.x_dim {
+        return Err(format!(
+            "flow maps {}-d θ given {}-d x but the file declares {} and {}",
+            flow.dim(),
+            flow.context_dim(),
+            file.theta_dim,
+            file.x_dim
+        ));
+    }
+    if m.num_params != m.params.len() {
+        return Err(format!(
+            "declares {} parameters but holds {}",
+            m.num_params,
+            m.params.len()
+        ));
+    }
+    let bounds = file.prior_bounds.clone();
+    NpeEstimator::new(
+        flow,
+        m.params,
+        m.theta_standardizer,
+        m.x_standardizer,
+        bounds,
+    )
+    .and_then(|e| e.with_labels(file.theta_labels.clone()))
+    .and_then(|e| match &file.x_labels {
+        Some(l) => e.with_x_labels(l.clone()),
+        None => Ok(e),
+    })
+    .and_then(|e| match &file.support {
+        Some(s) => e.with_support(s.clone()),
+        None => Ok(e),
+    })
+    .map(|e| e.with_x_transform(file.x_transform))
+    .map_err(|e| e.to_string())
 }

@@ -16,18 +16,24 @@
 //!   spec) declares each parameter's [`Support`]; training runs on the unconstrained
 //!   parameters (log, logit) and draws are mapped back, so none leaves the support.
 //! - Training: [`train`] with [`NpeSettings`]; the result is an [`NpeEstimator`] that samples
-//!   with leakage correction and saves to a versioned file.
+//!   with leakage correction and saves to a versioned file. With `num_members` K > 1 it is an
+//!   ensemble of K estimators (different seeds and splits, trained in parallel) used as their
+//!   equal-weight mixture.
 //! - Checks: [`sbc()`] (simulation-based calibration with χ² uniformity tests, rank ECDFs in
 //!   simultaneous bands, expected coverage per parameter and joint, and TARP), and a check that
 //!   an observation lies where the training simulations were ([`check_x_o`]).
 
 mod architecture;
+mod auto;
 mod coverage;
+mod ensemble;
+mod ensemble_train;
 mod error;
 mod estimator;
 mod io;
 mod loss;
 mod marginal;
+mod posterior_sample;
 mod prepare;
 mod prior;
 mod prior_spec;
@@ -44,10 +50,12 @@ mod x_check;
 mod zscore;
 
 pub use architecture::{FlowSettings, TransformKind};
+pub use ensemble::ENSEMBLE_STREAM;
 pub use error::NpeError;
-pub use estimator::{NpeEstimator, PosteriorSamples, SAMPLE_STREAM, SampleSettings};
+pub use estimator::{NpeEstimator, SAMPLE_STREAM};
 pub use io::{ESTIMATOR_FORMAT, ESTIMATOR_VERSION};
 pub use marginal::{IndependentPrior, Marginal};
+pub use posterior_sample::{PosteriorSamples, SampleSettings};
 pub use prior::{Bounds, BoxUniform, GaussianPrior, Prior};
 pub use sbc::{
     EcdfCheck, PosteriorSampler, SBC_STREAM, SbcReport, SbcSettings, UniformityTest, sbc,

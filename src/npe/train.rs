@@ -39,6 +39,11 @@ pub struct NpeSettings {
     pub validation_fraction: f64,
     /// Stop after this many epochs without a better validation loss.
     pub patience: usize,
+    /// How much lower (in nats) a validation loss must be to count as better for early
+    /// stopping: training stops after `patience` epochs without one at least this much below
+    /// the last that counted. The kept weights are still the best epoch's, whatever its margin.
+    /// 0 (the default): any improvement counts.
+    pub min_improvement: f64,
     /// Hard cap on epochs.
     pub max_epochs: usize,
     /// Items per gradient chunk (the unit of the fixed-order reduction, and of a batched
@@ -50,6 +55,10 @@ pub struct NpeSettings {
     pub batched: bool,
     /// Seed for the split, the initial weights and the shuffles.
     pub seed: u64,
+    /// Ensemble members K: K estimators trained in parallel with different seeds (member 1
+    /// with `seed`, so K = 1 is the single estimator), hence different initial weights,
+    /// shuffles and train/validation splits, used as their equal-weight mixture.
+    pub num_members: usize,
     /// Train on the unconstrained parameters u = T⁻¹(θ) of the declared support (log, logit;
     /// see [`Support`]) so draws never leave it; `false` trains on θ and keeps a box support
     /// for rejection sampling (leakage correction), as before supports existed.
@@ -67,10 +76,12 @@ impl Default for NpeSettings {
             clip_norm: 5.0,
             validation_fraction: 0.1,
             patience: 20,
+            min_improvement: 0.0,
             max_epochs: 1000,
             chunk_size: 64,
             batched: true,
             seed: 0,
+            num_members: 1,
             support_transform: true,
             x_transform: XTransform::Identity,
         }
@@ -102,8 +113,14 @@ impl NpeSettings {
         if self.patience == 0 {
             return err("patience", "must be at least 1");
         }
+        if !(self.min_improvement >= 0.0 && self.min_improvement.is_finite()) {
+            return err("min_improvement", "must be finite and at least 0");
+        }
         if self.max_epochs == 0 {
             return err("max_epochs", "must be at least 1");
+        }
+        if self.num_members == 0 {
+            return err("num_members", "must be at least 1");
         }
         if self.chunk_size == 0 {
             return err("chunk_size", "must be at least 1");
@@ -162,9 +179,15 @@ pub struct NpeReport {
     pub num_params: usize,
     /// The transform of the kept flow.
     pub transform: TransformKind,
+    /// With `num_members` K > 1: each member's report (member 1's is the one above, whose
+    /// `num_gradient_evals` and `num_steps` then count all members and `seconds` is the
+    /// ensemble's wall-clock time). Empty otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub members: Vec<NpeReport>,
     /// With [`TransformKind::Auto`]: each candidate's result and cost (the kept one has the
-    /// lowest validation loss); `num_gradient_evals`, `num_steps` and `seconds` above count all
-    /// candidates, the other fields describe the kept one. Empty otherwise.
+    /// lowest validation loss); `num_gradient_evals` and `num_steps` above count all
+    /// candidates, `seconds` is the wall-clock time of their (concurrent) training, the other
+    /// fields describe the kept one. Empty otherwise.
     #[serde(default)]
     pub candidates: Vec<CandidateReport>,
 }
@@ -219,48 +242,17 @@ pub fn train(
 ) -> Result<(NpeEstimator, NpeReport), NpeError> {
     settings.validate()?;
     let support = support.into();
+    if settings.num_members > 1 {
+        return super::ensemble_train::train_ensemble(sims, &support, settings, progress);
+    }
     if settings.flow.transform != TransformKind::Auto {
         return train_one(sims, &support, settings, progress);
     }
-    let mut best: Option<(NpeEstimator, NpeReport)> = None;
-    let mut candidates = Vec::new();
-    for kind in [TransformKind::Spline, TransformKind::Affine] {
-        let one = NpeSettings {
-            flow: FlowSettings {
-                transform: kind,
-                ..settings.flow.clone()
-            },
-            ..settings.clone()
-        };
-        let (estimator, report) = train_one(sims, &support, &one, progress)?;
-        candidates.push(CandidateReport {
-            transform: kind,
-            best_validation_loss: report.best_validation_loss,
-            best_epoch: report.best_epoch,
-            num_epochs: report.num_epochs,
-            num_gradient_evals: report.num_gradient_evals,
-            num_steps: report.num_steps,
-            seconds: report.seconds,
-            train_losses: report.train_losses.clone(),
-            validation_losses: report.validation_losses.clone(),
-        });
-        if best
-            .as_ref()
-            .is_none_or(|(_, b)| report.best_validation_loss < b.best_validation_loss)
-        {
-            best = Some((estimator, report));
-        }
-    }
-    let (estimator, mut report) = best.expect("two candidates were trained");
-    report.num_gradient_evals = candidates.iter().map(|c| c.num_gradient_evals).sum();
-    report.num_steps = candidates.iter().map(|c| c.num_steps).sum();
-    report.seconds = candidates.iter().map(|c| c.seconds).sum();
-    report.candidates = candidates;
-    Ok((estimator, report))
+    super::auto::train_auto(sims, &support, settings, progress)
 }
 
 /// Trains one flow of a concrete transform kind.
-fn train_one(
+pub(crate) fn train_one(
     sims: &Simulations,
     support: &Support,
     settings: &NpeSettings,
@@ -291,6 +283,8 @@ fn train_one(
     let mut grad = vec![0.0; params.len()];
     let mut workspaces = Vec::new();
     let mut best = (f64::INFINITY, 0usize, params.clone());
+    // The last validation loss that counted as an improvement for early stopping, and when.
+    let mut counted = (f64::INFINITY, 0usize);
     let mut report = NpeReport {
         num_simulations: sims.len(),
         num_dropped,
@@ -308,6 +302,7 @@ fn train_one(
         num_params: params.len(),
         transform: settings.flow.transform,
         candidates: Vec::new(),
+        members: Vec::new(),
     };
     let mut train_order = train_idx.to_vec();
     let chunking = Chunking {
@@ -350,6 +345,9 @@ fn train_one(
             best.1 = epoch;
             best.2.copy_from_slice(&params);
         }
+        if val_loss < counted.0 - settings.min_improvement {
+            counted = (val_loss, epoch);
+        }
         let since = epoch - best.1;
         progress(&EpochProgress {
             epoch,
@@ -359,7 +357,7 @@ fn train_one(
             best_validation_loss: best.0,
             epochs_since_best: since,
         });
-        if since >= settings.patience {
+        if epoch - counted.1 >= settings.patience {
             report.stopped_early = true;
             break;
         }

@@ -40,9 +40,17 @@ pub(super) struct TrainingOptions {
     /// Early-stopping patience in epochs.
     #[arg(long)]
     pub(super) patience: Option<usize>,
+    /// How much lower (nats) a validation loss must be to reset the patience [default: 0: any
+    /// improvement]; the best epoch's weights are kept either way.
+    #[arg(long)]
+    pub(super) min_improvement: Option<f64>,
     /// Maximum epochs.
     #[arg(long)]
     pub(super) max_epochs: Option<usize>,
+    /// Train an ensemble of K estimators (different seeds and train/validation splits, in
+    /// parallel) and use their equal-weight mixture for densities and draws [default: 1].
+    #[arg(long)]
+    pub(super) ensemble: Option<usize>,
     /// Preprocessing of x before its z-scoring: zscore (none) or log1p (log(1 + x), for counts;
     /// needs x > -1).
     #[arg(long, default_value = "zscore")]
@@ -54,6 +62,10 @@ pub(super) struct TrainingOptions {
 
 pub(super) fn settings(o: &TrainingOptions) -> Result<NpeSettings> {
     let d = NpeSettings::default();
+    let num_members = o.ensemble.unwrap_or(d.num_members);
+    if num_members == 0 {
+        bail!("--ensemble must be at least 1 (the number of estimators), got 0");
+    }
     let transform = match o.transform.as_str() {
         "spline" => TransformKind::Spline,
         "affine" => TransformKind::Affine,
@@ -80,8 +92,10 @@ pub(super) fn settings(o: &TrainingOptions) -> Result<NpeSettings> {
         batch_size: o.batch_size.unwrap_or(d.batch_size),
         learning_rate: o.learning_rate.unwrap_or(d.learning_rate),
         patience: o.patience.unwrap_or(d.patience),
+        min_improvement: o.min_improvement.unwrap_or(d.min_improvement),
         max_epochs: o.max_epochs.unwrap_or(d.max_epochs),
         seed: o.seed,
+        num_members,
         x_transform: match o.x_transform.as_str() {
             "zscore" => XTransform::Identity,
             "log1p" => XTransform::Log1p,
@@ -110,16 +124,20 @@ pub(super) fn train_with_progress(
             .progress_chars("=> "),
     );
     let auto = s.flow.transform == TransformKind::Auto;
-    let mut candidate = 0;
+    let (per_member, k) = (if auto { 2 } else { 1 }, s.num_members);
+    let mut run = 0;
     let mut cb = |p: &EpochProgress| {
         if p.epoch == 1 {
-            candidate += 1;
+            run += 1;
         }
         bar.set_position(p.epoch as u64);
-        let which = if auto {
-            format!("auto candidate {candidate} of 2: ")
-        } else {
-            String::new()
+        let member = match k {
+            1 => String::new(),
+            _ => format!("member {} of {k}, ", (run - 1) / per_member + 1),
+        };
+        let which = match auto {
+            true => format!("{member}auto candidate {} of 2: ", (run - 1) % 2 + 1),
+            false => member,
         };
         bar.set_message(format!(
             "{which}train {:.4}  val {:.4}  best {:.4} ({} of {} epochs without improvement before stopping)",
@@ -129,6 +147,23 @@ pub(super) fn train_with_progress(
     let out = npe::train(sims, support, s, &mut cb)?;
     bar.finish_and_clear();
     let r = &out.1;
+    if !r.members.is_empty() {
+        let losses: Vec<String> = r
+            .members
+            .iter()
+            .map(|m| {
+                let kept = format!("{:?}", m.transform).to_lowercase();
+                format!("{:.4} ({kept})", m.best_validation_loss)
+            })
+            .collect();
+        eprintln!(
+            "ensemble of {} estimators in {:.1} s, {} gradient evaluations (all members); best validation loss (kept transform) per member: {} (each on its own split); member 1:",
+            r.members.len(),
+            r.seconds,
+            r.num_gradient_evals,
+            losses.join(", ")
+        );
+    }
     eprintln!(
         "trained on {} simulations ({} train, {} validation, {} dropped as non-finite): {} epochs, best epoch {} (validation loss {:.4}), {:.1} s, {} gradient evaluations",
         r.num_simulations,

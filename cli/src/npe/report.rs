@@ -11,24 +11,34 @@ use std::path::Path;
 /// Facts every NPE page shows about the estimator and its training.
 pub(super) fn training_facts(report: &NpeReport) -> Vec<(String, String)> {
     let kept = format!("{:?}", report.transform).to_lowercase();
-    vec![
-        ("simulations".into(), report.num_simulations.to_string()),
-        ("kept transform".into(), kept),
-        (
-            "best validation loss".into(),
-            format!(
-                "{:.4} (epoch {})",
-                report.best_validation_loss, report.best_epoch
+    let ensemble = match report.members.len() {
+        0 => Vec::new(),
+        k => vec![(
+            "ensemble".into(),
+            format!("{k} estimators, equal-weight mixture (curves and loss: member 1)"),
+        )],
+    };
+    ensemble
+        .into_iter()
+        .chain([
+            ("simulations".into(), report.num_simulations.to_string()),
+            ("kept transform".into(), kept),
+            (
+                "best validation loss".into(),
+                format!(
+                    "{:.4} (epoch {})",
+                    report.best_validation_loss, report.best_epoch
+                ),
             ),
-        ),
-        (
-            "training".into(),
-            format!(
-                "{:.1} s, {} gradient evaluations",
-                report.seconds, report.num_gradient_evals
+            (
+                "training".into(),
+                format!(
+                    "{:.1} s, {} gradient evaluations",
+                    report.seconds, report.num_gradient_evals
+                ),
             ),
-        ),
-    ]
+        ])
+        .collect()
 }
 
 /// `report.html` for `train` and `run` into `dir` (a staging folder).
