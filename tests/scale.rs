@@ -93,16 +93,20 @@ fn diagonal_nuts_agrees_with_the_50_input_latent_gp_reference() {
     assert!(failures.is_empty(), "{failures:?}");
 }
 
+/// Measured (seed 1, under load): auto escalates to a flow (Fisher distance 1.57 > 1.5) and is
+/// correct, 0 divergences, 7.8 ESS per 1000 gradients with the training counted, 549 s.
 #[test]
-#[ignore = "slow: minutes (issue 17's 500-input latent GP)"]
+#[ignore = "slow: ~9 minutes (issue 17's 500-input latent GP)"]
 fn auto_on_the_500_input_latent_gp() {
     let (run, failures) = run("latent_gp", 501, Method::Auto, 1);
     eprintln!("auto: {:?}", run.auto.as_ref().map(|a| a.describe()));
     assert!(failures.is_empty(), "{failures:?}");
 }
 
+/// Fails at seed 1 today: every moment within 4 MCSEs, but 37 divergent draws (0.92%, limit
+/// 0.5%); 0.5 ESS per 1000 gradients, 261 s.
 #[test]
-#[ignore = "slow: minutes (issue 17's 500-input latent GP)"]
+#[ignore = "slow: ~4 minutes; low-rank NUTS fails here today (0.92% divergent, issue 17)"]
 fn low_rank_nuts_on_the_500_input_latent_gp() {
     let (_, failures) = run_with("latent_gp", 501, Method::Nuts, Metric::LowRank, 1);
     assert!(failures.is_empty(), "{failures:?}");
