@@ -37,6 +37,7 @@ pub(crate) const GAUSS_MIX: DataFile =
     data_file!("posteriordb/low_dim_gauss_mix-low_dim_gauss_mix.json");
 pub(crate) const MESQUITE: DataFile = data_file!("posteriordb/mesquite-logmesquite_logvas.json");
 pub(crate) const SBLRC: DataFile = data_file!("posteriordb/sblrc-blr.json");
+pub(crate) const LATENT_GP: DataFile = data_file!("scale/latent_gp.json");
 
 impl DataFile {
     /// Parses the file into `T`.

@@ -51,7 +51,7 @@ pub use posteriordb::{
     LowDimGaussMix, Sblrc,
 };
 pub use registry::{ModelInfo, ModelOptions, TAKES_DIM, list, load, load_builtin};
-pub use scale::{ExactMoments, HierRegression};
+pub use scale::{ExactMoments, HierRegression, LatentGp};
 pub use spine::{Banana, EightSchoolsCentered, EightSchoolsNoncentered, Funnel, Gauss100, LogReg};
 pub use validation::{LogGamma, StudentT};
 
@@ -93,7 +93,7 @@ pub enum ModelError {
     },
     /// A dimension was given to a model whose dimension is fixed by its data.
     #[error(
-        "model `{model}` has a fixed dimension ({dim}); `dim` applies only to funnel, hier_regression, mixture2, mixture4 and mixture2_t"
+        "model `{model}` has a fixed dimension ({dim}); `dim` applies only to funnel, hier_regression, latent_gp, mixture2, mixture4 and mixture2_t"
     )]
     DimNotSupported {
         /// The model.

@@ -13,6 +13,9 @@
 //!   (see their docs; their mode weights and log Z are in [`crate::occupancy`]);
 //! - `logreg`: a long run (`data/peers/logreg_reference.json`, made by
 //!   `cargo run --release -p flowpost-models --example make_reference -- logreg`).
+//! - `latent_gp` at 50 and 500 inputs (dimensions 51 and 501; other sizes have none): a long
+//!   run each (`data/scale/latent_gp_{51,501}_reference.json`, made by
+//!   `cargo run --release -p flowpost-models --example make_reference -- latent_gp 51`).
 //!
 //! [`judge`] applies the accuracy suite's criteria: every reference mean and sd within
 //! `max_abs_z` combined MCSEs (ours from the draws' own ESS, `mcse_mean`/`mcse_sd`; the
@@ -194,6 +197,19 @@ pub fn reference(
             let (m, s) = (crate::SignFlip.means(), crate::SignFlip.sds());
             Some(vec![exact("theta", m[0], s[0]), exact("beta", m[1], s[1])])
         }
+        "latent_gp" => match options.dim.unwrap_or(crate::LatentGp::NUM_INPUTS + 1) {
+            51 => Some(parse(
+                model,
+                "data/scale/latent_gp_51_reference.json",
+                include_str!("../data/scale/latent_gp_51_reference.json"),
+            )?),
+            501 => Some(parse(
+                model,
+                "data/scale/latent_gp_501_reference.json",
+                include_str!("../data/scale/latent_gp_501_reference.json"),
+            )?),
+            _ => None,
+        },
         "logreg" => Some(parse(
             model,
             "data/peers/logreg_reference.json",

@@ -7,7 +7,7 @@ use crate::posteriordb::{
     ArK, Arma11, Diamonds, EarningsInteraction, Garch11, GpPoisRegr, HmmExample,
     KidscoreInteraction, Kilpisjarvi, LogmesquiteLogvas, LowDimGaussMix, Sblrc,
 };
-use crate::scale::HierRegression;
+use crate::scale::{HierRegression, LatentGp};
 use crate::spine::{
     Banana, EightSchoolsCentered, EightSchoolsNoncentered, Funnel, Gauss100, LogReg,
 };
@@ -147,6 +147,15 @@ const ENTRIES: &[Entry] = &[
         ))
     ),
     entry!(
+        "latent_gp",
+        LatentGp::NUM_INPUTS + 1,
+        false,
+        "latent GP, Poisson counts at 500 inputs, fixed squared-exponential kernel, non-centered (dimension 1 + inputs; inputs divide 500)",
+        |o| boxed(LatentGp::new(
+            o.dim.unwrap_or(LatentGp::NUM_INPUTS + 1).saturating_sub(1)
+        ))
+    ),
+    entry!(
         "mixture2",
         Mixture::DEFAULT_DIM,
         false,
@@ -274,6 +283,7 @@ const ENTRIES: &[Entry] = &[
 pub const TAKES_DIM: &[&str] = &[
     "funnel",
     "hier_regression",
+    "latent_gp",
     "mixture2",
     "mixture4",
     "mixture2_t",

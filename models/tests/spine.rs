@@ -97,7 +97,7 @@ fn logreg_follows_its_definition() {
 #[test]
 fn registry_lists_loadable_models_with_their_dimensions() {
     let all = list();
-    assert_eq!(all.len(), 27);
+    assert_eq!(all.len(), 28);
     assert_eq!(all.iter().filter(|m| m.name.contains('-')).count(), 14);
     for info in &all {
         let m = load_builtin(info.name, &ModelOptions::default()).unwrap();

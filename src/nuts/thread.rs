@@ -172,6 +172,29 @@ fn configure<S: Default + std::fmt::Debug + Copy + serde::Serialize>(
     nuts
 }
 
+/// nuts-rs's low-rank schedule: between two window switches the metric is recomputed every
+/// this many warmup draws (`LowRankNutsSettings::default()`'s `mass_matrix_update_freq`).
+const LOW_RANK_UPDATE_FREQ: u64 = 20;
+
+/// Up to this dimension the low-rank metric is recomputed on nuts-rs's schedule, unchanged.
+const LOW_RANK_FULL_SCHEDULE_MAX_DIM: usize = 100;
+
+/// Warmup draws between two recomputations of the low-rank metric in dimension `d` (a window
+/// switch recomputes it in any case). One recomputation costs a few SVDs, a QR and three
+/// symmetric eigendecompositions of size up to min(d, 2n) for a window of n draws (n reaches
+/// ~350 with 1000 warmup draws): seconds at d = 1000, so nuts-rs's every-20-draws schedule
+/// spent 99% of a 1003-d warmup there. Above [`LOW_RANK_FULL_SCHEDULE_MAX_DIM`] the interval
+/// grows in proportion to d (200 draws at d = 1000: little more than the switches), so the
+/// adaptation's cost stays a small part of the run; at and below it, nuts-rs's 20 (draws
+/// unchanged).
+fn low_rank_update_freq(d: usize) -> u64 {
+    if d <= LOW_RANK_FULL_SCHEDULE_MAX_DIM {
+        LOW_RANK_UPDATE_FREQ
+    } else {
+        (LOW_RANK_UPDATE_FREQ * d as u64).div_ceil(LOW_RANK_FULL_SCHEDULE_MAX_DIM as u64)
+    }
+}
+
 pub(super) fn sampler_error(chain: usize, e: &dyn std::fmt::Display) -> crate::Error {
     crate::Error::Sampler {
         chain: chain + 1,
@@ -220,6 +243,7 @@ fn start_chain<'a, D: LogDensity + ?Sized>(
         Metric::LowRank => {
             let mut nuts = configure(LowRankNutsSettings::default(), settings, initial_step);
             nuts.adapt_options.mass_matrix_options.store_mass_matrix = true;
+            nuts.adapt_options.mass_matrix_update_freq = low_rank_update_freq(d);
             new_stepper(&nuts, chain as u64, logp, num_constrained, &mut rng)
         }
     };
@@ -335,4 +359,22 @@ fn sample_chain(
         progress.advance(Phase::Sampling, 1);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn low_rank_schedule_is_nuts_rs_up_to_100_dimensions_and_grows_with_d_above() {
+        let nuts_rs = LowRankNutsSettings::default()
+            .adapt_options
+            .mass_matrix_update_freq;
+        for d in [1, 13, 100] {
+            assert_eq!(low_rank_update_freq(d), nuts_rs);
+        }
+        assert_eq!(low_rank_update_freq(101), 21);
+        assert_eq!(low_rank_update_freq(503), 101);
+        assert_eq!(low_rank_update_freq(1003), 201);
+    }
 }
