@@ -123,8 +123,11 @@ pub mod streams {
     /// The PIT check's simulation i.
     pub const NPE_PIT: Streams = block("NPE PIT simulation", 5 << 42, 2 << 42);
 
+    /// An ensemble's choice of member for mixture draw j.
+    pub const NPE_ENSEMBLE: Streams = block("NPE ensemble member choice", 7 << 42, 1 << 42);
+
     /// The NPE streams (one NPE seed).
-    pub const NPE: [Streams; 8] = [
+    pub const NPE: [Streams; 9] = [
         NPE_SPLIT,
         NPE_INIT,
         NPE_EPOCH,
@@ -133,6 +136,7 @@ pub mod streams {
         NPE_SBC,
         NPE_TARP,
         NPE_PIT,
+        NPE_ENSEMBLE,
     ];
 
     #[cfg(test)]

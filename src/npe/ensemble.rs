@@ -15,7 +15,7 @@ use rand::RngExt;
 
 /// Stream ids from this on pick the member of ensemble draws (draw j uses
 /// `ENSEMBLE_STREAM + j`).
-pub const ENSEMBLE_STREAM: u64 = 7 << 42;
+pub const ENSEMBLE_STREAM: u64 = crate::rng::streams::NPE_ENSEMBLE.first;
 
 impl NpeEstimator {
     /// The ensemble of `members` (at least one; one member is that estimator unchanged). They
