@@ -13,6 +13,11 @@
 //! [`draws`], [`diagnostics`], [`io`], [`report`], [`outputs`] (a run's folder, as the CLI writes it),
 //! [`shard`] (a run's chains spread over machines, and merged back); [`stan`] turns a `.stan` file into a
 //! [`LogDensity`]; [`npe`] trains conditional flows on simulations (neural posterior estimation).
+//!
+//! Cargo features, on by default (the CLI uses both): `stan` (the [`stan`] module and its
+//! `libloading` dependency) and `npe` (the [`npe`] module and the NPE report). A library user
+//! who only samples Rust densities can build with `default-features = false`. `testing` (off)
+//! makes the layers' property checkers public for downstream crates' tests.
 
 pub mod auto;
 pub mod autodiff;
@@ -26,6 +31,7 @@ pub mod init;
 pub mod io;
 pub(crate) mod linalg;
 pub mod multimodal;
+#[cfg(feature = "npe")]
 pub mod npe;
 pub mod nuts;
 pub mod optim;
@@ -36,6 +42,7 @@ pub mod report;
 pub mod rng;
 pub mod sample;
 pub mod shard;
+#[cfg(feature = "stan")]
 pub mod stan;
 pub mod transforms;
 pub mod vi;

@@ -45,6 +45,7 @@ pub use chain::Chain;
 pub use lower_tri::LowerTriangularAffine;
 pub use made::{Activation, Made};
 pub use permute::Permutation;
+#[cfg(feature = "npe")]
 pub(crate) use spec::check_made_shape;
 pub use spec::{BuiltLayer, LayerSpec, SpecError};
 pub use transformers::{Affine, RqSpline, ScaleClamp, Transformer};

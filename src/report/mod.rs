@@ -20,6 +20,7 @@
 
 mod facts;
 mod modes;
+#[cfg(feature = "npe")]
 mod npe;
 mod page;
 mod pairs;
@@ -32,6 +33,7 @@ pub use facts::{
     GradEvals, NestedRHatEntry, NestedRHatSummary, ReportVi, RunFacts, Seconds, SummaryFile,
     ViSummary, WarningEntry,
 };
+#[cfg(feature = "npe")]
 pub use npe::{NpePosterior, NpeReportInput, render_npe_report, write_npe_report};
 pub use page::render_html;
 pub use text::{TABLE_COLUMNS, format_ess, format_sig, summary_table, table_cells, warnings_block};

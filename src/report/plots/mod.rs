@@ -1,13 +1,17 @@
 //! Inline SVG plots drawn with plotters' SVG backend (text as SVG `<text>`, no fonts needed).
 
+#[cfg(feature = "npe")]
 mod npe;
 mod pair;
 mod sampler;
 mod trace;
 mod vi;
 
+#[cfg(feature = "npe")]
 pub(crate) use npe::{coverage_plot, ecdf_plot, loss_plot, tarp_plot};
-pub(crate) use pair::{pair_plot, pair_plot_marked};
+pub(crate) use pair::pair_plot;
+#[cfg(feature = "npe")]
+pub(crate) use pair::pair_plot_marked;
 pub(crate) use sampler::{energy_plot, step_size_plot, tree_depth_plot};
 pub(crate) use trace::{rank_plot, trace_plot};
 pub(crate) use vi::{elbo_plot, pareto_k_plot};
