@@ -1,6 +1,9 @@
 //! `flowpost diagnose` end to end on the CmdStan-style fixtures of the root crate and on files
 //! written by flowpost's own CSV writer.
 
+mod common;
+use common::flowpost;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -11,18 +14,6 @@ fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../tests/data/cmdstan")
         .join(name)
-}
-
-fn flowpost(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_flowpost"))
-        .args(args)
-        .output()
-        .expect("run flowpost");
-    (
-        out.status.success(),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
 }
 
 fn tmp(tag: &str) -> PathBuf {

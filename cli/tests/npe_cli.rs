@@ -1,21 +1,13 @@
 //! The `flowpost npe` command line end to end on small inputs: train from CSV tables, sample
 //! with leakage correction, and clear errors for bad input.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
+use common::{bin, write};
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_flowpost"))
-}
+use std::path::{Path, PathBuf};
 
 fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("flowpost-npe-cli-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn write(path: &Path, text: &str) {
-    std::fs::write(path, text).unwrap();
+    common::fresh_dir("npe-cli", name)
 }
 
 /// θ ~ U(0, 1), x = θ + small noise, as CSV tables.
@@ -264,14 +256,7 @@ fn run_writes_the_report_and_the_x_o_check() {
     let dir = tmp("run_report");
     let out = bin()
         .args(["npe", "run", "two_moons", "--simulations", "300"])
-        .args([
-            "--transform",
-            "affine",
-            "--num-transforms",
-            "1",
-            "--hidden",
-            "8",
-        ])
+        .args(common::TINY_NPE_FLOW)
         .args([
             "--max-epochs",
             "3",

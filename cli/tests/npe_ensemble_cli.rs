@@ -2,27 +2,20 @@
 //! version-2 file, `npe sample` draws from the mixture, `--ensemble 1` is the single
 //! estimator, and a bad K is an error naming the flag.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("flowpost-npe-ens-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
+    common::fresh_dir("npe-ens", name)
 }
 
 /// A tiny `npe run two_moons` into `out` with `extra` flags.
 fn run(out: &Path, extra: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_flowpost"))
         .args(["npe", "run", "two_moons", "--simulations", "300"])
-        .args([
-            "--transform",
-            "affine",
-            "--num-transforms",
-            "1",
-            "--hidden",
-            "8",
-        ])
+        .args(common::TINY_NPE_FLOW)
         .args([
             "--max-epochs",
             "3",

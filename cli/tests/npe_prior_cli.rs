@@ -2,24 +2,14 @@
 //! positive θ) trains on log θ and every sampled draw is positive; bad prior files and θ
 //! outside the declared support get errors naming the file, the row and the parameter.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+use common::{bin, write};
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_flowpost"))
-}
+use std::path::{Path, PathBuf};
+use std::process::Output;
 
 fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!(
-        "flowpost-npe-prior-cli-{}-{name}",
-        std::process::id()
-    ));
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn write(path: &Path, text: &str) {
-    std::fs::write(path, text).unwrap();
+    common::fresh_dir("npe-prior-cli", name)
 }
 
 /// Positive θ (a deterministic spread over (0.1, 3)), x = counts-like 10·θ + jitter ≥ 0.
@@ -50,14 +40,7 @@ fn train(dir: &Path, prior: &str, extra: &[&str]) -> Output {
         .arg(dir.join(prior))
         .arg("--out")
         .arg(dir.join("est"))
-        .args([
-            "--transform",
-            "affine",
-            "--num-transforms",
-            "1",
-            "--hidden",
-            "8",
-        ])
+        .args(common::TINY_NPE_FLOW)
         .args(["--max-epochs", "5", "--seed", "3", "--quiet"])
         .args(extra)
         .output()

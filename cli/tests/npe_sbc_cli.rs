@@ -12,12 +12,11 @@
 //! estimator's p-values were 0.23–0.88 (density) and 0.11–0.96 (rank). If a change to training
 //! or sampling flips the first assertion, check those before suspecting the estimator.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+use common::bin;
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_flowpost"))
-}
+use std::path::{Path, PathBuf};
+use std::process::Output;
 
 /// xorshift64* with Box–Muller: the tests' own simulator, independent of flowpost's RNG.
 struct Rng(u64);
@@ -72,10 +71,7 @@ fn report(dir: &Path, name: &str) -> serde_json::Value {
 }
 
 fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("flowpost-sbc-cli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+    common::fresh_dir("sbc-cli", name)
 }
 
 #[test]

@@ -3,18 +3,14 @@
 //! several `--theta/--x` pairs) trains exactly as on that table; shards that do not fit
 //! together are refused with the file named.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+use common::bin;
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_flowpost"))
-}
+use std::path::{Path, PathBuf};
+use std::process::Output;
 
 fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("flowpost-shards-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+    common::fresh_dir("shards", name)
 }
 
 fn ok(out: Output) -> String {
@@ -62,14 +58,7 @@ fn train(data: &[&str], out: &Path) -> Output {
         .args(data)
         .arg("--out")
         .arg(out)
-        .args([
-            "--transform",
-            "affine",
-            "--num-transforms",
-            "1",
-            "--hidden",
-            "8",
-        ])
+        .args(common::TINY_NPE_FLOW)
         .args(["--max-epochs", "3", "--seed", "2", "--quiet"])
         .output()
         .unwrap()

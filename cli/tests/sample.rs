@@ -2,20 +2,11 @@
 //! read back, summary.json with the documented schema, report.html, flow.json), reusing the flow
 //! with `--flow`, and clear errors for bad input.
 
+mod common;
+use common::flowpost;
+
 use std::path::PathBuf;
 use std::process::Command;
-
-fn flowpost(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_flowpost"))
-        .args(args)
-        .output()
-        .expect("run flowpost");
-    (
-        out.status.success(),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
-}
 
 fn tmp(tag: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("flowpost-sample-{tag}-{}", std::process::id()));

@@ -3,20 +3,10 @@
 //! NeuTra through one shared flow — and merging shards that are not one run is a clear error
 //! naming the shard.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
+use common::flowpost;
 
-fn flowpost(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_flowpost"))
-        .args(args)
-        .output()
-        .expect("run flowpost");
-    (
-        out.status.success(),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
-}
+use std::path::{Path, PathBuf};
 
 fn tmp(tag: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("flowpost-scale-{tag}-{}", std::process::id()));

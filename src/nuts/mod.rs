@@ -155,18 +155,24 @@ impl NutsSettings {
         if !(1..=30).contains(&self.max_depth) {
             return bad("max_depth", "must be in 1..=30");
         }
-        let chains = crate::rng::streams::NUTS_CHAIN;
-        if self.first_chain.saturating_add(self.num_chains) as u64 > chains.len {
-            return bad(
-                "first_chain",
-                &format!(
-                    "the run's last chain (first_chain + num_chains, 1-based) must be at most {}: each chain has its own random stream",
-                    chains.len
-                ),
-            );
-        }
-        Ok(())
+        check_chain_range(self.first_chain, self.num_chains)
     }
+}
+
+/// Chains `first_chain..first_chain + num_chains` of a run fit the block of random streams
+/// chains draw from ([`NUTS_CHAIN`](crate::rng::streams::NUTS_CHAIN)).
+pub(crate) fn check_chain_range(first_chain: usize, num_chains: usize) -> Result<(), crate::Error> {
+    let chains = crate::rng::streams::NUTS_CHAIN;
+    if first_chain.saturating_add(num_chains) as u64 > chains.len {
+        return Err(crate::Error::settings(
+            "first_chain",
+            &format!(
+                "the run's last chain (first_chain + num_chains, 1-based) must be at most {}: each chain has its own random stream",
+                chains.len
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// The draws of a NUTS run and what they cost.

@@ -174,16 +174,7 @@ impl SampleSettings {
         if self.num_chains == 0 {
             return bad("num_chains", "must be at least 1");
         }
-        let chains = crate::rng::streams::NUTS_CHAIN;
-        if self.first_chain.saturating_add(self.num_chains) as u64 > chains.len {
-            return bad(
-                "first_chain",
-                &format!(
-                    "the run's last chain (first_chain + num_chains, 1-based) must be at most {}: each chain has its own random stream",
-                    chains.len
-                ),
-            );
-        }
+        crate::nuts::check_chain_range(self.first_chain, self.num_chains)?;
         if self.num_draws < 4 {
             return bad(
                 "num_draws",
