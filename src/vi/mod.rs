@@ -15,169 +15,18 @@
 //! through the flow (d network passes per IAF layer), so it is an option.
 
 pub mod init;
+mod policies;
+mod settings;
 mod step;
 
 use crate::density::{Counted, LogDensity};
 use crate::flow::Flow;
-use crate::optim::{Adam, AdamSettings, WarmupSchedule};
+use crate::optim::Adam;
 use crate::progress::{Phase, Progress};
 pub use init::{InitReport, InitSettings};
+use policies::{CollapseGuard, Plateau, PlateauVerdict, WindowTally, finite_mean, mean_se};
+pub use settings::{AUTO_STL_MAX_DIM, GradientEstimator, ViSettings};
 use step::{BatchOutcome, Workspace, run_batch};
-
-/// Gradient estimator of the ELBO.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum GradientEstimator {
-    /// The plain reparameterization gradient.
-    Reparameterized,
-    /// Sticking the landing: the path derivative only.
-    StickingTheLanding,
-    /// Sticking the landing up to [`AUTO_STL_MAX_DIM`] dimensions, the plain gradient above
-    /// (the transposed solve costs d network passes per IAF layer and draw).
-    Auto,
-}
-
-/// Largest dimension for which [`GradientEstimator::Auto`] uses sticking the landing.
-pub const AUTO_STL_MAX_DIM: usize = 16;
-
-impl GradientEstimator {
-    /// The estimator actually used in dimension `dim`.
-    pub fn resolve(self, dim: usize) -> GradientEstimator {
-        match self {
-            GradientEstimator::Auto if dim <= AUTO_STL_MAX_DIM => {
-                GradientEstimator::StickingTheLanding
-            }
-            GradientEstimator::Auto => GradientEstimator::Reparameterized,
-            other => other,
-        }
-    }
-}
-
-/// Settings of the variational fit.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct ViSettings {
-    /// Draws per step.
-    pub batch_size: usize,
-    /// Step budget.
-    pub max_steps: usize,
-    /// Never stop on a plateau before this many steps.
-    pub min_steps: usize,
-    /// Adam settings (learning rate, clipping).
-    pub adam: AdamSettings,
-    /// Linear learning-rate warm-up.
-    pub warmup: WarmupSchedule,
-    /// Gradient estimator.
-    pub estimator: GradientEstimator,
-    /// Steps per window of the plateau test.
-    pub window: usize,
-    /// Windows without improvement that make a plateau.
-    pub patience: usize,
-    /// Factor applied to the learning rate at each plateau.
-    pub lr_decay: f64,
-    /// Plateaus (learning-rate decays) before stopping.
-    pub num_decays: usize,
-    /// Fresh draws for the final ELBO estimate and the Pareto k-hat.
-    pub num_psis_draws: usize,
-    /// Fail if more than this fraction of a window's draws fail.
-    pub max_failure_fraction: f64,
-    /// Stop when the variance of log p − log q over the draws falls below this (the flow is then
-    /// the target up to a KL of about half of it): before the first step, and per window.
-    pub converged_variance: f64,
-    /// When the best Gaussian candidate's log-weight variance is below this, the flow is that
-    /// Gaussian (no IAF layers, standard normal base); only its elementwise affine is trained.
-    pub gaussian_variance: f64,
-    /// The Gaussian initialization.
-    pub init: InitSettings,
-}
-
-impl Default for ViSettings {
-    fn default() -> Self {
-        ViSettings {
-            batch_size: 32,
-            max_steps: 3000,
-            min_steps: 300,
-            adam: AdamSettings {
-                learning_rate: 1e-2,
-                clip_norm: Some(100.0),
-                ..Default::default()
-            },
-            warmup: WarmupSchedule {
-                warmup_steps: 50,
-                warmup_start: 0.1,
-            },
-            estimator: GradientEstimator::Auto,
-            window: 100,
-            patience: 2,
-            lr_decay: 0.5,
-            num_decays: 4,
-            num_psis_draws: 1000,
-            max_failure_fraction: 0.5,
-            converged_variance: 2e-3,
-            gaussian_variance: 0.5,
-            init: InitSettings::default(),
-        }
-    }
-}
-
-impl ViSettings {
-    /// The settings for continuing the fit of a flow that was trained before (for other data
-    /// of the same model): Adam moves every parameter by about the learning rate in its first
-    /// steps whatever the gradient, so the fresh schedule's 10⁻² would undo a trained flow.
-    /// The refit starts at the learning rate of the schedule's last plateau
-    /// (`learning_rate · lr_decay^(num_decays − 1)`), decays once, and may stop on a plateau
-    /// after one window.
-    ///
-    /// ```
-    /// use flowpost::vi::ViSettings;
-    /// let refit = ViSettings::default().for_refit();
-    /// assert_eq!(refit.adam.learning_rate, 1.25e-3);
-    /// assert_eq!(refit.num_decays, 1);
-    /// ```
-    pub fn for_refit(&self) -> ViSettings {
-        let mut s = self.clone();
-        s.adam.learning_rate *= self.lr_decay.powi(self.num_decays.saturating_sub(1) as i32);
-        s.num_decays = self.num_decays.min(1);
-        s.min_steps = self.min_steps.min(self.window);
-        s
-    }
-
-    /// Checks ranges.
-    pub fn validate(&self) -> Result<(), crate::Error> {
-        let bad = |f: &str, r: &str| Err(crate::Error::settings(f, r));
-        if self.batch_size == 0 {
-            return bad("vi.batch_size", "must be at least 1");
-        }
-        let steps = crate::rng::streams::VI_STEP.len;
-        if self.max_steps as u64 > steps {
-            return bad("vi.max_steps", &format!("must be at most {steps}"));
-        }
-        if self.patience == 0 {
-            return bad("vi.patience", "must be at least 1");
-        }
-        if self.window == 0 {
-            return bad("vi.window", "must be at least 1");
-        }
-        if !(self.lr_decay > 0.0 && self.lr_decay < 1.0) {
-            return bad("vi.lr_decay", "must be in (0, 1)");
-        }
-        if !(0.0..=1.0).contains(&self.max_failure_fraction) {
-            return bad("vi.max_failure_fraction", "must be in [0, 1]");
-        }
-        if !(self.converged_variance >= 0.0) {
-            return bad("vi.converged_variance", "must be non-negative");
-        }
-        if !(self.gaussian_variance >= 0.0) {
-            return bad("vi.gaussian_variance", "must be non-negative");
-        }
-        if self.num_psis_draws < 10 {
-            return bad("vi.num_psis_draws", "must be at least 10");
-        }
-        self.adam
-            .validate()
-            .map_err(|e| crate::Error::settings(&format!("vi.adam.{}", e.field), &e.reason))
-    }
-}
-
 /// Why the fit stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -467,13 +316,13 @@ fn train<D: LogDensity + ?Sized>(
         .collect();
     let mut grad = vec![0.0; n_params];
     let mut plateau = Plateau::new(settings);
+    let mut guard = CollapseGuard::new(flow.params());
+    let mut tally = WindowTally::default();
     let mut elbo_trace = Vec::new();
-    let (mut num_dropped, mut window_failures) = (0u64, 0usize);
+    let mut num_dropped = 0u64;
     let mut lr_factor = 1.0;
     let estimator = settings.estimator.resolve(flow.dim());
     let mut stop_reason = StopReason::MaxSteps;
-    let mut window_var = 0.0;
-    let mut best: (f64, Vec<f64>) = (f64::NEG_INFINITY, flow.params().to_vec());
     let mut num_restores = 0;
     progress.begin(Phase::Vi, settings.max_steps as u64);
     for step in 0..settings.max_steps {
@@ -486,8 +335,7 @@ fn train<D: LogDensity + ?Sized>(
         } = outcome;
         let failed = settings.batch_size - num_ok;
         num_dropped += failed as u64;
-        window_failures += failed;
-        window_var += var_elbo;
+        tally.add(failed, var_elbo);
         // An exact fit only if every draw survived: log p − log q constant on the survivors
         // says nothing about the mass where the target fails.
         if step == 0 && failed == 0 && var_elbo < settings.converged_variance {
@@ -516,36 +364,29 @@ fn train<D: LogDensity + ?Sized>(
         }
         progress.advance(Phase::Vi, 1);
         if (step + 1) % settings.window == 0 {
-            let frac = window_failures as f64 / (settings.window * settings.batch_size) as f64;
-            if frac > settings.max_failure_fraction {
+            let closed = tally.close(settings.window, settings.batch_size);
+            if closed.failure_fraction > settings.max_failure_fraction {
                 return Err(crate::Error::ViDiverged {
                     step,
                     reason: format!(
                         "{:.0}% of the flow's draws in the last {} steps fell where the log-density fails",
-                        100.0 * frac,
+                        100.0 * closed.failure_fraction,
                         settings.window
                     ),
                 });
             }
-            let window_failed = window_failures > 0;
-            window_failures = 0;
-            let mean_var = window_var / settings.window as f64;
-            window_var = 0.0;
             let window = &elbo_trace[elbo_trace.len() - settings.window..];
             let (mean, se) = mean_se(window);
             progress.note(Phase::Vi, &format!("ELBO {mean:.3}"));
-            if mean > best.0 {
-                best = (mean, flow.params().to_vec());
-            } else if mean < best.0 - 10.0 * se.max(0.01) {
-                // The fit collapsed (a step into a region where the flow blows up): go back to
-                // the best parameters with fresh optimizer state and a smaller step.
-                flow.params_mut().copy_from_slice(&best.1);
+            if guard.collapsed(mean, se, flow.params()) {
+                // Back to the best parameters with fresh optimizer state and a smaller step.
+                flow.params_mut().copy_from_slice(guard.best_params());
                 adam = Adam::new(n_params, settings.adam);
                 lr_factor *= settings.lr_decay;
                 num_restores += 1;
                 continue;
             }
-            if !window_failed && mean_var < settings.converged_variance {
+            if !closed.any_failed && closed.mean_var < settings.converged_variance {
                 stop_reason = StopReason::Converged;
                 break;
             }
@@ -563,8 +404,8 @@ fn train<D: LogDensity + ?Sized>(
     // Keep the best window's parameters if the last window is clearly worse.
     let tail = &elbo_trace[elbo_trace.len().saturating_sub(settings.window)..];
     let (last, se) = mean_se(tail);
-    if !(last >= best.0 - 3.0 * se) && best.0.is_finite() {
-        flow.params_mut().copy_from_slice(&best.1);
+    if guard.restore_at_end(last, se) {
+        flow.params_mut().copy_from_slice(guard.best_params());
         num_restores += 1;
     }
     Ok(Training {
@@ -575,115 +416,4 @@ fn train<D: LogDensity + ?Sized>(
         num_restores,
         num_grad_evals: counted.num_evals(),
     })
-}
-
-/// Mean and standard error of the finite values.
-fn mean_se(v: &[f64]) -> (f64, f64) {
-    let vals: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
-    let n = vals.len() as f64;
-    if vals.len() < 2 {
-        return (finite_mean(v), f64::INFINITY);
-    }
-    let mean = vals.iter().sum::<f64>() / n;
-    let var = vals.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
-    (mean, (var / n).sqrt())
-}
-
-fn finite_mean(v: &[f64]) -> f64 {
-    let (s, n) = v
-        .iter()
-        .filter(|x| x.is_finite())
-        .fold((0.0, 0usize), |(s, n), x| (s + x, n + 1));
-    if n == 0 { f64::NAN } else { s / n as f64 }
-}
-
-/// Whether the least-squares trend of `trace` (per-step ELBOs, independent draws each step)
-/// predicts a significant rise over the next `window` steps: slope > 2 standard errors and
-/// worth at least 1e-3 nats per window. Slow steady progress, which a comparison of window
-/// means cannot resolve from the noise, still counts as improving.
-fn rising(trace: &[f64], window: usize) -> bool {
-    let pts: Vec<(f64, f64)> = trace
-        .iter()
-        .enumerate()
-        .filter(|(_, y)| y.is_finite())
-        .map(|(t, y)| (t as f64, *y))
-        .collect();
-    if pts.len() < 2 * window.max(2) {
-        return false;
-    }
-    let n = pts.len() as f64;
-    let (tm, ym) = (
-        pts.iter().map(|p| p.0).sum::<f64>() / n,
-        pts.iter().map(|p| p.1).sum::<f64>() / n,
-    );
-    let stt: f64 = pts.iter().map(|p| (p.0 - tm).powi(2)).sum();
-    let slope = pts.iter().map(|p| (p.0 - tm) * (p.1 - ym)).sum::<f64>() / stt;
-    let resid: f64 = pts
-        .iter()
-        .map(|p| (p.1 - ym - slope * (p.0 - tm)).powi(2))
-        .sum::<f64>()
-        / (n - 2.0);
-    let se = (resid / stt).sqrt();
-    slope > 2.0 * se && slope * window as f64 > 1e-3
-}
-
-enum PlateauVerdict {
-    Improving,
-    Decay,
-    Stop,
-}
-
-/// Windowed plateau test: a window improves if its mean ELBO beats the best window so far by
-/// more than its own standard error; `patience` windows without improvement are a plateau (the
-/// caller decays the learning rate), and the plateau after `num_decays` decays stops the fit.
-struct Plateau {
-    best: f64,
-    strikes: usize,
-    decays: usize,
-    patience: usize,
-    num_decays: usize,
-    min_steps: usize,
-}
-
-impl Plateau {
-    fn new(s: &ViSettings) -> Self {
-        Plateau {
-            best: f64::NEG_INFINITY,
-            strikes: 0,
-            decays: 0,
-            patience: s.patience,
-            num_decays: s.num_decays,
-            min_steps: s.min_steps,
-        }
-    }
-
-    /// Judges the window that just ended (the last `window` entries of `trace`).
-    fn update(&mut self, trace: &[f64], window: usize, steps: usize) -> PlateauVerdict {
-        let last = &trace[trace.len().saturating_sub(window)..];
-        let vals: Vec<f64> = last.iter().copied().filter(|x| x.is_finite()).collect();
-        if vals.len() < 2 {
-            return PlateauVerdict::Improving;
-        }
-        let n = vals.len() as f64;
-        let mean = vals.iter().sum::<f64>() / n;
-        let var = vals.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
-        let se = (var / n).sqrt();
-        let improved = mean > self.best + se.max(1e-3)
-            || rising(&trace[trace.len().saturating_sub(4 * window)..], window);
-        self.best = self.best.max(mean);
-        if improved {
-            self.strikes = 0;
-            return PlateauVerdict::Improving;
-        }
-        self.strikes += 1;
-        if self.strikes < self.patience {
-            return PlateauVerdict::Improving;
-        }
-        self.strikes = 0;
-        if self.decays >= self.num_decays && steps >= self.min_steps {
-            return PlateauVerdict::Stop;
-        }
-        self.decays += 1;
-        PlateauVerdict::Decay
-    }
 }
