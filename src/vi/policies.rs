@@ -201,3 +201,42 @@ impl WindowTally {
         summary
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_guard_keeps_the_best_window_and_flags_a_collapse() {
+        let mut g = CollapseGuard::new(&[0.0, 0.0]);
+        assert!(!g.collapsed(-5.0, 0.1, &[1.0, 1.0]), "the first window is the best");
+        assert!(!g.collapsed(-3.0, 0.1, &[2.0, 2.0]));
+        assert_eq!(g.best_params(), &[2.0, 2.0]);
+        // 10 standard errors (0.1 each) below the best is not yet a collapse; more is.
+        assert!(!g.collapsed(-3.9, 0.1, &[3.0, 3.0]));
+        assert!(g.collapsed(-4.1, 0.1, &[3.0, 3.0]));
+        // A tiny standard error is floored at 0.01: 0.1 below the best is the limit.
+        assert!(!g.collapsed(-3.09, 1e-9, &[3.0, 3.0]));
+        assert!(g.collapsed(-3.11, 1e-9, &[3.0, 3.0]));
+        assert_eq!(g.best_params(), &[2.0, 2.0], "worse windows are not kept");
+        // At the end: back to the best only when the last window is > 3 SE below it.
+        assert!(!g.restore_at_end(-3.2, 0.1));
+        assert!(g.restore_at_end(-3.4, 0.1));
+        assert!(g.restore_at_end(f64::NAN, 0.1), "a failed last window restores");
+        assert!(!CollapseGuard::new(&[0.0]).restore_at_end(f64::NAN, 0.1));
+    }
+
+    #[test]
+    fn the_window_tally_summarizes_and_resets() {
+        let mut t = WindowTally::default();
+        t.add(2, 0.5);
+        t.add(0, 1.5);
+        let w = t.close(2, 4);
+        assert_eq!(w.failure_fraction, 2.0 / 8.0);
+        assert!(w.any_failed);
+        assert_eq!(w.mean_var, 1.0);
+        t.add(0, 0.2);
+        let w = t.close(1, 4);
+        assert!(!w.any_failed && w.failure_fraction == 0.0 && w.mean_var == 0.2);
+    }
+}
