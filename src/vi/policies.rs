@@ -209,7 +209,10 @@ mod tests {
     #[test]
     fn the_guard_keeps_the_best_window_and_flags_a_collapse() {
         let mut g = CollapseGuard::new(&[0.0, 0.0]);
-        assert!(!g.collapsed(-5.0, 0.1, &[1.0, 1.0]), "the first window is the best");
+        assert!(
+            !g.collapsed(-5.0, 0.1, &[1.0, 1.0]),
+            "the first window is the best"
+        );
         assert!(!g.collapsed(-3.0, 0.1, &[2.0, 2.0]));
         assert_eq!(g.best_params(), &[2.0, 2.0]);
         // 10 standard errors (0.1 each) below the best is not yet a collapse; more is.
@@ -222,7 +225,10 @@ mod tests {
         // At the end: back to the best only when the last window is > 3 SE below it.
         assert!(!g.restore_at_end(-3.2, 0.1));
         assert!(g.restore_at_end(-3.4, 0.1));
-        assert!(g.restore_at_end(f64::NAN, 0.1), "a failed last window restores");
+        assert!(
+            g.restore_at_end(f64::NAN, 0.1),
+            "a failed last window restores"
+        );
         assert!(!CollapseGuard::new(&[0.0]).restore_at_end(f64::NAN, 0.1));
     }
 
