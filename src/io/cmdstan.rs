@@ -35,6 +35,8 @@
 
 use std::path::PathBuf;
 
+mod columns;
+mod comments;
 mod read;
 mod write;
 

@@ -2,7 +2,9 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{CmdStanError, from_cmdstan_name};
+use super::CmdStanError;
+use super::columns::Header;
+use super::comments::Comments;
 use crate::{ChainDraws, DrawStats, Draws};
 
 /// Timing block at the end of a CmdStan CSV.
@@ -137,13 +139,6 @@ pub fn read_cmdstan_csvs<P: AsRef<Path>>(
     Ok((draws, chains))
 }
 
-/// What the comment lines after the header are telling us.
-enum Pending {
-    None,
-    DiagMass,
-    DenseMass { row: usize },
-}
-
 /// Parses CmdStan CSV text; `file` names it in errors.
 pub fn read_chain_csv_str(
     text: &str,
@@ -155,18 +150,10 @@ pub fn read_chain_csv_str(
         file: file.clone(),
         ..Default::default()
     };
-    let mut header: Option<Vec<String>> = None;
-    let mut stat_index: [Option<usize>; 7] = [None; 7];
-    let mut param_cols: Vec<usize> = vec![];
-    let mut adaptation_seen = false;
-    let mut pending = Pending::None;
-    let mut dense_diag: Vec<f64> = vec![];
+    let mut header: Option<Header> = None;
+    let mut comments = Comments::new();
     let mut rows: Vec<(Vec<f64>, DrawStats)> = vec![];
-    let mut warmup_rows_at_adaptation: Option<usize> = None;
-    let mut elapsed = Elapsed::default();
-    let mut elapsed_seen = false;
     let mut last_line = 0;
-
     for (i, raw) in text.lines().enumerate() {
         let line_no = i + 1;
         last_line = line_no;
@@ -174,75 +161,14 @@ pub fn read_chain_csv_str(
         if let Some(comment) = line.strip_prefix('#') {
             let c = comment.trim();
             if header.is_none() {
+                // The configuration block: `key = value (Default)`.
                 if let Some((k, v)) = c.split_once('=') {
                     let v = v.trim();
                     let v = v.strip_suffix("(Default)").unwrap_or(v).trim();
                     out.config.push((k.trim().to_string(), v.to_string()));
                 }
-                continue;
-            }
-            // After the header: adaptation info and timing.
-            if c == "Adaptation terminated" {
-                adaptation_seen = true;
-                warmup_rows_at_adaptation = Some(rows.len());
-                continue;
-            }
-            if let Some(v) = c.strip_prefix("Step size =") {
-                let s = v
-                    .trim()
-                    .parse::<f64>()
-                    .map_err(|_| CmdStanError::Adaptation {
-                        file: file.clone(),
-                        line: line_no,
-                        message: format!("step size {:?} is not a number", v.trim()),
-                    })?;
-                out.draws.adapted_step_size = Some(s);
-                continue;
-            }
-            if c.starts_with("Diagonal elements of inverse mass matrix") {
-                pending = Pending::DiagMass;
-                continue;
-            }
-            if c.starts_with("Elements of inverse mass matrix") {
-                pending = Pending::DenseMass { row: 0 };
-                continue;
-            }
-            if let Some(rest) = c.strip_prefix("Elapsed Time:") {
-                elapsed_seen = true;
-                parse_elapsed(rest, &mut elapsed);
-                continue;
-            }
-            if elapsed_seen && c.ends_with(')') && c.contains("seconds") {
-                parse_elapsed(c, &mut elapsed);
-                continue;
-            }
-            match pending {
-                Pending::DiagMass if !c.is_empty() => {
-                    out.draws.inv_mass_diag = Some(parse_numbers(c, &file, line_no)?);
-                    pending = Pending::None;
-                }
-                Pending::DenseMass { row }
-                    if !c.is_empty() && c.contains(|ch: char| ch.is_ascii_digit()) =>
-                {
-                    let vals = parse_numbers(c, &file, line_no)?;
-                    let v = *vals.get(row).ok_or_else(|| CmdStanError::Adaptation {
-                        file: file.clone(),
-                        line: line_no,
-                        message: format!(
-                            "dense inverse mass matrix row {} has only {} entries",
-                            row + 1,
-                            vals.len()
-                        ),
-                    })?;
-                    dense_diag.push(v);
-                    if row + 1 == vals.len() {
-                        out.draws.inv_mass_diag = Some(std::mem::take(&mut dense_diag));
-                        pending = Pending::None;
-                    } else {
-                        pending = Pending::DenseMass { row: row + 1 };
-                    }
-                }
-                _ => {}
+            } else {
+                comments.read(c, rows.len(), &mut out, &file, line_no)?;
             }
             continue;
         }
@@ -250,90 +176,14 @@ pub fn read_chain_csv_str(
             continue;
         }
         let cells: Vec<&str> = line.split(',').map(str::trim).collect();
-        let Some(cols) = &header else {
-            if cells
-                .iter()
-                .any(|c| c.is_empty() || c.parse::<f64>().is_ok())
-            {
-                return Err(CmdStanError::MissingHeader {
-                    file,
-                    line: line_no,
-                    found: truncate(line),
-                });
+        match &header {
+            None => {
+                let (h, names) = Header::parse(line, &cells, &file, line_no)?;
+                out.param_names = names;
+                header = Some(h);
             }
-            for (j, c) in cells.iter().enumerate() {
-                if cells[..j].contains(c) {
-                    return Err(CmdStanError::DuplicateColumn {
-                        file,
-                        line: line_no,
-                        column: c.to_string(),
-                    });
-                }
-                if let Some(k) = super::STAT_COLUMNS.iter().position(|s| s == c) {
-                    stat_index[k] = Some(j);
-                } else if !c.ends_with("__") {
-                    param_cols.push(j);
-                    out.param_names.push(from_cmdstan_name(c));
-                }
-            }
-            header = Some(cells.iter().map(|c| c.to_string()).collect());
-            continue;
-        };
-        if cells.len() != cols.len() {
-            return Err(CmdStanError::Ragged {
-                file,
-                line: line_no,
-                expected: cols.len(),
-                got: cells.len(),
-            });
+            Some(h) => rows.push(h.parse_draw(&cells, &file, line_no)?),
         }
-        let mut nums = Vec::with_capacity(cells.len());
-        for (j, c) in cells.iter().enumerate() {
-            nums.push(c.parse::<f64>().map_err(|_| CmdStanError::NotANumber {
-                file: file.clone(),
-                line: line_no,
-                column: cols[j].clone(),
-                value: c.to_string(),
-                expected: "number",
-            })?);
-        }
-        let stat = |k: usize| stat_index[k].map(|j| nums[j]);
-        let int = |k: usize, what: &'static str| -> Result<u64, CmdStanError> {
-            match stat(k) {
-                None => Ok(0),
-                Some(v) if v >= 0.0 && v.fract() == 0.0 && v < 1e15 => Ok(v as u64),
-                Some(_) => Err(CmdStanError::NotANumber {
-                    file: file.clone(),
-                    line: line_no,
-                    column: super::STAT_COLUMNS[k].to_string(),
-                    value: cells[stat_index[k].unwrap()].to_string(),
-                    expected: what,
-                }),
-            }
-        };
-        let divergent = match stat(5) {
-            None => false,
-            Some(v) if v == 0.0 || v == 1.0 => v == 1.0,
-            Some(_) => {
-                return Err(CmdStanError::NotANumber {
-                    file,
-                    line: line_no,
-                    column: "divergent__".into(),
-                    value: cells[stat_index[5].unwrap()].to_string(),
-                    expected: "0 or 1",
-                });
-            }
-        };
-        let s = DrawStats {
-            lp: stat(0).unwrap_or(f64::NAN),
-            accept_stat: stat(1).unwrap_or(f64::NAN),
-            step_size: stat(2).unwrap_or(f64::NAN),
-            tree_depth: int(3, "non-negative integer")?,
-            n_leapfrog: int(4, "non-negative integer")?,
-            divergent,
-            energy: stat(6).unwrap_or(f64::NAN),
-        };
-        rows.push((param_cols.iter().map(|&j| nums[j]).collect(), s));
     }
     if header.is_none() {
         return Err(CmdStanError::MissingHeader {
@@ -342,31 +192,8 @@ pub fn read_chain_csv_str(
             found: "end of file".into(),
         });
     }
-    // Warmup rows: those before "# Adaptation terminated"; without that comment, the first
-    // `num_warmup` rows when the config says `save_warmup = 1` (e.g. adaptation switched off).
-    let save_warmup = matches!(out.config_value("save_warmup"), Some("1" | "true"));
-    let num_warmup = if adaptation_seen {
-        warmup_rows_at_adaptation.unwrap_or(0)
-    } else if save_warmup {
-        out.config_value("num_warmup")
-            .and_then(|v| v.parse::<usize>().ok())
-            .unwrap_or(0)
-            .min(rows.len())
-    } else {
-        0
-    };
-    for (k, (vals, s)) in rows.into_iter().enumerate() {
-        if k < num_warmup {
-            out.draws.warmup_values.extend(vals);
-            out.draws.warmup_stats.push(s);
-        } else {
-            out.draws.values.extend(vals);
-            out.draws.stats.push(s);
-        }
-    }
-    if elapsed_seen {
-        out.elapsed = Some(elapsed);
-    }
+    split_warmup(&mut out, rows, comments.adaptation_row);
+    out.elapsed = comments.elapsed;
     if let Some(expected) = expected_draws(&out) {
         let got = out.draws.stats.len();
         if got != expected {
@@ -378,6 +205,35 @@ pub fn read_chain_csv_str(
         }
     }
     Ok(out)
+}
+
+/// Puts the warmup rows — those before "# Adaptation terminated" (`adaptation_row`); without
+/// that comment, the first `num_warmup` rows when the config says `save_warmup = 1` (e.g.
+/// adaptation switched off) — into the warmup draws, the rest into the draws.
+fn split_warmup(
+    out: &mut CmdStanChain,
+    rows: Vec<(Vec<f64>, DrawStats)>,
+    adaptation_row: Option<usize>,
+) {
+    let save_warmup = matches!(out.config_value("save_warmup"), Some("1" | "true"));
+    let num_warmup = match adaptation_row {
+        Some(n) => n,
+        None if save_warmup => out
+            .config_value("num_warmup")
+            .and_then(|v| v.parse::<usize>().ok())
+            .unwrap_or(0)
+            .min(rows.len()),
+        None => 0,
+    };
+    for (k, (vals, s)) in rows.into_iter().enumerate() {
+        if k < num_warmup {
+            out.draws.warmup_values.extend(vals);
+            out.draws.warmup_stats.push(s);
+        } else {
+            out.draws.values.extend(vals);
+            out.draws.stats.push(s);
+        }
+    }
 }
 
 /// Post-warmup rows the header announces: `ceil(num_samples / thin)`; `None` without a
@@ -392,40 +248,7 @@ fn expected_draws(c: &CmdStanChain) -> Option<usize> {
     Some(n.div_ceil(thin))
 }
 
-fn parse_numbers(c: &str, file: &Path, line: usize) -> Result<Vec<f64>, CmdStanError> {
-    c.split(',')
-        .map(|v| {
-            v.trim()
-                .parse::<f64>()
-                .map_err(|_| CmdStanError::Adaptation {
-                    file: file.to_path_buf(),
-                    line,
-                    message: format!("inverse mass matrix entry {:?} is not a number", v.trim()),
-                })
-        })
-        .collect()
-}
-
-/// `0.123 seconds (Warm-up)` and the like.
-fn parse_elapsed(text: &str, e: &mut Elapsed) {
-    let t = text.trim();
-    let Some(num) = t
-        .split_whitespace()
-        .next()
-        .and_then(|v| v.parse::<f64>().ok())
-    else {
-        return;
-    };
-    if t.contains("(Warm-up)") {
-        e.warmup = num;
-    } else if t.contains("(Sampling)") {
-        e.sampling = num;
-    } else if t.contains("(Total)") {
-        e.total = num;
-    }
-}
-
-fn truncate(s: &str) -> String {
+pub(super) fn truncate(s: &str) -> String {
     let t: String = s.chars().take(60).collect();
     if t.len() < s.len() {
         format!("{t:?}…")
