@@ -6,6 +6,7 @@
 
 mod affine;
 mod spline;
+mod spline_bin;
 
 pub use affine::{Affine, ScaleClamp};
 pub use spline::RqSpline;

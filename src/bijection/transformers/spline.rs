@@ -18,11 +18,15 @@
 //! conditioner are scaled by 1/√(last hidden width), as in the reference implementation
 //! (nflows), so bin shapes move slowly relative to the derivatives during training.
 
+use super::spline_bin::{Bin, eval, local_vjp};
 use super::{MadeInit, Transformer};
 use crate::bijection::{LayerSpec, Made};
 
 /// Output gain of the spline conditioners at initialization.
 const SPLINE_OUTPUT_GAIN: f64 = 0.01;
+
+/// The floor δ_min of the interior derivatives that [`RqSpline::new`] sets.
+const DEFAULT_MIN_DERIVATIVE: f64 = 1e-3;
 
 /// Shape of the spline: bins, tail bound, floors.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -64,17 +68,6 @@ fn softmax(u: &[f64], p: &mut [f64]) {
     p.iter_mut().for_each(|pi| *pi /= s);
 }
 
-/// Local quantities of the bin holding the point.
-struct Bin {
-    k: usize,
-    xk: f64,
-    wk: f64,
-    yk: f64,
-    hk: f64,
-    dk: f64,
-    dk1: f64,
-}
-
 impl RqSpline {
     /// A spline with `num_bins` bins on [−`tail_bound`, `tail_bound`] and the floors of the
     /// reference implementation (1e-3 each).
@@ -99,7 +92,7 @@ impl RqSpline {
             tail_bound,
             min_bin_width: 1e-3,
             min_bin_height: 1e-3,
-            min_derivative: 1e-3,
+            min_derivative: DEFAULT_MIN_DERIVATIVE,
         }
     }
 
@@ -126,8 +119,16 @@ impl RqSpline {
         }
     }
 
+    /// c with δ_min + softplus(c) = 1. For the default floor (every spline [`new`](Self::new)
+    /// builds) it is computed once per process, by the same expression, so bit-identical.
     fn derivative_shift(&self) -> f64 {
-        (1.0 - self.min_derivative).exp_m1().ln()
+        static DEFAULT_SHIFT: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+        let shift = |min_derivative: f64| (1.0 - min_derivative).exp_m1().ln();
+        if self.min_derivative == DEFAULT_MIN_DERIVATIVE {
+            *DEFAULT_SHIFT.get_or_init(|| shift(DEFAULT_MIN_DERIVATIVE))
+        } else {
+            shift(self.min_derivative)
+        }
     }
 
     fn knots(&self, raw: &[f64], s: &mut Buffers) {
@@ -148,10 +149,18 @@ impl RqSpline {
             }
             c[k] = b;
         }
-        let shift = self.derivative_shift();
         s.delta[0] = 1.0;
         s.delta[k] = 1.0;
-        for j in 1..k {
+    }
+
+    /// The knot derivatives δ_j, δ_{j+1} bounding bin `j` and their softplus slopes σ (the
+    /// interior ones from `raw`; δ_0 = δ_K = 1): only the bin that holds the point is ever
+    /// read, so the other K − 3 softplus evaluations are skipped. Each value is computed by the
+    /// same formula as when all of them were, so results are bit-identical.
+    fn bin_derivatives(&self, raw: &[f64], s: &mut Buffers, bin: usize) {
+        let k = self.num_bins;
+        let shift = self.derivative_shift();
+        for j in bin.max(1)..(bin + 2).min(k) {
             let a = raw[2 * k + j - 1] + shift;
             // softplus(a) and its derivative σ(a) from one exponential.
             let e = (-a.abs()).exp();
@@ -221,8 +230,9 @@ impl Transformer for RqSpline {
         }
         let mut s = self.buffers(scratch);
         self.knots(raw, &mut s);
-        let bin = self.local(&s, self.bin(s.cw, x));
-        eval(&bin, x)
+        let k = self.bin(s.cw, x);
+        self.bin_derivatives(raw, &mut s, k);
+        eval(&self.local(&s, k), x)
     }
 
     fn inverse(&self, raw: &[f64], y: f64, scratch: &mut [f64]) -> (f64, f64) {
@@ -231,7 +241,9 @@ impl Transformer for RqSpline {
         }
         let mut s = self.buffers(scratch);
         self.knots(raw, &mut s);
-        let b = self.local(&s, self.bin(s.ch, y));
+        let k = self.bin(s.ch, y);
+        self.bin_derivatives(raw, &mut s, k);
+        let b = self.local(&s, k);
         let sk = b.hk / b.wk;
         let dy = y - b.yk;
         let q = b.dk1 + b.dk - 2.0 * sk;
@@ -265,7 +277,10 @@ impl Transformer for RqSpline {
         g_raw: &mut [f64],
     ) -> f64 {
         if self.inside(x) {
-            self.knots(raw, &mut self.buffers(scratch));
+            let mut s = self.buffers(scratch);
+            self.knots(raw, &mut s);
+            let k = self.bin(s.cw, x);
+            self.bin_derivatives(raw, &mut s, k);
         }
         self.backward_after_forward(raw, x, gy, gld, scratch, g_raw)
     }
@@ -324,7 +339,9 @@ impl Transformer for RqSpline {
                 g_raw[off + j] = p[j] * (g_raw[off + j] - dotp);
             }
         }
-        for j in 1..kb {
+        // Only the bin's two knot derivatives have a nonzero cotangent (the rest of g_raw
+        // stays 0), and only theirs were computed by the forward pass.
+        for j in k.max(1)..(k + 2).min(kb) {
             g_raw[2 * kb + j - 1] = s.gdelta[j] * s.sig[j];
         }
         l.x
@@ -352,75 +369,5 @@ impl Transformer for RqSpline {
             num_bins: self.num_bins,
             tail_bound: self.tail_bound,
         }
-    }
-}
-
-/// (y, log dy/dx) inside a bin.
-fn eval(b: &Bin, x: f64) -> (f64, f64) {
-    let xi = (x - b.xk) / b.wk;
-    let s = b.hk / b.wk;
-    let t = xi * (1.0 - xi);
-    let a = s * xi * xi + b.dk * t;
-    let den = s + (b.dk1 + b.dk - 2.0 * s) * t;
-    let y = b.yk + b.hk * a / den;
-    let n2 = b.dk1 * xi * xi + 2.0 * s * t + b.dk * (1.0 - xi) * (1.0 - xi);
-    let ld = 2.0 * s.ln() + n2.ln() - 2.0 * den.ln();
-    (y, ld)
-}
-
-/// Cotangents of the local bin quantities.
-struct LocalGrad {
-    x: f64,
-    xk: f64,
-    wk: f64,
-    yk: f64,
-    hk: f64,
-    dk: f64,
-    dk1: f64,
-}
-
-fn local_vjp(b: &Bin, x: f64, gy: f64, gld: f64) -> LocalGrad {
-    let xi = (x - b.xk) / b.wk;
-    let s = b.hk / b.wk;
-    let t = xi * (1.0 - xi);
-    let a = s * xi * xi + b.dk * t;
-    let q = b.dk1 + b.dk - 2.0 * s;
-    let den = s + q * t;
-    let omx = 1.0 - xi;
-    let n2 = b.dk1 * xi * xi + 2.0 * s * t + b.dk * omx * omx;
-    // Reverse sweep.
-    let g_yk = gy;
-    let mut g_hk = gy * a / den;
-    let g_a = gy * b.hk / den;
-    let g_den = -gy * b.hk * a / (den * den) - 2.0 * gld / den;
-    let mut g_s = 2.0 * gld / s;
-    let g_n2 = gld / n2;
-    let mut g_dk1 = g_n2 * xi * xi;
-    g_s += g_n2 * 2.0 * t;
-    let mut g_t = g_n2 * 2.0 * s;
-    let mut g_dk = g_n2 * omx * omx;
-    let mut g_xi = g_n2 * (2.0 * b.dk1 * xi - 2.0 * b.dk * omx);
-    g_s += g_den * (1.0 - 2.0 * t);
-    g_dk1 += g_den * t;
-    g_dk += g_den * t;
-    g_t += g_den * q;
-    g_s += g_a * xi * xi;
-    g_xi += g_a * 2.0 * s * xi;
-    g_dk += g_a * t;
-    g_t += g_a * b.dk;
-    g_xi += g_t * (1.0 - 2.0 * xi);
-    g_hk += g_s / b.wk;
-    let mut g_wk = -g_s * b.hk / (b.wk * b.wk);
-    let g_x = g_xi / b.wk;
-    let g_xk = -g_xi / b.wk;
-    g_wk -= g_xi * xi / b.wk;
-    LocalGrad {
-        x: g_x,
-        xk: g_xk,
-        wk: g_wk,
-        yk: g_yk,
-        hk: g_hk,
-        dk: g_dk,
-        dk1: g_dk1,
     }
 }
