@@ -113,6 +113,34 @@ pub(crate) struct AutoOutcome {
     /// Gradient evaluations and seconds of the discarded whitened run.
     pub discarded: (u64, f64),
 }
+
+impl AutoOutcome {
+    /// The outcome of the whitened path: NUTS `run` with `settings` on the target whitened by
+    /// `flow`, the Gaussian fit `vi` and its cost `(gradients, seconds)`.
+    fn whitened(
+        run: NutsRun,
+        flow: Flow,
+        vi: ViReport,
+        report: AutoReport,
+        settings: &NutsSettings,
+        vi_cost: (u64, f64),
+        discarded: (u64, f64),
+    ) -> Self {
+        AutoOutcome {
+            nuts: run,
+            flow,
+            vi,
+            report,
+            num_tune: settings.num_tune,
+            target_accept: settings.target_accept,
+            metric: settings.metric,
+            num_grad_evals_vi: vi_cost.0,
+            seconds_vi: vi_cost.1,
+            discarded,
+        }
+    }
+}
+
 /// The [`Method::Auto`](crate::Method::Auto) pipeline (module docs). `nuts` holds the
 /// run's NUTS settings; its warmup length applies to the flow path, the whitened path uses
 /// `auto.num_tune` unless `user_tune` is set.
@@ -184,18 +212,15 @@ pub(crate) fn run<D: LogDensity + ?Sized>(
             let num_draws = (whitened.num_draws as usize * run.chains.len()).max(1);
             let fraction = num_divergent as f64 / num_draws as f64;
             if fraction <= auto.max_divergent_fraction {
-                return Ok(AutoOutcome {
-                    nuts: run,
-                    flow: white,
-                    vi: gaussian_fit,
+                return Ok(AutoOutcome::whitened(
+                    run,
+                    white,
+                    gaussian_fit,
                     report,
-                    num_tune: whitened.num_tune,
-                    target_accept: whitened.target_accept,
-                    metric: whitened.metric,
-                    num_grad_evals_vi,
-                    seconds_vi,
-                    discarded: (0, 0.0),
-                });
+                    &whitened,
+                    (num_grad_evals_vi, seconds_vi),
+                    (0, 0.0),
+                ));
             }
             reason = Some(format!(
                 "{num_divergent} of {num_draws} whitened NUTS draws diverged ({:.2}% > {:.1}%)",
@@ -249,18 +274,15 @@ pub(crate) fn run<D: LogDensity + ?Sized>(
             num_grad_evals_vi += tally.num_evals();
             seconds_vi += fit_start.elapsed().as_secs_f64();
             let run = crate::nuts::sample(density, Some(&white), &whitened, progress)?;
-            return Ok(AutoOutcome {
-                nuts: run,
-                flow: white,
-                vi: gaussian_fit,
+            return Ok(AutoOutcome::whitened(
+                run,
+                white,
+                gaussian_fit,
                 report,
-                num_tune: whitened.num_tune,
-                target_accept: whitened.target_accept,
-                metric: whitened.metric,
-                num_grad_evals_vi,
-                seconds_vi,
+                &whitened,
+                (num_grad_evals_vi, seconds_vi),
                 discarded,
-            });
+            ));
         }
         Err(e) => return Err(e),
     };
