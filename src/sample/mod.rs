@@ -1,9 +1,12 @@
 //! One call from a log-density to posterior draws: fit the flow (NeuTra) or not (plain NUTS),
 //! run the chains, and account for what it cost in gradient evaluations and seconds.
 //!
-//! The settings ([`SampleSettings`], [`Method`], the defaults) live in `settings.rs`, the
-//! checks of a call in `validate.rs`.
+//! [`sample_with`] reads as its phases: validate (`validate.rs`) → the NUTS and VI settings →
+//! the method's phases (`methods.rs`: auto's Gaussian fit and pilot, NeuTra's variational fit,
+//! the mode search, then [`nuts::sample`](crate::nuts::sample)) → assemble the [`Run`] and its
+//! cost. The settings ([`SampleSettings`], [`Method`], the defaults) live in `settings.rs`.
 
+mod methods;
 mod settings;
 mod validate;
 
@@ -15,9 +18,10 @@ pub use settings::{
 use crate::density::LogDensity;
 use crate::draws::Draws;
 use crate::flow::Flow;
-use crate::nuts::{ChainAdaptation, Metric, NutsSettings};
+use crate::nuts::{ChainAdaptation, NutsSettings};
 use crate::progress::{NoProgress, Progress};
-use crate::vi::{ViReport, fit_default};
+use crate::vi::ViReport;
+use methods::Phases;
 use std::time::Instant;
 use validate::validate;
 
@@ -168,103 +172,31 @@ pub fn sample_with<D: LogDensity + ?Sized>(
     if settings.init.is_some() {
         vi_settings.init.start = settings.init.clone();
     }
-    let mut cost = CostReport::default();
-    let mut multimodal = None;
-    // What each method ran NUTS with: (warmup draws, target acceptance, metric).
-    let (method, flow, vi, nuts_run, (num_tune, target_accept, metric), auto) =
-        match (settings.method, flow) {
-            (Method::Auto, None) => {
-                let out = crate::auto::run(
-                    density,
-                    &settings.auto,
-                    &vi_settings,
-                    &settings.flow,
-                    &nuts,
-                    settings.num_tune,
-                    settings.target_accept,
-                    progress,
-                )?;
-                cost.grad_evals.vi = out.num_grad_evals_vi;
-                cost.seconds.vi = out.seconds_vi;
-                cost.grad_evals.warmup = out.discarded.0;
-                cost.seconds.warmup = out.discarded.1;
-                let used = (out.num_tune, out.target_accept, out.metric);
-                (
-                    Method::Auto,
-                    Some(out.flow),
-                    Some(out.vi),
-                    out.nuts,
-                    used,
-                    Some(out.report),
-                )
-            }
-            (Method::Nuts, _) => {
-                let run = crate::nuts::sample(density, None, &nuts, progress)?;
-                let used = (nuts.num_tune, nuts.target_accept, nuts.metric);
-                (Method::Nuts, None, None, run, used, None)
-            }
-            (Method::Multimodal, _) => {
-                let chains = crate::multimodal::ChainSettings {
-                    num_chains: settings.num_chains,
-                    num_tune: settings.tune(),
-                    num_draws: settings.num_draws,
-                    seed: settings.seed,
-                    target_accept: settings.target_accept(),
-                };
-                let out = crate::multimodal::run(density, &settings.multimodal, &chains, progress)?;
-                cost.grad_evals.vi = out.report.num_grad_evals_search;
-                cost.seconds.vi = out.seconds_search;
-                multimodal = Some(out.report);
-                (
-                    Method::Multimodal,
-                    None,
-                    None,
-                    out.run,
-                    (chains.num_tune, chains.target_accept, Metric::Diag),
-                    None,
-                )
-            }
-            (method, given) => {
-                // NeuTra, or auto with a trained flow given: NUTS in that flow's latent space.
-                let nuts = NutsSettings {
-                    num_tune: settings
-                        .num_tune
-                        .unwrap_or(if settings.warm_start.is_some() {
-                            WARM_TUNE
-                        } else {
-                            NEUTRA_TUNE
-                        }),
-                    target_accept: settings.target_accept.unwrap_or(NEUTRA_TARGET_ACCEPT),
-                    ..nuts
-                };
-                let (flow, vi) = match given {
-                    Some(mut f) if settings.refit_flow => {
-                        let refit = vi_settings.for_refit();
-                        let report =
-                            crate::vi::fit(density, &mut f, &refit, settings.seed, progress)?;
-                        cost.grad_evals.vi = report.num_grad_evals();
-                        cost.seconds.vi = report.seconds;
-                        (f, Some(report))
-                    }
-                    Some(f) => (f, None),
-                    None => {
-                        let (f, report) = fit_default(
-                            density,
-                            &settings.flow,
-                            &vi_settings,
-                            settings.seed,
-                            progress,
-                        )?;
-                        cost.grad_evals.vi = report.num_grad_evals();
-                        cost.seconds.vi = report.seconds;
-                        (f, Some(report))
-                    }
-                };
-                let run = crate::nuts::sample(density, Some(&flow), &nuts, progress)?;
-                let used = (nuts.num_tune, nuts.target_accept, nuts.metric);
-                (method, Some(flow), vi, run, used, None)
-            }
-        };
+    let phases = match (settings.method, flow) {
+        (Method::Auto, None) => methods::auto(density, settings, &vi_settings, &nuts, progress)?,
+        (Method::Nuts, _) => methods::nuts(density, &nuts, progress)?,
+        (Method::Multimodal, _) => methods::multimodal(density, settings, progress)?,
+        (method, given) => methods::neutra(
+            density,
+            settings,
+            method,
+            given,
+            &vi_settings,
+            nuts,
+            progress,
+        )?,
+    };
+    // Assemble: the kept NUTS run's cost on top of the phases' before it.
+    let Phases {
+        method,
+        flow,
+        vi,
+        nuts: nuts_run,
+        used: (num_tune, target_accept, metric),
+        auto,
+        multimodal,
+        mut cost,
+    } = phases;
     cost.grad_evals.warmup += nuts_run.num_grad_evals_warmup;
     cost.grad_evals.sampling = nuts_run.num_grad_evals_sampling;
     cost.seconds.warmup += nuts_run.seconds_warmup;
