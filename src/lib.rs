@@ -9,7 +9,7 @@
 //! [`density`] (the user's trait, the gradient checker) → [`transforms`] (Stan's constraining
 //! maps) and [`autodiff`] (gradients for free) → [`bijection`] (layers with hand-written VJPs) →
 //! [`flow`] → [`optim`] (Adam) → [`vi`] (reverse-KL fit) → [`preflight`] (checks before a run) →
-//! [`nuts`] → [`sample`] (one call) →
+//! [`nuts`] → [`sample()`] (one call) →
 //! [`draws`], [`diagnostics`], [`io`], [`report`], [`outputs`] (a run's folder, as the CLI writes it),
 //! [`shard`] (a run's chains spread over machines, and merged back); [`stan`] turns a `.stan` file into a
 //! [`LogDensity`]; [`npe`] trains conditional flows on simulations (neural posterior estimation).

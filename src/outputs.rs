@@ -4,7 +4,7 @@
 //! `report.html`, `adaptation.json` (each chain's adapted step size, metric and last draw, for
 //! `sample --warm-start`), with a flow `flow.json`, and with [`OutputOptions::zarr`] the ArviZ
 //! zarr store `draws.zarr` — every file complete,
-//! the folder replaced whole ([`RunDir`](crate::io::atomic::RunDir)): a folder holding files
+//! the folder replaced whole ([`RunDir`]): a folder holding files
 //! flowpost did not write is refused, and no file of an earlier run survives.
 //!
 //! ```no_run

@@ -1,9 +1,9 @@
 //! A sampler for posteriors with several well-separated modes (issue 16): find the modes by a
 //! multi-start of the Gaussian initialization ([`modes`]), then run chains that interleave a
-//! local HMC kernel ([`hmc`]) with independent Metropolis–Hastings jumps from a mixture with
+//! local HMC kernel (`hmc.rs`) with independent Metropolis–Hastings jumps from a mixture with
 //! one component per mode ([`mixture`]: the mode's Laplace Gaussian, or a multivariate t with
 //! the Laplace curvature where [`tails`] measures polynomial tails), exact because that
-//! mixture's density is exact (see [`chain`] for why the draws are p-invariant).
+//! mixture's density is exact (see `chain.rs` for why the draws are p-invariant).
 //! docs/multimodal.md says why this design and what it measured.
 //!
 //! The evidence: the post-warmup jump proposals are independent draws from each chain's fixed

@@ -16,7 +16,7 @@
 //! | [`PositiveOrdered`] | `x₁ = exp(u₁), x_k = x_{k−1} + exp(u_k)` | `Σ u_k` |
 //! | [`Simplex`] | stick-breaking, `K − 1 → K` | see [`Simplex`] |
 //!
-//! The scalar bounds work on any [`AdScalar`](crate::autodiff::AdScalar) (so `f64` and the dual
+//! The scalar bounds work on any [`AdScalar`] (so `f64` and the dual
 //! numbers of [`crate::autodiff`]); the vector transforms implement [`VectorTransform`].
 
 mod bounds;
