@@ -122,7 +122,7 @@ fn run_one(model: &str, method: &str, seed: u64, num_draws: u64) -> Record {
         verdict.failures.extend(v.failures.iter().cloned());
     }
     let e = extremes(&summarize(&run.draws));
-    let g = run.cost.grad_evals;
+    let g = run.cost.num_grad_evals;
     Record {
         model: model.into(),
         method: method.into(),

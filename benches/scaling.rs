@@ -123,7 +123,7 @@ fn run_one(model: &str, dim: usize, method: &str, seed: u64) -> Record {
     };
     let verdict = judge(&run.draws, &reference, &Criteria::default());
     let e = extremes(&summarize(&run.draws));
-    let g = run.cost.grad_evals;
+    let g = run.cost.num_grad_evals;
     Record {
         model: model.into(),
         dim,

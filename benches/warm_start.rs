@@ -40,7 +40,7 @@ fn line(model: &str, seed: u64, variant: &str, run: &Run, density_ref: &RefSet) 
         correct: verdict.correct,
         failures: verdict.failures,
         ess: e.min_ess_bulk,
-        grads: run.cost.grad_evals.total(),
+        grads: run.cost.num_grad_evals.total(),
         seconds: run.cost.seconds.total,
     }
 }

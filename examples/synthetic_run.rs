@@ -162,11 +162,11 @@ fn main() {
         })
         .collect();
     let mut run = RunFacts::from_draws("neutra", &draws);
-    run.grad_evals.vi = Some(2000 * 32);
-    run.seconds.vi = Some(1.1);
-    run.seconds.warmup = Some(0.8);
-    run.seconds.sampling = Some(1.6);
-    run.seconds.total = Some(3.5);
+    run.cost.num_grad_evals.vi = Some(2000 * 32);
+    run.cost.seconds.vi = Some(1.1);
+    run.cost.seconds.warmup = Some(0.8);
+    run.cost.seconds.sampling = Some(1.6);
+    run.cost.seconds.total = Some(3.5);
     let mut input = ReportInput::new(&format!("synthetic {scenario} run"), &draws, run);
     input.vi = Some(ReportVi {
         elbo_trace,

@@ -150,7 +150,7 @@ def theirs_zarr(run_dir, files, num_params):
         if list(group["chain"].values) != list(range(len(files))):
             raise SystemExit(f"interop_check: {path} chain coordinate {group['chain'].values}")
     with open(os.path.join(run_dir, "summary.json")) as f:
-        divergences = json.load(f)["run"]["divergences"]
+        divergences = json.load(f)["run"]["num_divergent"]
     if int(np.sum(stats["diverging"].values)) != divergences:
         raise SystemExit(f"interop_check: {path} has {int(np.sum(stats['diverging'].values))} divergences, "
                          f"summary.json {divergences}")

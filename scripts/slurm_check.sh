@@ -151,7 +151,7 @@ python3 - "$run/merged/summary.json" "$single/summary.json" <<'PY'
 import json, sys
 merged, single = (json.load(open(p)) for p in sys.argv[1:])
 assert merged["parameters"] == single["parameters"], "summary parameters differ"
-for key in ["chains", "draws_per_chain", "divergences", "grad_evals", "chain_ids", "identity"]:
+for key in ["num_chains", "num_draws_per_chain", "num_divergent", "num_grad_evals", "chain_ids", "identity"]:
     assert merged["run"][key] == single["run"][key], f"run.{key} differs"
 nested = merged["nested_r_hat"]
 print(f"  summary.json parameters, run counts and identity equal; nested R-hat over "

@@ -55,7 +55,7 @@ pub use draws::{ChainDraws, DrawStats, Draws, DrawsError};
 pub use error::Error;
 pub use outputs::{OutputOptions, WrittenRun};
 pub use sample::{
-    CostReport, GradEvals, Method, Run, SampleSettings, Seconds, sample, sample_with,
+    CostReport, GradEvals, Method, PartialCost, Run, SampleSettings, Seconds, sample, sample_with,
 };
 
 /// The README's example, compiled and run as a doctest.

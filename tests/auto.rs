@@ -37,9 +37,9 @@ fn an_ordinary_posterior_gets_whitened_nuts() {
     assert_eq!(run.metric, flowpost::nuts::Metric::LowRank);
     assert_eq!(run.target_accept, 0.8);
     assert!(
-        run.cost.grad_evals.total() < 30_000,
+        run.cost.num_grad_evals.total() < 30_000,
         "{:?}",
-        run.cost.grad_evals
+        run.cost.num_grad_evals
     );
     // The flow of a whitened run is the Gaussian fit alone.
     assert_eq!(run.vi.as_ref().unwrap().num_steps, 0);
@@ -56,7 +56,7 @@ fn the_funnel_gets_a_flow() {
     assert!(auto.evidence[0].fisher_per_dim > 1.5);
     assert!(auto.escalation_reason.as_ref().unwrap().contains("Fisher"));
     assert!(auto.num_grad_evals_discarded > 0);
-    assert!(run.cost.grad_evals.warmup > auto.num_grad_evals_discarded);
+    assert!(run.cost.num_grad_evals.warmup > auto.num_grad_evals_discarded);
     assert!(run.vi.as_ref().unwrap().num_steps > 0);
     // NUTS in the flow's latent space: 200 warmup draws, target acceptance 0.95, and the
     // CSV header says so (it said the whitened path's 0.8 before).
@@ -232,9 +232,9 @@ fn a_flow_that_cannot_be_trained_falls_back_to_whitened_nuts_with_a_warning() {
     // The failed training cost gradients beyond the Gaussian fit's, and they are counted.
     let gaussian = run.vi.as_ref().unwrap().num_grad_evals();
     assert!(
-        run.cost.grad_evals.vi > gaussian,
+        run.cost.num_grad_evals.vi > gaussian,
         "{} vs {gaussian}",
-        run.cost.grad_evals.vi
+        run.cost.num_grad_evals.vi
     );
     assert_eq!(run.draws.num_draws(), 200);
     // summary.json lists the warning.

@@ -299,7 +299,7 @@ fn same_seed_same_draws_whatever_the_thread_count() {
             x.vi.as_ref().unwrap().elbo_trace,
             y.vi.as_ref().unwrap().elbo_trace
         );
-        assert_eq!(x.cost.grad_evals, y.cost.grad_evals);
+        assert_eq!(x.cost.num_grad_evals, y.cost.num_grad_evals);
     }
     let other_seed = sample(
         &*banana,

@@ -115,7 +115,7 @@ fn the_draws_do_not_depend_on_the_thread_count() {
     let a = one.install(|| sample(&*density, &settings).unwrap());
     let b = sample(&*density, &settings).unwrap();
     assert_eq!(a.draws, b.draws);
-    assert_eq!(a.cost.grad_evals, b.cost.grad_evals);
+    assert_eq!(a.cost.num_grad_evals, b.cost.num_grad_evals);
 }
 
 /// Fails everywhere (recoverably).

@@ -83,11 +83,11 @@ fn ordinary_run_with_vi() {
     // warnings come before the table
     assert!(html.find("id=\"warnings\"").unwrap() < html.find("id=\"summary\"").unwrap());
     let json = serde_json::to_value(&file).unwrap();
-    assert_eq!(json["vi"]["steps"], 500);
+    assert_eq!(json["vi"]["num_steps"], 500);
     assert_eq!(json["vi"]["pareto_k"], 0.31);
-    assert_eq!(json["run"]["divergences"], 4 * 6);
-    assert_eq!(json["run"]["grad_evals"]["sampling"], 4 * 300 * 7);
-    assert!(json["run"]["grad_evals"]["warmup"].is_null());
+    assert_eq!(json["run"]["num_divergent"], 4 * 6);
+    assert_eq!(json["run"]["num_grad_evals"]["sampling"], 4 * 300 * 7);
+    assert!(json["run"]["num_grad_evals"]["warmup"].is_null());
     assert_eq!(json["parameters"].as_array().unwrap().len(), 3);
 }
 
@@ -214,4 +214,79 @@ fn write_report_writes_both_files() {
             .starts_with("<!DOCTYPE html>")
     );
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// summary.json version 2 starts with its header, reads back equal, and a version-1 file (no
+/// header, the counts without `num_*`) is read and upgraded; other versions and formats are
+/// refused with the file named.
+#[test]
+fn summary_json_versions() {
+    use flowpost::report::{SUMMARY_VERSION, SummaryFile};
+    let d = draws(2, 60, |c, i, _| {
+        [wiggle(c, i), wiggle(c, i + 1), wiggle(c, i + 2)]
+    });
+    let mut input = ReportInput::new("v", &d, RunFacts::from_draws("neutra", &d));
+    input.vi = Some(ReportVi {
+        elbo_trace: vec![-3.0; 40],
+        pareto_k: 0.3,
+        num_steps: 40,
+        ..Default::default()
+    });
+    let (_, file) = render_report(&input).unwrap();
+    let text = file.to_json();
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(json["format"], "flowpost-summary");
+    assert_eq!(json["version"], SUMMARY_VERSION);
+    assert_eq!(json["run"]["method"], "neutra");
+    assert_eq!(json["run"]["num_chains"], 2);
+    assert_eq!(json["run"]["num_grad_evals"]["sampling"], 2 * 60 * 7);
+    assert_eq!(json["vi"]["num_steps"], 40);
+    let path = std::path::Path::new("run/summary.json");
+    assert_eq!(SummaryFile::from_json(&text, path).unwrap(), file);
+
+    // The same run as version 1 wrote it.
+    let mut v1 = json.clone();
+    let o = v1.as_object_mut().unwrap();
+    o.remove("format");
+    o.remove("version");
+    let run = o["run"].as_object_mut().unwrap();
+    for (new, old) in [
+        ("num_chains", "chains"),
+        ("num_draws_per_chain", "draws_per_chain"),
+        ("num_divergent", "divergences"),
+        ("num_grad_evals", "grad_evals"),
+    ] {
+        let v = run.remove(new).unwrap();
+        run.insert(old.into(), v);
+    }
+    let vi = o["vi"].as_object_mut().unwrap();
+    let steps = vi.remove("num_steps").unwrap();
+    vi.insert("steps".into(), steps);
+    let upgraded = SummaryFile::from_json(&v1.to_string(), path).unwrap();
+    assert_eq!(upgraded, file);
+
+    let future = text.replacen(
+        &format!("\"version\": {SUMMARY_VERSION}"),
+        "\"version\": 9",
+        1,
+    );
+    let e = SummaryFile::from_json(&future, path)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("run/summary.json") && e.contains("version 9") && e.contains("newer"),
+        "{e}"
+    );
+    let other = text.replacen("flowpost-summary", "flowpost-flow", 1);
+    let e = SummaryFile::from_json(&other, path)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("flowpost-flow"), "{e}");
+    let e = SummaryFile::from_json("[1, 2]", path)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("run/summary.json") && e.contains("not a JSON object"),
+        "{e}"
+    );
 }

@@ -237,6 +237,6 @@ fn plain_nuts_runs_on_the_same_density() {
     )
     .unwrap();
     assert!(run.vi.is_none() && run.flow.is_none());
-    assert_eq!(run.cost.grad_evals.vi, 0);
-    assert!(run.cost.grad_evals.sampling > 0 && run.cost.grad_evals.warmup > 0);
+    assert_eq!(run.cost.num_grad_evals.vi, 0);
+    assert!(run.cost.num_grad_evals.sampling > 0 && run.cost.num_grad_evals.warmup > 0);
 }

@@ -131,9 +131,9 @@ fn run_facts(draws: &flowpost::Draws, chains: &[CmdStanChain]) -> RunFacts {
     if times.len() == chains.len() {
         let max =
             |f: fn(&flowpost::io::cmdstan::Elapsed) -> f64| times.iter().map(f).fold(0.0, f64::max);
-        facts.seconds.warmup = Some(max(|e| e.warmup));
-        facts.seconds.sampling = Some(max(|e| e.sampling));
-        facts.seconds.total = Some(max(|e| e.total));
+        facts.cost.seconds.warmup = Some(max(|e| e.warmup));
+        facts.cost.seconds.sampling = Some(max(|e| e.sampling));
+        facts.cost.seconds.total = Some(max(|e| e.total));
     }
     facts
 }

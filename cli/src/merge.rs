@@ -51,10 +51,10 @@ fn print_merged(m: &MergedRun, args: &ReportArgs) {
         "{model}: {} · {} shards · {} chains × {} draws · {} divergences · {}",
         run.method,
         m.shards.len(),
-        run.chains,
-        run.draws_per_chain,
-        run.divergences,
-        headline(&m.summary.parameters, run.chains),
+        run.num_chains,
+        run.num_draws_per_chain,
+        run.num_divergent,
+        headline(&m.summary.parameters, run.num_chains),
     );
     for s in &m.shards {
         println!(
@@ -89,14 +89,17 @@ fn print_merged(m: &MergedRun, args: &ReportArgs) {
             }
         },
     }
-    let g = &run.grad_evals;
+    let g = &run.cost.num_grad_evals;
     let opt = |v: Option<u64>| v.map_or("?".into(), |v| v.to_string());
     println!(
         "cost: gradients vi {} + warmup {} + sampling {} (all shards); longest shard {} s",
         opt(g.vi),
         opt(g.warmup),
         opt(g.sampling),
-        run.seconds.total.map_or("?".into(), |t| format!("{t:.2}"))
+        run.cost
+            .seconds
+            .total
+            .map_or("?".into(), |t| format!("{t:.2}"))
     );
     println!();
     print!("{}", table(&m.summary.parameters));

@@ -148,9 +148,9 @@ pub fn print_run(model: &str, run: &Run, written: &WrittenRun, args: &ReportArgs
     let c = &run.cost;
     println!(
         "cost: gradients vi {} + warmup {} + sampling {}; seconds vi {:.2} + warmup {:.2} + sampling {:.2} = {:.2} total",
-        c.grad_evals.vi,
-        c.grad_evals.warmup,
-        c.grad_evals.sampling,
+        c.num_grad_evals.vi,
+        c.num_grad_evals.warmup,
+        c.num_grad_evals.sampling,
         c.seconds.vi,
         c.seconds.warmup,
         c.seconds.sampling,

@@ -88,8 +88,8 @@ fn json_and_out_dir() {
     let summary: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
     assert_eq!(summary["parameters"], v["parameters"]);
-    assert_eq!(summary["run"]["chains"], 4);
-    assert_eq!(summary["run"]["draws_per_chain"], 12);
+    assert_eq!(summary["run"]["num_chains"], 4);
+    assert_eq!(summary["run"]["num_draws_per_chain"], 12);
     assert_eq!(summary["run"]["method"], "cmdstan");
     assert!(summary["vi"].is_null());
     assert!((summary["run"]["seconds"]["total"].as_f64().unwrap() - 0.039).abs() < 1e-12);

@@ -65,12 +65,12 @@ fn sample_writes_everything_and_reuses_its_flow() {
     }
     let run = &summary["run"];
     assert_eq!(run["method"], "neutra");
-    assert_eq!(run["chains"], 4);
-    assert_eq!(run["draws_per_chain"], 200);
+    assert_eq!(run["num_chains"], 4);
+    assert_eq!(run["num_draws_per_chain"], 200);
     for phase in ["vi", "warmup", "sampling"] {
         assert!(
-            run["grad_evals"][phase].as_u64().unwrap() > 0,
-            "grad_evals.{phase}"
+            run["num_grad_evals"][phase].as_u64().unwrap() > 0,
+            "num_grad_evals.{phase}"
         );
     }
     // The phases are parts of the whole: each took time, and they add up to at most the total.
@@ -89,7 +89,9 @@ fn sample_writes_everything_and_reuses_its_flow() {
     );
     let vi = &summary["vi"];
     assert!(
-        vi["elbo"].is_number() && vi["pareto_k"].is_number() && vi["steps"].as_u64().unwrap() > 0,
+        vi["elbo"].is_number()
+            && vi["pareto_k"].is_number()
+            && vi["num_steps"].as_u64().unwrap() > 0,
         "{vi}"
     );
 
@@ -128,7 +130,7 @@ fn sample_writes_everything_and_reuses_its_flow() {
     let summary: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(again.join("summary.json")).unwrap())
             .unwrap();
-    assert_eq!(summary["run"]["grad_evals"]["vi"], 0);
+    assert_eq!(summary["run"]["num_grad_evals"]["vi"], 0);
     assert!(summary["vi"].is_null());
     // The reused flow keeps the fit summary of the run that trained it.
     let stored: serde_json::Value =

@@ -10,4 +10,4 @@ pub mod atomic;
 pub mod cmdstan;
 pub mod flow_file;
 pub mod json_object;
-mod versioned;
+pub(crate) mod versioned;

@@ -2,7 +2,8 @@
 //! `report.html` — one self-contained page (inline SVG, no scripts, no network) with the warnings
 //! and summary table on top, then the NeuTra fit (ELBO, Pareto k-hat), the sampler (energy with
 //! E-BFMI, step size, tree depth), a pair plot of the hardest parameters with divergent draws in
-//! red, and trace and rank plots per parameter.
+//! red, and trace and rank plots per parameter. The page needs the `report` feature (on by
+//! default); without it a run still writes `summary.json` and prints the table.
 //!
 //! ```
 //! use flowpost::report::{ReportInput, RunFacts, render_report};
@@ -19,24 +20,33 @@
 //! ```
 
 mod facts;
+#[cfg(feature = "report")]
 mod modes;
-#[cfg(feature = "npe")]
+#[cfg(all(feature = "npe", feature = "report"))]
 mod npe;
+#[cfg(feature = "report")]
 mod page;
+#[cfg(feature = "report")]
 mod pairs;
+#[cfg(feature = "report")]
 mod plots;
+mod summary;
 mod text;
+mod vi;
 
 use std::path::{Path, PathBuf};
 
-pub use facts::{
-    GradEvals, NestedRHatEntry, NestedRHatSummary, ReportVi, RunFacts, Seconds, SummaryFile,
-    ViSummary, WarningEntry,
-};
-#[cfg(feature = "npe")]
+pub use facts::{RunFacts, RunMethod};
+#[cfg(all(feature = "npe", feature = "report"))]
 pub use npe::{NpePosterior, NpeReportInput, render_npe_report, write_npe_report};
+#[cfg(feature = "report")]
 pub use page::render_html;
+pub use summary::{
+    NestedRHatEntry, NestedRHatSummary, SUMMARY_FORMAT, SUMMARY_VERSION, SummaryFile,
+    SummaryHeader, WarningEntry,
+};
 pub use text::{TABLE_COLUMNS, format_ess, format_sig, summary_table, table_cells, warnings_block};
+pub use vi::{ReportVi, ViSummary};
 
 use crate::Draws;
 use crate::diagnostics::{DiagnosticWarning, WarningSettings, check_run, summarize};
@@ -124,13 +134,16 @@ pub enum ReportError {
 }
 
 /// Computes the summary and warnings and renders the page: `(html, summary.json contents)`.
+#[cfg(feature = "report")]
 pub fn render_report(input: &ReportInput) -> Result<(String, SummaryFile), ReportError> {
-    build(input).map(|(html, file, _)| (html, file))
+    let (file, warnings) = summarize_run(input);
+    let html = render_html(input, &file.parameters, &warnings)?;
+    Ok((html, file))
 }
 
-fn build(
-    input: &ReportInput,
-) -> Result<(String, SummaryFile, Vec<DiagnosticWarning>), ReportError> {
+/// The contents of `summary.json` and the warnings, most serious first: the diagnostics of the
+/// draws, then the flow's fit, auto's decision and the modes.
+pub fn summarize_run(input: &ReportInput) -> (SummaryFile, Vec<DiagnosticWarning>) {
     let parameters = summarize(input.draws);
     let mut warnings = check_run(input.draws, &parameters, &input.settings.warnings);
     warnings.extend(input.vi.as_ref().and_then(ReportVi::warning));
@@ -148,19 +161,19 @@ fn build(
             .as_ref()
             .and_then(crate::multimodal::MultimodalReport::warning),
     );
-    let html = render_html(input, &parameters, &warnings)?;
     let file = SummaryFile {
+        header: SummaryHeader::default(),
         warnings: warnings.iter().map(WarningEntry::from).collect(),
         parameters,
         run: input.run.clone(),
         vi: input.vi.as_ref().map(ReportVi::summary),
         nested_r_hat: None,
     };
-    Ok((html, file, warnings))
+    (file, warnings)
 }
 
-/// Writes `summary.json` and `report.html` into `dir` (created if missing), each atomically;
-/// returns the summary and the warnings, e.g. to print them.
+/// Writes `summary.json` and `report.html` (with the `report` feature) into `dir` (created if
+/// missing), each atomically; returns the summary and the warnings, e.g. to print them.
 pub fn write_report(
     dir: &Path,
     input: &ReportInput,
@@ -170,8 +183,7 @@ pub fn write_report(
         move |source| ReportError::Io { path, source }
     };
     std::fs::create_dir_all(dir).map_err(io(dir))?;
-    let (html, file, warnings) = build(input)?;
-    let json = serde_json::to_string_pretty(&file).expect("summary serializes");
+    let (file, warnings) = summarize_run(input);
     let write = |name: &str, text: &str| {
         let p = dir.join(name);
         crate::io::atomic::write_string_atomic(&p, text).map_err(|e| ReportError::Io {
@@ -179,7 +191,11 @@ pub fn write_report(
             source: e.into_io_error(),
         })
     };
-    write("summary.json", &(json + "\n"))?;
-    write("report.html", &html)?;
+    write("summary.json", &file.to_json())?;
+    #[cfg(feature = "report")]
+    write(
+        "report.html",
+        &render_html(input, &file.parameters, &warnings)?,
+    )?;
     Ok((file, warnings))
 }

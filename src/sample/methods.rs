@@ -73,9 +73,9 @@ pub(super) fn auto<D: LogDensity + ?Sized>(
         progress,
     )?;
     let mut cost = CostReport::default();
-    cost.grad_evals.vi = out.num_grad_evals_vi;
+    cost.num_grad_evals.vi = out.num_grad_evals_vi;
     cost.seconds.vi = out.seconds_vi;
-    cost.grad_evals.warmup = out.discarded.0;
+    cost.num_grad_evals.warmup = out.discarded.0;
     cost.seconds.warmup = out.discarded.1;
     Ok(Phases {
         method: Method::Auto,
@@ -104,7 +104,7 @@ pub(super) fn multimodal<D: LogDensity + ?Sized>(
     };
     let out = crate::multimodal::run(density, &settings.multimodal, &chains, progress)?;
     let mut cost = CostReport::default();
-    cost.grad_evals.vi = out.report.num_grad_evals_search;
+    cost.num_grad_evals.vi = out.report.num_grad_evals_search;
     cost.seconds.vi = out.seconds_search;
     Ok(Phases {
         method: Method::Multimodal,
@@ -161,7 +161,7 @@ pub(super) fn neutra<D: LogDensity + ?Sized>(
     let run = crate::nuts::sample(density, Some(&flow), &nuts, progress)?;
     let mut phases = Phases::of(method, run, &nuts);
     if let Some(report) = &vi {
-        phases.cost.grad_evals.vi = report.num_grad_evals();
+        phases.cost.num_grad_evals.vi = report.num_grad_evals();
         phases.cost.seconds.vi = report.seconds;
     }
     phases.flow = Some(flow);

@@ -6,10 +6,12 @@
 //! the mode search, then [`nuts::sample`](crate::nuts::sample)) → assemble the [`Run`] and its
 //! cost. The settings ([`SampleSettings`], [`Method`], the defaults) live in `settings.rs`.
 
+mod cost;
 mod methods;
 mod settings;
 mod validate;
 
+pub use cost::{CostReport, GradEvals, PartialCost, Seconds};
 pub use settings::{
     MULTIMODAL_TUNE, Method, NEUTRA_TARGET_ACCEPT, NEUTRA_TUNE, NUTS_TARGET_ACCEPT, NUTS_TUNE,
     SampleSettings, WARM_TUNE,
@@ -24,47 +26,6 @@ use crate::vi::ViReport;
 use methods::Phases;
 use std::time::Instant;
 use validate::validate;
-
-/// Gradient evaluations per phase.
-#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize)]
-pub struct GradEvals {
-    /// Variational fit (initialization, training, final estimate).
-    pub vi: u64,
-    /// NUTS warmup, all chains.
-    pub warmup: u64,
-    /// NUTS sampling, all chains.
-    pub sampling: u64,
-}
-
-impl GradEvals {
-    /// Everything.
-    pub fn total(&self) -> u64 {
-        self.vi + self.warmup + self.sampling
-    }
-}
-
-/// Wall-clock seconds per phase. Chains overlap, so NUTS wall time is split between warmup and
-/// sampling in proportion to the chains' own time in each.
-#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize)]
-pub struct Seconds {
-    /// Variational fit.
-    pub vi: f64,
-    /// NUTS warmup.
-    pub warmup: f64,
-    /// NUTS sampling.
-    pub sampling: f64,
-    /// The whole run.
-    pub total: f64,
-}
-
-/// What a run cost.
-#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize)]
-pub struct CostReport {
-    /// Gradient evaluations.
-    pub grad_evals: GradEvals,
-    /// Seconds.
-    pub seconds: Seconds,
-}
 
 /// The result of [`sample`].
 #[derive(Debug, Clone)]
@@ -197,8 +158,8 @@ pub fn sample_with<D: LogDensity + ?Sized>(
         multimodal,
         mut cost,
     } = phases;
-    cost.grad_evals.warmup += nuts_run.num_grad_evals_warmup;
-    cost.grad_evals.sampling = nuts_run.num_grad_evals_sampling;
+    cost.num_grad_evals.warmup += nuts_run.num_grad_evals_warmup;
+    cost.num_grad_evals.sampling = nuts_run.num_grad_evals_sampling;
     cost.seconds.warmup += nuts_run.seconds_warmup;
     cost.seconds.sampling = nuts_run.seconds_sampling;
     cost.seconds.total = start.elapsed().as_secs_f64();

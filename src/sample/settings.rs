@@ -41,7 +41,7 @@ pub enum Method {
 }
 
 impl Method {
-    /// `auto`, `neutra` or `nuts`.
+    /// `auto`, `neutra`, `nuts` or `multimodal`.
     pub fn name(self) -> &'static str {
         match self {
             Method::Auto => "auto",
@@ -49,6 +49,24 @@ impl Method {
             Method::Nuts => "nuts",
             Method::Multimodal => "multimodal",
         }
+    }
+
+    /// The method of a [`name`](Method::name); `None` for any other string.
+    ///
+    /// ```
+    /// use flowpost::Method;
+    /// assert_eq!(Method::from_name("neutra"), Some(Method::NeuTra));
+    /// assert_eq!(Method::from_name("cmdstan"), None);
+    /// ```
+    pub fn from_name(name: &str) -> Option<Method> {
+        [
+            Method::Auto,
+            Method::NeuTra,
+            Method::Nuts,
+            Method::Multimodal,
+        ]
+        .into_iter()
+        .find(|m| m.name() == name)
     }
 }
 

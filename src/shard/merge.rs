@@ -10,10 +10,13 @@ use crate::diagnostics::{DiagnosticWarning, check_run, rhat_nested, summarize};
 use crate::io::arviz_zarr::{STORE_NAME, StoreOptions, attributes, write_arviz_zarr};
 use crate::io::atomic::{RunDir, write_string_atomic};
 use crate::io::cmdstan::read_cmdstan_csvs;
+#[cfg(feature = "report")]
+use crate::report::render_html;
 use crate::report::{
-    GradEvals, NestedRHatEntry, NestedRHatSummary, ReportInput, RunFacts, Seconds, SummaryFile,
-    WarningEntry, render_html,
+    NestedRHatEntry, NestedRHatSummary, ReportInput, RunFacts, SummaryFile, SummaryHeader,
+    WarningEntry,
 };
+use crate::sample::{GradEvals, Seconds};
 use std::path::{Path, PathBuf};
 
 /// Settings of [`merge_shards`].
@@ -162,8 +165,10 @@ pub fn merge_shards(
             .unwrap_or(warnings.len());
         warnings.insert(at, w);
     }
+    #[cfg(feature = "report")]
     let html = render_html(&input, &parameters, &warnings).map_err(|e| out_err(out, &e))?;
     let summary = SummaryFile {
+        header: SummaryHeader::default(),
         warnings: warnings.iter().map(WarningEntry::from).collect(),
         parameters,
         run: input.run.clone(),
@@ -194,14 +199,13 @@ pub fn merge_shards(
         let path = dest.join(crate::io::adaptation_file::FILE_NAME);
         crate::io::adaptation_file::save(&path, &adaptation).map_err(|e| out_err(&path, &e))?;
     }
-    let json = serde_json::to_string_pretty(&summary).expect("summary serializes") + "\n";
-    for (name, text) in [
-        ("summary.json", json.as_str()),
-        ("report.html", html.as_str()),
-    ] {
+    let write = |name: &str, text: &str| {
         let path = dest.join(name);
-        write_string_atomic(&path, text).map_err(|e| out_err(&path, &e))?;
-    }
+        write_string_atomic(&path, text).map_err(|e| out_err(&path, &e))
+    };
+    write("summary.json", &summary.to_json())?;
+    #[cfg(feature = "report")]
+    write("report.html", &html)?;
     let dir = staged.commit().map_err(|e| out_err(out, &e))?;
     Ok(MergedRun {
         dir,
@@ -239,21 +243,23 @@ fn refuse_overlap(dirs: &[PathBuf], out: &Path) -> Result<(), MergeError> {
 /// the shards, seconds the longest shard's (each phase's maximum).
 fn merged_facts(shards: &[ShardInfo], draws: &Draws, all: ChainRange) -> RunFacts {
     let runs: Vec<&RunFacts> = shards.iter().map(|s| &s.summary.run).collect();
-    let sum = |f: fn(&GradEvals) -> Option<u64>| {
-        runs.iter().map(|r| f(&r.grad_evals)).sum::<Option<u64>>()
-    };
-    let max = |f: fn(&Seconds) -> Option<f64>| {
+    let sum = |f: fn(&GradEvals<Option<u64>>) -> Option<u64>| {
         runs.iter()
-            .map(|r| f(&r.seconds))
+            .map(|r| f(&r.cost.num_grad_evals))
+            .sum::<Option<u64>>()
+    };
+    let max = |f: fn(&Seconds<Option<f64>>) -> Option<f64>| {
+        runs.iter()
+            .map(|r| f(&r.cost.seconds))
             .try_fold(0.0f64, |m, v| v.map(|v| m.max(v)))
     };
-    let mut facts = RunFacts::from_draws(&runs[0].method, draws);
-    facts.grad_evals = GradEvals {
+    let mut facts = RunFacts::from_draws(runs[0].method.clone(), draws);
+    facts.cost.num_grad_evals = GradEvals {
         vi: sum(|g| g.vi),
         warmup: sum(|g| g.warmup),
         sampling: sum(|g| g.sampling),
     };
-    facts.seconds = Seconds {
+    facts.cost.seconds = Seconds {
         vi: max(|s| s.vi),
         warmup: max(|s| s.warmup),
         sampling: max(|s| s.sampling),

@@ -40,8 +40,7 @@ pub(super) fn read_shard(dir: &Path) -> Result<ShardInfo, MergeError> {
             format!("summary.json: {e}")
         })
     })?;
-    let summary: SummaryFile =
-        serde_json::from_str(&text).map_err(|e| bad(format!("summary.json: {e}")))?;
+    let summary = SummaryFile::from_json(&text, &path).map_err(|e| bad(e.to_string()))?;
     let rerun = "rerun the shard with `flowpost sample ... --chain-ids A..B` of this version";
     let Some(chain_ids) = summary.run.chain_ids else {
         return Err(bad(format!(
@@ -58,10 +57,10 @@ pub(super) fn read_shard(dir: &Path) -> Result<ShardInfo, MergeError> {
             "its run did not record a model hash (a library run without OutputOptions::model_hash), so it cannot be checked against the other shards".into(),
         ));
     }
-    if chain_ids.len() != summary.run.chains {
+    if chain_ids.len() != summary.run.num_chains {
         return Err(bad(format!(
             "summary.json names chains {chain_ids} but holds {} chains",
-            summary.run.chains
+            summary.run.num_chains
         )));
     }
     Ok(ShardInfo {

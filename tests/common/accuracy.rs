@@ -243,7 +243,7 @@ pub fn check(posterior: &str, run: &Run, criteria: &Criteria) -> AccuracyRow {
                 list(&i.race_elbos)
             )
         }),
-        grad_evals: run.cost.grad_evals,
+        grad_evals: run.cost.num_grad_evals,
         seconds: run.cost.seconds.total,
     }
 }

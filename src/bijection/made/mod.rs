@@ -16,62 +16,13 @@
 //!
 //! Outputs are laid out `out[p * d + i]` for output kind p (e.g. shift, scale) and coordinate i.
 
+mod activation;
 mod batch;
 mod layer;
 
 use super::assert_len;
+pub use activation::Activation;
 use layer::MaskedLayer;
-
-/// Hidden-unit nonlinearity.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Activation {
-    /// x for x > 0, eᵡ − 1 otherwise.
-    Elu,
-    /// tanh.
-    Tanh,
-    /// max(0, x).
-    Relu,
-}
-
-impl Activation {
-    #[inline]
-    fn apply(self, u: f64) -> f64 {
-        match self {
-            Activation::Elu => {
-                if u > 0.0 {
-                    u
-                } else {
-                    u.exp_m1()
-                }
-            }
-            Activation::Tanh => u.tanh(),
-            Activation::Relu => u.max(0.0),
-        }
-    }
-
-    /// Derivative expressed through the activation's output a = f(u).
-    #[inline]
-    fn derivative_from_output(self, a: f64) -> f64 {
-        match self {
-            Activation::Elu => {
-                if a > 0.0 {
-                    1.0
-                } else {
-                    a + 1.0
-                }
-            }
-            Activation::Tanh => 1.0 - a * a,
-            Activation::Relu => {
-                if a > 0.0 {
-                    1.0
-                } else {
-                    0.0
-                }
-            }
-        }
-    }
-}
 
 /// A masked autoregressive network ℝ^d (+ context ℝ^c) → ℝ^(k·d).
 ///

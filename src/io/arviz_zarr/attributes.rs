@@ -69,13 +69,13 @@ pub(crate) fn of_merged(summary: &SummaryFile, num_shards: usize) -> Map<String,
         }
     }
     if let Some(vi) = &summary.vi {
-        a.insert("vi_num_steps".into(), vi.steps.into());
+        a.insert("vi_num_steps".into(), vi.num_steps.into());
     }
     if let Some(id) = &summary.run.identity {
         a.insert("model".into(), id.model.clone().into());
         a.insert("seed".into(), id.seed.into());
     }
-    a.insert("method".into(), summary.run.method.clone().into());
+    a.insert("method".into(), summary.run.method.name().into());
     a.insert("merged_shards".into(), num_shards.into());
     a
 }

@@ -11,6 +11,8 @@
 //! evaluation is cheap (the NPE estimator). The Jacobian is lower triangular with diagonal
 //! τ′(x_i).
 
+mod batch;
+
 use super::{Activation, Affine, Bijection, LayerSpec, Made, RqSpline, Transformer, assert_len};
 
 /// A masked autoregressive layer on ℝ^d with a context in ℝ^c.
@@ -119,57 +121,6 @@ impl<T: Transformer> MaskedAutoregressive<T> {
         assert_len("y", y.len(), self.dim());
         assert_len("tape", tape.len(), self.tape_len());
         self.split(tape)
-    }
-
-    /// [`split`](Self::split) for a batch tape of `n` items: the conditioner's batch tape, the
-    /// outputs and their cotangents (n × P·d each), then one item's raw, raw cotangent and
-    /// transformer scratch; `a` holds one transformer scratch per item and coordinate when the
-    /// transformer keeps a forward state ([`Transformer::forward_state_len`] > 0), so the
-    /// backward pass finds it in place; `b` is unused.
-    fn split_batch<'a>(&self, n: usize, tape: &'a mut [f64]) -> Tape<'a> {
-        let (d, p) = (self.made.dim(), self.raw_scale.len());
-        assert_len("batch tape", tape.len(), self.batch_tape_len(n));
-        let (made, rest) = tape.split_at_mut(self.made.batch_tape_len(n));
-        let (a, rest) = rest.split_at_mut(self.states_len(n));
-        let (out, rest) = rest.split_at_mut(n * p * d);
-        let (g_out, rest) = rest.split_at_mut(n * p * d);
-        let (raw, rest) = rest.split_at_mut(p);
-        let (g_raw, scratch) = rest.split_at_mut(p);
-        Tape {
-            made,
-            out,
-            g_out,
-            raw,
-            g_raw,
-            a,
-            b: &mut [],
-            scratch,
-        }
-    }
-
-    /// Length of the per-item-and-coordinate scratches of a batch of `n`.
-    fn states_len(&self, n: usize) -> usize {
-        match self.transformer.forward_state_len() {
-            0 => 0,
-            _ => n * self.made.dim() * self.transformer.scratch_len(),
-        }
-    }
-
-    /// The transformer scratch of item-coordinate `k` in a batch tape.
-    #[inline]
-    fn scratch_of<'a>(
-        &self,
-        k: usize,
-        states: &'a mut [f64],
-        shared: &'a mut [f64],
-    ) -> &'a mut [f64] {
-        match states.is_empty() {
-            true => shared,
-            false => {
-                let len = self.transformer.scratch_len();
-                &mut states[k * len..(k + 1) * len]
-            }
-        }
     }
 
     /// Coordinate i's raw parameters from the conditioner outputs (laid out `out[p·d + i]`).
@@ -381,12 +332,9 @@ impl<T: Transformer> Bijection for MaskedAutoregressive<T> {
     }
 
     fn batch_tape_len(&self, n: usize) -> usize {
-        let (d, p) = (self.made.dim(), self.raw_scale.len());
-        let fixed = 2 * p + self.transformer.scratch_len();
-        self.made.batch_tape_len(n) + self.states_len(n) + 2 * n * p * d + fixed
+        self.batched_tape_len(n)
     }
 
-    /// One batched conditioner pass, then the transformer item by item.
     fn transform_batch(
         &self,
         params: &[f64],
@@ -396,27 +344,9 @@ impl<T: Transformer> Bijection for MaskedAutoregressive<T> {
         log_det: &mut [f64],
         tape: &mut [f64],
     ) {
-        let (d, n) = (self.dim(), log_det.len());
-        let pd = self.raw_scale.len() * d;
-        assert_len("batch outputs", y.len(), n * d);
-        let t = self.split_batch(n, tape);
-        self.made.forward_batch(params, x, context, t.out, t.made);
-        for j in 0..n {
-            let out = &t.out[j * pd..(j + 1) * pd];
-            let mut ld = 0.0;
-            for i in 0..d {
-                self.gather(out, i, t.raw);
-                let k = j * d + i;
-                let scratch = self.scratch_of(k, t.a, t.scratch);
-                let (yi, l) = self.transformer.forward(t.raw, x[k], scratch);
-                y[k] = yi;
-                ld += l;
-            }
-            log_det[j] = ld;
-        }
+        self.batched_transform(params, x, context, y, log_det, tape)
     }
 
-    /// d batched conditioner passes (coordinate i of every item is final after pass i).
     fn inverse_batch(
         &self,
         params: &[f64],
@@ -426,27 +356,12 @@ impl<T: Transformer> Bijection for MaskedAutoregressive<T> {
         log_det: &mut [f64],
         tape: &mut [f64],
     ) {
-        let (d, n) = (self.dim(), log_det.len());
-        let pd = self.raw_scale.len() * d;
-        assert_len("batch outputs", y.len(), n * d);
-        let t = self.split_batch(n, tape);
-        x.fill(0.0);
-        log_det.fill(0.0);
-        for i in 0..d {
-            self.made.forward_batch(params, x, context, t.out, t.made);
-            for j in 0..n {
-                self.gather(&t.out[j * pd..(j + 1) * pd], i, t.raw);
-                let (xi, l) = self.transformer.inverse(t.raw, y[j * d + i], t.scratch);
-                x[j * d + i] = xi;
-                log_det[j] += l;
-            }
-        }
+        self.batched_inverse(params, y, context, x, log_det, tape)
     }
 
-    /// The transformer's VJP item by item, then one batched conditioner backward pass.
     fn vjp_batch(
         &self,
-        _params: &[f64],
+        params: &[f64],
         x: &[f64],
         context: &[f64],
         tape: &mut [f64],
@@ -456,28 +371,8 @@ impl<T: Transformer> Bijection for MaskedAutoregressive<T> {
         g_context: Option<&mut [f64]>,
         gparams: Option<&mut [f64]>,
     ) {
-        let (d, n) = (self.dim(), g_log_det.len());
-        let pd = self.raw_scale.len() * d;
-        assert_len("batch cotangents", gy.len(), n * d);
-        assert_len("batch input cotangents", gx.len(), n * d);
-        let t = self.split_batch(n, tape);
-        // gx starts as the direct part ∂L/∂x_i through τ's argument; the conditioner adds the
-        // rest.
-        for j in 0..n {
-            let out = &t.out[j * pd..(j + 1) * pd];
-            let g_out = &mut t.g_out[j * pd..(j + 1) * pd];
-            for i in 0..d {
-                self.gather(out, i, t.raw);
-                let k = j * d + i;
-                let scratch = self.scratch_of(k, t.a, t.scratch);
-                let (xi, gyi, gld) = (x[k], gy[k], g_log_det[j]);
-                gx[k] = self
-                    .transformer
-                    .backward_after_forward(t.raw, xi, gyi, gld, scratch, t.g_raw);
-                self.scatter(t.g_raw, i, g_out);
-            }
-        }
-        self.made
-            .backward_batch(x, context, t.made, t.g_out, gx, g_context, gparams);
+        self.batched_vjp(
+            params, x, context, tape, gy, g_log_det, gx, g_context, gparams,
+        )
     }
 }
