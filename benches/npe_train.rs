@@ -10,7 +10,8 @@
 //! Both paths run in the same process on the same data, so their ratio is what to read; the
 //! absolute seconds depend on what else the machine is doing.
 
-use flowpost::npe::{FlowSettings, NpeSettings, TransformKind, simulate, tasks, train};
+use flowpost::npe::{FlowSettings, NpeSettings, TransformKind, simulate, train};
+use flowpost_models::sbibm as tasks;
 use std::time::Instant;
 
 /// CPU seconds (user + system) of this process so far, from /proc/self/stat (Linux; 0

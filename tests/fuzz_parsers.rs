@@ -55,7 +55,8 @@ fn flow_file_reader_never_panics() {
 
 #[test]
 fn estimator_reader_never_panics() {
-    use flowpost::npe::{NpeSettings, simulate, tasks, train};
+    use flowpost::npe::{NpeSettings, simulate, train};
+    use flowpost_models::sbibm as tasks;
     let task = tasks::task("two_moons").unwrap();
     let sims = simulate(task.prior(), task.simulator(), 200, 1);
     let mut s = NpeSettings {

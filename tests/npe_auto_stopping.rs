@@ -2,6 +2,7 @@
 //! sequence whatever the thread count), and early stopping with a minimum improvement.
 
 use flowpost::npe::*;
+use flowpost_models::sbibm as tasks;
 
 fn tiny(transform: TransformKind, seed: u64, max_epochs: usize) -> NpeSettings {
     NpeSettings {

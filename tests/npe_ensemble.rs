@@ -4,6 +4,7 @@
 //! round-trips (version 2) while damaged members are reported.
 
 use flowpost::npe::*;
+use flowpost_models::sbibm as tasks;
 use std::sync::OnceLock;
 
 fn tiny(seed: u64, num_members: usize) -> NpeSettings {

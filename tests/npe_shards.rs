@@ -2,9 +2,10 @@
 //! the one-machine table row for row, and a folder of shard files reads back in shard order.
 
 use flowpost::npe::{
-    Shard, ShardManifest, find_shards, read_shards, simulate, simulate_rows, task_labels, tasks,
+    Shard, ShardManifest, find_shards, read_shards, simulate, simulate_rows, task_labels,
     write_table,
 };
+use flowpost_models::sbibm as tasks;
 
 #[test]
 fn shards_concatenate_to_the_one_machine_run_for_every_k() {

@@ -5,8 +5,8 @@
 //! match the analytic ones within Monte Carlo error.
 
 use flowpost::npe::simulate;
-use flowpost::npe::tasks::{self, BernoulliGlm, Slcp, TwoMoons};
 use flowpost::rng::seeded;
+use flowpost_models::sbibm::{self as tasks, BernoulliGlm, Slcp, TwoMoons};
 
 const REF: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/sbibm");
 

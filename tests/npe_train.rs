@@ -5,6 +5,7 @@
 //! one trains the default neural spline flow on 10⁴ simulations (minutes).
 
 use flowpost::npe::*;
+use flowpost_models::sbibm as tasks;
 use std::sync::OnceLock;
 
 fn small_affine() -> FlowSettings {

@@ -167,7 +167,7 @@ fn sbibm_files_match_shared() {
         let text = std::fs::read_to_string(src.join(rel)).unwrap();
         vendor(&dst.join(rel), &text, mismatches);
     };
-    for task in flowpost::npe::tasks::TASK_NAMES {
+    for task in flowpost_models::sbibm::TASK_NAMES {
         copy(&format!("{task}/observations.json"), &mut mismatches);
     }
     for f in [

@@ -12,7 +12,9 @@
 //! - the 14 posteriordb posteriors with reference draws, under their posteriordb names
 //!   (`arK-arK`, `eight_schools-eight_schools_centered`, …), written from their Stan programs
 //!   (`data/posteriordb/stan/`) with Stan's constraining transforms, Stan-style names, and the
-//!   transformed parameters the reference draws store.
+//!   transformed parameters the reference draws store;
+//! - beside them, the five sbibm tasks for simulation-based inference ([`sbibm`]: a prior, a
+//!   simulator and the benchmark's 10 observations each).
 //!
 //! Data live in `data/` and are embedded in the binary, so the models need no files at run time.
 //!
@@ -38,6 +40,7 @@ pub mod occupancy;
 mod posteriordb;
 pub mod reference;
 mod registry;
+pub mod sbibm;
 mod scale;
 mod spine;
 mod validation;

@@ -22,7 +22,8 @@ impl NpeEstimator {
     /// must agree in dimensions, support, x preprocessing, box bounds and labels.
     ///
     /// ```
-    /// use flowpost::npe::{simulate, tasks, train, FlowSettings, NpeEstimator, NpeSettings, TransformKind};
+    /// use flowpost::npe::{simulate, train, FlowSettings, NpeEstimator, NpeSettings, TransformKind};
+    /// use flowpost_models::sbibm as tasks;
     /// let task = tasks::task("two_moons").unwrap();
     /// let sims = simulate(task.prior(), task.simulator(), 300, 1);
     /// let member = |seed| {
@@ -66,7 +67,8 @@ impl NpeEstimator {
     /// `num_members` K trains an ensemble; its densities and draws are the mixture's.
     ///
     /// ```
-    /// use flowpost::npe::{simulate, tasks, train, FlowSettings, NpeSettings, SampleSettings, TransformKind};
+    /// use flowpost::npe::{simulate, train, FlowSettings, NpeSettings, SampleSettings, TransformKind};
+    /// use flowpost_models::sbibm as tasks;
     /// let task = tasks::task("two_moons").unwrap();
     /// let sims = simulate(task.prior(), task.simulator(), 300, 1);
     /// let flow = FlowSettings { transform: TransformKind::Affine, num_transforms: 1, hidden: vec![8], ..Default::default() };

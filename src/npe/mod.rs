@@ -9,7 +9,7 @@
 //!   [`MaskedAutoregressive`](crate::bijection::MaskedAutoregressive) layers reading x as
 //!   their context, in a [`Chain`](crate::bijection::Chain)). The estimator names the
 //!   directions: density θ → z is the layers' cheap transform, sampling z → θ their inverse.
-//! - Simulation: [`Prior`], [`Simulator`], [`simulate`], built-in sbibm [`tasks`]; runs spread
+//! - Simulation: [`Prior`], [`Simulator`], [`simulate`], the sbibm tasks (in `flowpost-models`: `flowpost_models::sbibm`); runs spread
 //!   over many machines as [`Shard`]s that concatenate to the one-machine table
 //!   ([`simulate_rows`], [`find_shards`], [`read_shards`]).
 //! - Priors with supports: [`IndependentPrior`] of [`Marginal`] families (in Rust or a JSON
@@ -44,7 +44,6 @@ mod simulator;
 mod support;
 mod table;
 mod tarp;
-pub mod tasks;
 mod train;
 mod x_check;
 mod zscore;

@@ -147,7 +147,8 @@ impl Simulations {
 /// Draws `n` pairs θ ~ prior, x ~ simulator(θ) in parallel, reproducibly for `seed`.
 ///
 /// ```
-/// use flowpost::npe::{simulate, tasks};
+/// use flowpost::npe::simulate;
+/// use flowpost_models::sbibm as tasks;
 /// let task = tasks::task("two_moons").unwrap();
 /// let sims = simulate(task.prior(), task.simulator(), 100, 7);
 /// assert_eq!(sims.len(), 100);
@@ -163,7 +164,8 @@ pub fn simulate(prior: &dyn Prior, simulator: &dyn Simulator, n: usize, seed: u6
 /// Consecutive ranges concatenated equal one [`simulate`] call over their union, row for row.
 ///
 /// ```
-/// use flowpost::npe::{simulate, simulate_rows, tasks};
+/// use flowpost::npe::{simulate, simulate_rows};
+/// use flowpost_models::sbibm as tasks;
 /// let task = tasks::task("slcp").unwrap();
 /// let (p, s) = (task.prior(), task.simulator());
 /// let whole = simulate(p, s, 10, 3);

@@ -223,7 +223,8 @@ pub struct CandidateReport {
 /// every epoch.
 ///
 /// ```
-/// use flowpost::npe::{simulate, tasks, train, NpeSettings, FlowSettings, TransformKind};
+/// use flowpost::npe::{simulate, train, NpeSettings, FlowSettings, TransformKind};
+/// use flowpost_models::sbibm as tasks;
 /// let task = tasks::task("gaussian_linear").unwrap();
 /// let sims = simulate(task.prior(), task.simulator(), 500, 1);
 /// let settings = NpeSettings {

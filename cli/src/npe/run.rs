@@ -29,7 +29,7 @@ pub(super) struct RunArgs {
 }
 
 pub(super) fn run(a: RunArgs) -> Result<()> {
-    let task = npe::tasks::task(&a.task)?;
+    let task = flowpost_models::sbibm::task(&a.task)?;
     let obs = task.observation(a.observation)?;
     if a.simulations == 0 {
         bail!("--simulations must be positive");

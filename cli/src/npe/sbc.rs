@@ -190,7 +190,7 @@ fn sbc_on_task(
     name: &str,
     settings: &npe::SbcSettings,
 ) -> Result<npe::SbcReport> {
-    let task = npe::tasks::task(name)?;
+    let task = flowpost_models::sbibm::task(name)?;
     if est.theta_dim() != task.prior().dim() || est.x_dim() != task.simulator().data_dim() {
         bail!(
             "estimator maps {}-d θ given {}-d x but task {} has {} and {}",

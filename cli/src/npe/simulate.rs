@@ -34,7 +34,7 @@ pub(super) struct SimulateArgs {
 }
 
 pub(super) fn run(a: SimulateArgs) -> Result<()> {
-    let task = npe::tasks::task(&a.task)?;
+    let task = flowpost_models::sbibm::task(&a.task)?;
     if a.num_simulations == 0 {
         bail!("--num-simulations must be at least 1");
     }

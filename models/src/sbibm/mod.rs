@@ -1,7 +1,7 @@
 //! The built-in benchmark tasks of sbibm (Lueckmann et al. 2021), written from the task
 //! descriptions: `two_moons`, `gaussian_linear`, `gaussian_linear_uniform`, `slcp`,
 //! `bernoulli_glm`. Each has a prior, a simulator and the benchmark's 10 observations (x_o,
-//! θ_true), shipped in `src/npe/tasks/data/` (MIT, see the NOTICE there).
+//! θ_true), shipped in `models/src/sbibm/data/` (MIT, see the NOTICE there).
 
 mod bernoulli_glm;
 mod gaussian_linear;
@@ -13,7 +13,7 @@ pub use gaussian_linear::GaussianLinear;
 pub use slcp::Slcp;
 pub use two_moons::TwoMoons;
 
-use super::{BoxUniform, GaussianPrior, NpeError, Prior, Simulator};
+use flowpost::npe::{BoxUniform, GaussianPrior, NpeError, Prior, Simulator};
 
 /// Names of the built-in tasks.
 pub const TASK_NAMES: [&str; 5] = [
@@ -95,7 +95,7 @@ fn data(name: &str) -> TaskData {
 /// The built-in task `name`.
 ///
 /// ```
-/// let t = flowpost::npe::tasks::task("slcp").unwrap();
+/// let t = flowpost_models::sbibm::task("slcp").unwrap();
 /// assert_eq!((t.prior().dim(), t.simulator().data_dim()), (5, 8));
 /// assert_eq!(t.observations().len(), 10);
 /// ```

@@ -1,7 +1,7 @@
 //! The linear-Gaussian simulator of sbibm's `gaussian_linear` and `gaussian_linear_uniform`:
 //! x | θ ~ N(θ, σ² I).
 
-use crate::npe::Simulator;
+use flowpost::npe::Simulator;
 
 /// x = θ + σ ε, ε ~ N(0, I_d).
 #[derive(Debug, Clone, Copy)]
@@ -29,7 +29,7 @@ impl Simulator for GaussianLinear {
         self.dim
     }
     fn simulate(&self, theta: &[f64], rng: &mut dyn rand::Rng, x: &mut [f64]) {
-        crate::rng::fill_standard_normal(rng, x);
+        flowpost::rng::fill_standard_normal(rng, x);
         let sd = self.variance.sqrt();
         for (xi, t) in x.iter_mut().zip(theta) {
             *xi = t + sd * *xi;

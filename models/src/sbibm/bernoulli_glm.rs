@@ -2,7 +2,7 @@
 //! on a fixed white-noise stimulus through a 9-tap filter; x = Xᵀy (spike count and
 //! spike-triggered sums) is sufficient. Prior: N(0, B⁻¹) with a smoothness precision B.
 
-use crate::npe::{GaussianPrior, NpeError, Simulator};
+use flowpost::npe::{GaussianPrior, NpeError, Simulator};
 use nalgebra::DMatrix;
 use rand::RngExt;
 

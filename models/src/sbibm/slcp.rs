@@ -1,7 +1,7 @@
 //! SLCP, "simple likelihood, complex posterior" (sbibm `slcp`): four i.i.d. 2-D Gaussian points
 //! with mean (θ1, θ2), standard deviations θ3², θ4² and correlation tanh θ5.
 
-use crate::npe::Simulator;
+use flowpost::npe::Simulator;
 
 /// The SLCP simulator; x = (x_1, …, x_4) flattened point by point.
 #[derive(Debug, Clone, Copy, Default)]
@@ -52,7 +52,7 @@ impl Simulator for Slcp {
     fn simulate(&self, theta: &[f64], rng: &mut dyn rand::Rng, x: &mut [f64]) {
         let (m, [l11, l21, l22], _) = moments(theta);
         let mut e = [0.0; 8];
-        crate::rng::fill_standard_normal(rng, &mut e);
+        flowpost::rng::fill_standard_normal(rng, &mut e);
         for j in 0..4 {
             let (e1, e2) = (e[2 * j], e[2 * j + 1]);
             x[2 * j] = m[0] + l11 * e1;

@@ -1,7 +1,7 @@
 //! The two-moons simulator (sbibm `two_moons`): θ ∈ [−1, 1]², x ∈ ℝ², a bimodal crescent
 //! posterior from the |·| in the first coordinate.
 
-use crate::npe::Simulator;
+use flowpost::npe::Simulator;
 use rand::RngExt;
 use rand_distr::{Distribution, Normal};
 
