@@ -283,7 +283,8 @@ pub(crate) fn train_one(
     );
     let mut grad = vec![0.0; params.len()];
     let mut workspaces = Vec::new();
-    let mut best = (f64::INFINITY, 0usize, params.clone());
+    // Scored as −(validation loss): the best epoch has the lowest loss.
+    let mut best = crate::optim::KeepBest::new(&params);
     // The last validation loss that counted as an improvement for early stopping, and when.
     let mut counted = (f64::INFINITY, 0usize);
     let mut report = NpeReport {
@@ -341,21 +342,17 @@ pub(crate) fn train_one(
         report.train_losses.push(train_loss);
         report.validation_losses.push(val_loss);
         report.num_epochs = epoch;
-        if val_loss < best.0 {
-            best.0 = val_loss;
-            best.1 = epoch;
-            best.2.copy_from_slice(&params);
-        }
+        best.offer(-val_loss, epoch, &params);
         if val_loss < counted.0 - settings.min_improvement {
             counted = (val_loss, epoch);
         }
-        let since = epoch - best.1;
+        let since = epoch - best.at();
         progress(&EpochProgress {
             epoch,
             max_epochs: settings.max_epochs,
             train_loss,
             validation_loss: val_loss,
-            best_validation_loss: best.0,
+            best_validation_loss: -best.score(),
             epochs_since_best: since,
         });
         if epoch - counted.1 >= settings.patience {
@@ -363,11 +360,11 @@ pub(crate) fn train_one(
             break;
         }
     }
-    report.best_epoch = best.1;
-    report.best_validation_loss = best.0;
+    report.best_epoch = best.at();
+    report.best_validation_loss = -best.score();
     report.num_steps = adam.num_steps();
     report.seconds = start.elapsed().as_secs_f64();
-    if !best.0.is_finite() {
+    if !best.score().is_finite() {
         return Err(NpeError::Settings {
             field: "learning_rate",
             reason: "training diverged: the validation loss was never finite".into(),
@@ -380,7 +377,7 @@ pub(crate) fn train_one(
         bounds,
         ..
     } = prep;
-    let estimator = NpeEstimator::new(Box::new(flow), best.2, theta_z, x_z, bounds)?
+    let estimator = NpeEstimator::new(Box::new(flow), best.into_params(), theta_z, x_z, bounds)?
         .with_support(support)?
         .with_x_transform(settings.x_transform);
     Ok((estimator, report))

@@ -128,40 +128,37 @@ const FINAL_RESTORE_SES: f64 = 3.0;
 /// Keeps the parameters of the best window so far (by mean ELBO), so that a collapse, or a
 /// last window clearly worse than the best, goes back to them.
 pub(super) struct CollapseGuard {
-    best: f64,
-    params: Vec<f64>,
+    best: crate::optim::KeepBest,
+    windows: usize,
 }
 
 impl CollapseGuard {
     /// Starts from the flow's initial parameters, with no window judged.
     pub(super) fn new(params: &[f64]) -> Self {
         CollapseGuard {
-            best: f64::NEG_INFINITY,
-            params: params.to_vec(),
+            best: crate::optim::KeepBest::new(params),
+            windows: 0,
         }
     }
 
     /// Judges a window that ended with `params`: a new best is kept; `true` if the window
     /// collapsed (the caller restores [`CollapseGuard::best_params`]).
     pub(super) fn collapsed(&mut self, mean: f64, se: f64, params: &[f64]) -> bool {
-        if mean > self.best {
-            self.best = mean;
-            self.params.copy_from_slice(params);
-            false
-        } else {
-            mean < self.best - COLLAPSE_SES * se.max(COLLAPSE_MIN_SE)
-        }
+        self.windows += 1;
+        !self.best.offer(mean, self.windows, params)
+            && mean < self.best.score() - COLLAPSE_SES * se.max(COLLAPSE_MIN_SE)
     }
 
     /// The best window's parameters.
     pub(super) fn best_params(&self) -> &[f64] {
-        &self.params
+        self.best.params()
     }
 
     /// Whether the fit should end on the best window's parameters rather than its last ones,
     /// given the last window's mean ELBO and its standard error.
     pub(super) fn restore_at_end(&self, last: f64, se: f64) -> bool {
-        !(last >= self.best - FINAL_RESTORE_SES * se) && self.best.is_finite()
+        let best = self.best.score();
+        !(last >= best - FINAL_RESTORE_SES * se) && best.is_finite()
     }
 }
 

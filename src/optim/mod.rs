@@ -3,6 +3,12 @@
 //!
 //! Convention: [`Adam::step`] *minimizes* (params −= lr · m̂ / (√v̂ + ε)); pass −∇ELBO to
 //! maximize an ELBO.
+//!
+//! Training loops (VI and NPE) keep their best point with [`KeepBest`].
+
+mod keep_best;
+
+pub use keep_best::KeepBest;
 
 /// Adam hyper-parameters.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
