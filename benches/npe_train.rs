@@ -77,7 +77,8 @@ fn main() {
                     ..Default::default()
                 };
                 let (t, cpu) = (Instant::now(), cpu_seconds());
-                let (_, report) = train(&sims, None, &settings, &mut |_| {}).unwrap();
+                let (_, report) =
+                    train(&sims, None, &settings, &flowpost::progress::NoProgress).unwrap();
                 let epochs = report.num_epochs as f64;
                 let per_epoch = t.elapsed().as_secs_f64() / epochs;
                 let cpu = (cpu_seconds() - cpu) / epochs;
@@ -114,7 +115,8 @@ fn main() {
                 ..Default::default()
             };
             let (t, cpu) = (Instant::now(), cpu_seconds());
-            let (_, report) = train(&data, None, &settings, &mut |_| {}).unwrap();
+            let (_, report) =
+                train(&data, None, &settings, &flowpost::progress::NoProgress).unwrap();
             let cpu = cpu_seconds() - cpu;
             let epochs: Vec<String> = report
                 .candidates

@@ -66,7 +66,7 @@ fn estimator_reader_never_panics() {
     s.flow.transform = flowpost::npe::TransformKind::Affine;
     s.flow.num_transforms = 1;
     s.flow.hidden = vec![4];
-    let (est, _) = train(&sims, None, &s, &mut |_| {}).unwrap();
+    let (est, _) = train(&sims, None, &s, &flowpost::progress::NoProgress).unwrap();
     let doc = est.to_json();
     fuzz(&[doc], JSON_ALPHABET, |text| {
         if let Err(e) = NpeEstimator::from_json(text, "fuzz.json") {

@@ -40,11 +40,14 @@ fn auto_is_deterministic_and_reports_candidates_in_order_whatever_the_thread_cou
     let sims = simulate(task.prior(), task.simulator(), 600, 2);
     let run = |threads: usize| {
         in_pool(threads, || {
-            let mut seen = Vec::new();
+            let log = flowpost::progress::EpochLog::default();
             let settings = tiny(TransformKind::Auto, 4, 12);
-            let out = train(&sims, task.prior().bounds(), &settings, &mut |p| {
-                seen.push((p.epoch, p.validation_loss))
-            });
+            let out = train(&sims, task.prior().bounds(), &settings, &log);
+            let seen: Vec<_> = log
+                .epochs()
+                .iter()
+                .map(|p| (p.epoch, p.validation_loss))
+                .collect();
             (out.unwrap(), seen)
         })
     };
@@ -78,13 +81,13 @@ fn min_improvement_stops_when_the_validation_loss_stalls() {
     let task = tasks::task("two_moons").unwrap();
     let sims = simulate(task.prior(), task.simulator(), 400, 6);
     let plain = tiny(TransformKind::Affine, 1, 40);
-    let (_, r0) = train(&sims, None, &plain, &mut |_| {}).unwrap();
+    let (_, r0) = train(&sims, None, &plain, &flowpost::progress::NoProgress).unwrap();
     assert!(r0.num_epochs > 4, "{r0:?}");
     let strict = NpeSettings {
         min_improvement: 1e9,
         ..plain.clone()
     };
-    let (est, r1) = train(&sims, None, &strict, &mut |_| {}).unwrap();
+    let (est, r1) = train(&sims, None, &strict, &flowpost::progress::NoProgress).unwrap();
     assert_eq!(r1.num_epochs, 1 + strict.patience);
     assert!(r1.stopped_early);
     // The same epochs as the plain run up to the stop, and the best of them is kept.
@@ -105,7 +108,7 @@ fn min_improvement_stops_when_the_validation_loss_stalls() {
             max_epochs: r1.best_epoch,
             ..plain
         },
-        &mut |_| {},
+        &flowpost::progress::NoProgress,
     )
     .unwrap();
     assert_eq!(est.params(), again.params());

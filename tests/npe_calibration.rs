@@ -159,7 +159,7 @@ fn an_observation_outside_the_training_simulations_is_flagged() {
         max_epochs: 1,
         ..Default::default()
     };
-    let (est, _) = train(&sims, None, &settings, &mut |_| {}).unwrap();
+    let (est, _) = train(&sims, None, &settings, &flowpost::progress::NoProgress).unwrap();
     let ranges = training_x_ranges(&sims);
     assert!(
         check_x_o(&est, &[0.1, -0.3], Some(&ranges))

@@ -40,7 +40,15 @@ fn sims() -> &'static Simulations {
 /// A 3-member ensemble on two_moons' box prior [-1, 1]² (trained on logit θ).
 fn ensemble() -> &'static (NpeEstimator, NpeReport) {
     static E: OnceLock<(NpeEstimator, NpeReport)> = OnceLock::new();
-    E.get_or_init(|| train(sims(), task().prior().bounds(), &tiny(2, 3), &mut |_| {}).unwrap())
+    E.get_or_init(|| {
+        train(
+            sims(),
+            task().prior().bounds(),
+            &tiny(2, 3),
+            &flowpost::progress::NoProgress,
+        )
+        .unwrap()
+    })
 }
 
 fn x_o() -> Vec<f64> {
@@ -72,7 +80,13 @@ fn the_mixture_density_is_normalized() {
 #[test]
 fn the_mixture_is_the_log_mean_exp_of_its_members() {
     let (est, _) = ensemble();
-    let (single, _) = train(sims(), task().prior().bounds(), &tiny(2, 1), &mut |_| {}).unwrap();
+    let (single, _) = train(
+        sims(),
+        task().prior().bounds(),
+        &tiny(2, 1),
+        &flowpost::progress::NoProgress,
+    )
+    .unwrap();
     assert_eq!(est.params(), single.params());
     let members = members_of(est);
     assert_eq!(members.len(), 3);
@@ -222,8 +236,20 @@ fn version_1_files_still_read() {
 #[test]
 fn one_member_is_the_single_estimator_byte_for_byte() {
     let support = task().prior().bounds();
-    let (a, _) = train(sims(), support.clone(), &tiny(4, 1), &mut |_| {}).unwrap();
-    let (b, rb) = train(sims(), support, &tiny(4, 1), &mut |_| {}).unwrap();
+    let (a, _) = train(
+        sims(),
+        support.clone(),
+        &tiny(4, 1),
+        &flowpost::progress::NoProgress,
+    )
+    .unwrap();
+    let (b, rb) = train(
+        sims(),
+        support,
+        &tiny(4, 1),
+        &flowpost::progress::NoProgress,
+    )
+    .unwrap();
     assert_eq!(a.to_json(), b.to_json());
     assert!(a.to_json().contains("\"version\":1,") && !a.to_json().contains("ensemble_members"));
     assert!(rb.members.is_empty());
@@ -239,11 +265,9 @@ fn ensemble_training_is_deterministic_whatever_the_thread_count() {
             .build()
             .unwrap();
         pool.install(|| {
-            let mut seen = Vec::new();
-            let (e, _) = train(sims(), None, &tiny(6, 3), &mut |p| {
-                seen.push(p.validation_loss)
-            })
-            .unwrap();
+            let log = flowpost::progress::EpochLog::default();
+            let (e, _) = train(sims(), None, &tiny(6, 3), &log).unwrap();
+            let seen: Vec<f64> = log.epochs().iter().map(|p| p.validation_loss).collect();
             (e.to_json(), seen)
         })
     };
@@ -292,8 +316,14 @@ fn bad_ensembles_are_errors() {
     assert!(msg.contains("num_members"), "{msg}");
     assert!(NpeEstimator::ensemble(Vec::new()).is_err());
     // Members must agree in their support: one on the box, one on ℝ².
-    let (boxed, _) = train(sims(), task().prior().bounds(), &tiny(1, 1), &mut |_| {}).unwrap();
-    let (free, _) = train(sims(), None, &tiny(1, 1), &mut |_| {}).unwrap();
+    let (boxed, _) = train(
+        sims(),
+        task().prior().bounds(),
+        &tiny(1, 1),
+        &flowpost::progress::NoProgress,
+    )
+    .unwrap();
+    let (free, _) = train(sims(), None, &tiny(1, 1), &flowpost::progress::NoProgress).unwrap();
     let err = NpeEstimator::ensemble(vec![boxed, free])
         .unwrap_err()
         .to_string();

@@ -59,7 +59,13 @@ fn estimator() -> &'static NpeEstimator {
         let p = prior();
         let sims = simulate(&p, &Noisy, 10_000, 1);
         let t0 = std::time::Instant::now();
-        let (est, r) = train(&sims, p.support(), &settings(true), &mut |_| {}).unwrap();
+        let (est, r) = train(
+            &sims,
+            p.support(),
+            &settings(true),
+            &flowpost::progress::NoProgress,
+        )
+        .unwrap();
         eprintln!(
             "trained: {} epochs, best {} (validation loss {:.4}), {:.1} s",
             r.num_epochs,
@@ -142,7 +148,13 @@ fn a_log_normal_prior_trains_on_log_theta_and_no_draw_leaves_the_support() {
 fn without_the_log_map_draws_leave_the_support() {
     let p = prior();
     let sims = simulate(&p, &Noisy, 10_000, 1);
-    let (est, _) = train(&sims, p.support(), &settings(false), &mut |_| {}).unwrap();
+    let (est, _) = train(
+        &sims,
+        p.support(),
+        &settings(false),
+        &flowpost::progress::NoProgress,
+    )
+    .unwrap();
     assert!(est.support().is_unbounded() && est.bounds().is_none());
     let s = est
         .sample(&[0.02, 9.0], 4000, &SampleSettings::default())
@@ -181,7 +193,13 @@ fn training_theta_outside_the_declared_support_is_named() {
     let theta = vec![0.5, 1.0, 0.7, 1.2, 1.1, -0.3, 0.9, 0.8];
     let x = theta.clone();
     let sims = Simulations::new(2, 2, theta, x).unwrap();
-    let err = train(&sims, prior().support(), &settings(true), &mut |_| {}).unwrap_err();
+    let err = train(
+        &sims,
+        prior().support(),
+        &settings(true),
+        &flowpost::progress::NoProgress,
+    )
+    .unwrap_err();
     assert!(
         matches!(err, NpeError::OutsideSupport { row: 3, ref parameter, value, .. }
             if parameter == "θ[2]" && value == -0.3),
@@ -199,13 +217,25 @@ fn training_theta_outside_the_declared_support_is_named() {
         rate: 1.0,
     }])
     .unwrap();
-    let err = train(&sims, one.support(), &settings(true), &mut |_| {}).unwrap_err();
+    let err = train(
+        &sims,
+        one.support(),
+        &settings(true),
+        &flowpost::progress::NoProgress,
+    )
+    .unwrap_err();
     assert!(
         matches!(err, NpeError::OutsideSupport { row: 2, .. }),
         "{err}"
     );
     // A support of the wrong dimension.
-    let err = train(&sims, prior().support(), &settings(true), &mut |_| {}).unwrap_err();
+    let err = train(
+        &sims,
+        prior().support(),
+        &settings(true),
+        &flowpost::progress::NoProgress,
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("prior support"), "{err}");
 }
 
@@ -239,7 +269,7 @@ fn counts_train_with_log1p_preprocessing_and_bad_counts_are_named() {
         max_epochs: 10,
         ..settings(true)
     };
-    let (est, _) = train(&sims, p.support(), &s, &mut |_| {}).unwrap();
+    let (est, _) = train(&sims, p.support(), &s, &flowpost::progress::NoProgress).unwrap();
     assert_eq!(est.x_transform(), XTransform::Log1p);
     let draws = est
         .sample(&[0.0, 45.0], 1000, &SampleSettings::default())
@@ -256,7 +286,7 @@ fn counts_train_with_log1p_preprocessing_and_bad_counts_are_named() {
     );
     let bad = Simulations::new(1, 1, vec![1.0, 2.0, 3.0], vec![1.0, -2.0, 3.0]).unwrap();
     let one = IndependentPrior::new(vec![p.marginals()[0]]).unwrap();
-    let err = train(&bad, one.support(), &s, &mut |_| {}).unwrap_err();
+    let err = train(&bad, one.support(), &s, &flowpost::progress::NoProgress).unwrap_err();
     assert!(
         matches!(
             err,

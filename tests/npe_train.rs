@@ -33,7 +33,7 @@ fn gaussian_linear_estimator() -> &'static (NpeEstimator, NpeReport) {
             seed: 3,
             ..Default::default()
         };
-        train(&sims, None, &settings, &mut |_| {}).unwrap()
+        train(&sims, None, &settings, &flowpost::progress::NoProgress).unwrap()
     })
 }
 
@@ -92,7 +92,7 @@ fn linear_gaussian_posterior_is_recovered_by_the_default_flow() {
         seed: 5,
         ..Default::default()
     };
-    let (est, _) = train(&sims, None, &settings, &mut |_| {}).unwrap();
+    let (est, _) = train(&sims, None, &settings, &flowpost::progress::NoProgress).unwrap();
     for k in [1, 2, 3] {
         let x_o = &task.observation(k).unwrap().x_o;
         let (em, ev) = moment_errors(&est, x_o, 500, k as u64);
@@ -226,7 +226,12 @@ fn training_is_deterministic_whatever_the_thread_count() {
                 chunk_size: 16,
                 ..tiny_settings(4, 4)
             };
-            train(&sims, task.prior().bounds(), &settings, &mut |_| {})
+            train(
+                &sims,
+                task.prior().bounds(),
+                &settings,
+                &flowpost::progress::NoProgress,
+            )
         })
         .unwrap()
     };
@@ -254,7 +259,7 @@ fn batched_training_matches_the_per_item_path() {
             settings.flow.transform = transform;
             settings.batched = batched;
             settings.chunk_size = 16;
-            train(&sims, None, &settings, &mut |_| {}).unwrap()
+            train(&sims, None, &settings, &flowpost::progress::NoProgress).unwrap()
         };
         let ((a, ra), (b, rb)) = (run(true), run(false));
         for (x, y) in ra.validation_losses.iter().zip(&rb.validation_losses) {
@@ -274,11 +279,13 @@ fn batched_training_matches_the_per_item_path() {
 fn the_best_epochs_weights_are_returned() {
     let task = tasks::task("two_moons").unwrap();
     let sims = simulate(task.prior(), task.simulator(), 400, 6);
-    let mut seen = Vec::new();
-    let (est, report) = train(&sims, None, &tiny_settings(1, 60), &mut |p| {
-        seen.push((p.epoch, p.validation_loss))
-    })
-    .unwrap();
+    let log = flowpost::progress::EpochLog::default();
+    let (est, report) = train(&sims, None, &tiny_settings(1, 60), &log).unwrap();
+    let seen: Vec<_> = log
+        .epochs()
+        .iter()
+        .map(|p| (p.epoch, p.validation_loss))
+        .collect();
     assert_eq!(seen.len(), report.num_epochs);
     let best = report
         .validation_losses
@@ -296,7 +303,7 @@ fn the_best_epochs_weights_are_returned() {
         &sims,
         None,
         &tiny_settings(1, report.best_epoch),
-        &mut |_| {},
+        &flowpost::progress::NoProgress,
     )
     .unwrap();
     assert_eq!(est.params(), again.params());
@@ -316,8 +323,9 @@ fn auto_keeps_the_candidate_with_the_lower_validation_loss() {
         },
         ..tiny_settings(2, 15)
     };
-    let mut num_epochs_seen = 0;
-    let (est, report) = train(&sims, None, &auto, &mut |_| num_epochs_seen += 1).unwrap();
+    let log = flowpost::progress::EpochLog::default();
+    let (est, report) = train(&sims, None, &auto, &log).unwrap();
+    let num_epochs_seen = log.epochs().len();
     assert_eq!(report.candidates.len(), 2, "{report:?}");
     let kept = report
         .candidates
@@ -343,7 +351,8 @@ fn auto_keeps_the_candidate_with_the_lower_validation_loss() {
         },
         ..auto.clone()
     };
-    let (alone, alone_report) = train(&sims, None, &single, &mut |_| {}).unwrap();
+    let (alone, alone_report) =
+        train(&sims, None, &single, &flowpost::progress::NoProgress).unwrap();
     assert_eq!(est.params(), alone.params());
     assert!(alone_report.candidates.is_empty());
     // Both candidates trained: more epochs seen than the kept one ran.
@@ -364,12 +373,24 @@ fn non_finite_rows_are_dropped_and_counted() {
     x[11] = f64::INFINITY;
     theta[20] = f64::NEG_INFINITY;
     let dirty = Simulations::new(2, 2, theta, x).unwrap();
-    let (_, report) = train(&dirty, None, &tiny_settings(0, 2), &mut |_| {}).unwrap();
+    let (_, report) = train(
+        &dirty,
+        None,
+        &tiny_settings(0, 2),
+        &flowpost::progress::NoProgress,
+    )
+    .unwrap();
     assert_eq!(report.num_dropped, 3);
     assert_eq!(report.num_train + report.num_validation, 297);
     // Only non-finite rows left: a clear error, not a panic.
     let all_bad = Simulations::new(1, 1, vec![1.0, 2.0], vec![f64::NAN, f64::NAN]).unwrap();
-    let err = train(&all_bad, None, &tiny_settings(0, 2), &mut |_| {}).unwrap_err();
+    let err = train(
+        &all_bad,
+        None,
+        &tiny_settings(0, 2),
+        &flowpost::progress::NoProgress,
+    )
+    .unwrap_err();
     assert!(
         matches!(err, NpeError::TooFewSimulations { num_dropped: 2, .. }),
         "{err}"
@@ -411,9 +432,14 @@ fn small_trained_with(support_transform: bool) -> NpeEstimator {
         support_transform,
         ..tiny_settings(2, 2)
     };
-    train(&sims, task.prior().bounds(), &settings, &mut |_| {})
-        .unwrap()
-        .0
+    train(
+        &sims,
+        task.prior().bounds(),
+        &settings,
+        &flowpost::progress::NoProgress,
+    )
+    .unwrap()
+    .0
 }
 
 #[test]

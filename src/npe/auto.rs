@@ -10,9 +10,10 @@
 
 use super::train::train_one;
 use super::{
-    CandidateReport, EpochProgress, FlowSettings, NpeError, NpeEstimator, NpeReport, NpeSettings,
-    Simulations, Support, TransformKind,
+    CandidateReport, FlowSettings, NpeError, NpeEstimator, NpeReport, NpeSettings, Simulations,
+    Support, TransformKind,
 };
+use crate::progress::{EpochLog, Progress};
 use std::time::Instant;
 
 /// The candidates of [`TransformKind::Auto`], in the order they are reported.
@@ -25,7 +26,7 @@ pub(crate) fn train_auto(
     sims: &Simulations,
     support: &Support,
     settings: &NpeSettings,
-    progress: &mut dyn FnMut(&EpochProgress),
+    progress: &dyn Progress,
 ) -> Result<(NpeEstimator, NpeReport), NpeError> {
     let start = Instant::now();
     let one = |kind: TransformKind| NpeSettings {
@@ -37,15 +38,14 @@ pub(crate) fn train_auto(
     };
     let (spline_settings, affine_settings) = (one(CANDIDATES[0]), one(CANDIDATES[1]));
     let mut affine = None;
-    let mut affine_epochs = Vec::new();
+    let affine_epochs = EpochLog::default();
     let spline = rayon::in_place_scope(|s| {
         s.spawn(|_| {
-            let record = &mut |p: &EpochProgress| affine_epochs.push(*p);
-            affine = Some(train_one(sims, support, &affine_settings, record));
+            affine = Some(train_one(sims, support, &affine_settings, &affine_epochs));
         });
         train_one(sims, support, &spline_settings, progress)
     });
-    affine_epochs.iter().for_each(progress);
+    affine_epochs.replay(progress);
     let results = [spline?, affine.expect("the affine candidate ran")?];
     let mut candidates = Vec::new();
     let mut best: Option<(NpeEstimator, NpeReport)> = None;

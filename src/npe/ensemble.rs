@@ -28,7 +28,7 @@ impl NpeEstimator {
     /// let sims = simulate(task.prior(), task.simulator(), 300, 1);
     /// let member = |seed| {
     ///     let flow = FlowSettings { transform: TransformKind::Affine, num_transforms: 1, hidden: vec![8], ..Default::default() };
-    ///     train(&sims, None, &NpeSettings { flow, max_epochs: 2, seed, ..Default::default() }, &mut |_| {}).unwrap().0
+    ///     train(&sims, None, &NpeSettings { flow, max_epochs: 2, seed, ..Default::default() }, &flowpost::progress::NoProgress).unwrap().0
     /// };
     /// let ens = NpeEstimator::ensemble(vec![member(1), member(2)]).unwrap();
     /// assert_eq!(ens.num_members(), 2);
@@ -73,7 +73,7 @@ impl NpeEstimator {
     /// let sims = simulate(task.prior(), task.simulator(), 300, 1);
     /// let flow = FlowSettings { transform: TransformKind::Affine, num_transforms: 1, hidden: vec![8], ..Default::default() };
     /// let s = NpeSettings { flow, max_epochs: 2, seed: 3, num_members: 3, ..Default::default() };
-    /// let (ens, report) = train(&sims, task.prior().bounds(), &s, &mut |_| {}).unwrap();
+    /// let (ens, report) = train(&sims, task.prior().bounds(), &s, &flowpost::progress::NoProgress).unwrap();
     /// assert_eq!((ens.num_members(), report.members.len()), (3, 3));
     /// let x_o = &task.observation(1).unwrap().x_o;
     /// let draws = ens.sample(x_o, 100, &SampleSettings::default()).unwrap();

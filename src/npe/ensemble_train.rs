@@ -7,7 +7,8 @@
 //! member order.
 
 use super::train::train;
-use super::{EpochProgress, NpeError, NpeEstimator, NpeReport, NpeSettings, Simulations, Support};
+use super::{NpeError, NpeEstimator, NpeReport, NpeSettings, Simulations, Support};
+use crate::progress::{EpochLog, Progress};
 use std::time::Instant;
 
 /// The training seed of member `k` (0-based) of an ensemble trained with `seed`: `seed` for
@@ -22,7 +23,7 @@ pub(crate) fn train_ensemble(
     sims: &Simulations,
     support: &Support,
     settings: &NpeSettings,
-    progress: &mut dyn FnMut(&EpochProgress),
+    progress: &dyn Progress,
 ) -> Trained {
     let start = Instant::now();
     let k = settings.num_members;
@@ -32,21 +33,21 @@ pub(crate) fn train_ensemble(
         ..settings.clone()
     };
     let others: Vec<NpeSettings> = (1..k).map(member).collect();
-    let mut slots: Vec<(Option<Trained>, Vec<EpochProgress>)> =
-        (1..k).map(|_| (None, Vec::new())).collect();
+    let mut slots: Vec<(Option<Trained>, EpochLog)> =
+        (1..k).map(|_| (None, EpochLog::default())).collect();
     let first = rayon::in_place_scope(|s| {
         for (slot, one) in slots.iter_mut().zip(&others) {
             let support = support.clone();
             s.spawn(move |_| {
                 let (out, seen) = slot;
-                *out = Some(train(sims, support, one, &mut |p| seen.push(*p)));
+                *out = Some(train(sims, support, one, &*seen));
             });
         }
         train(sims, support.clone(), &member(0), progress)
     });
     let mut results = vec![first];
     for (out, seen) in slots {
-        seen.iter().for_each(&mut *progress);
+        seen.replay(progress);
         results.push(out.expect("every member ran"));
     }
     let mut estimators = Vec::with_capacity(k);

@@ -15,6 +15,8 @@ use super::{
 };
 use crate::bijection::Bijection;
 use crate::optim::{Adam, AdamSettings};
+pub use crate::progress::EpochProgress;
+use crate::progress::Progress;
 use crate::rng::seeded;
 use rand::seq::SliceRandom;
 use std::time::Instant;
@@ -129,23 +131,6 @@ impl NpeSettings {
     }
 }
 
-/// What one epoch reports to the progress callback.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct EpochProgress {
-    /// 1-based epoch.
-    pub epoch: usize,
-    /// The epoch cap.
-    pub max_epochs: usize,
-    /// Mean training loss −log q(θ | x) over the epoch's minibatches (original units of θ).
-    pub train_loss: f64,
-    /// Mean validation loss after the epoch.
-    pub validation_loss: f64,
-    /// Best validation loss so far.
-    pub best_validation_loss: f64,
-    /// Epochs since the best one.
-    pub epochs_since_best: usize,
-}
-
 /// End-of-training summary (read back from `training_report.json` for the reports).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NpeReport {
@@ -219,8 +204,9 @@ pub struct CandidateReport {
 
 /// Trains a posterior estimator on `sims`. `support` is the prior's (e.g. `prior.support()`;
 /// a box prior's `Option<Bounds>` converts, `None` meaning ℝ^d): every training θ must lie
-/// strictly inside it, and the estimator's draws never leave it. `progress` is called after
-/// every epoch.
+/// strictly inside it, and the estimator's draws never leave it. `progress` is told of every
+/// epoch ([`Progress::epoch`](crate::progress::Progress::epoch); with an ensemble or Auto's two
+/// candidates, the first run's epochs as they happen and the others' after it).
 ///
 /// ```
 /// use flowpost::npe::{simulate, train, NpeSettings, FlowSettings, TransformKind};
@@ -232,14 +218,14 @@ pub struct CandidateReport {
 ///     max_epochs: 3,
 ///     ..Default::default()
 /// };
-/// let (est, report) = train(&sims, None, &settings, &mut |_| {}).unwrap();
+/// let (est, report) = train(&sims, None, &settings, &flowpost::progress::NoProgress).unwrap();
 /// assert_eq!((report.num_epochs, est.theta_dim()), (3, 10));
 /// ```
 pub fn train(
     sims: &Simulations,
     support: impl Into<Support>,
     settings: &NpeSettings,
-    progress: &mut dyn FnMut(&EpochProgress),
+    progress: &dyn Progress,
 ) -> Result<(NpeEstimator, NpeReport), NpeError> {
     settings.validate()?;
     let support = support.into();
@@ -257,7 +243,7 @@ pub(crate) fn train_one(
     sims: &Simulations,
     support: &Support,
     settings: &NpeSettings,
-    progress: &mut dyn FnMut(&EpochProgress),
+    progress: &dyn Progress,
 ) -> Result<(NpeEstimator, NpeReport), NpeError> {
     let start = Instant::now();
     let prep = prepare(sims, support, settings)?;
@@ -347,7 +333,7 @@ pub(crate) fn train_one(
             counted = (val_loss, epoch);
         }
         let since = epoch - best.at();
-        progress(&EpochProgress {
+        progress.epoch(&EpochProgress {
             epoch,
             max_epochs: settings.max_epochs,
             train_loss,

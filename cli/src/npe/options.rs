@@ -8,6 +8,7 @@ use flowpost::npe::{
     self, EpochProgress, FlowSettings, NpeEstimator, NpeReport, NpeSettings, Simulations, Support,
     TransformKind, XTransform,
 };
+use flowpost::progress::Progress;
 use indicatif::{ProgressBar, ProgressStyle};
 
 #[derive(Args, Clone)]
@@ -107,6 +108,42 @@ pub(super) fn settings(o: &TrainingOptions) -> Result<NpeSettings> {
     Ok(s)
 }
 
+/// The training's progress bar: the epoch, and which run (ensemble member, Auto candidate) it
+/// belongs to.
+struct EpochBar<'a> {
+    bar: &'a ProgressBar,
+    auto: bool,
+    num_members: usize,
+    patience: usize,
+    /// Training runs started so far (an epoch 1 starts one).
+    run: std::sync::atomic::AtomicUsize,
+}
+
+impl Progress for EpochBar<'_> {
+    fn epoch(&self, p: &EpochProgress) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let run = match p.epoch {
+            1 => self.run.fetch_add(1, Relaxed) + 1,
+            _ => self.run.load(Relaxed),
+        }
+        .max(1);
+        self.bar.set_position(p.epoch as u64);
+        let per_member = if self.auto { 2 } else { 1 };
+        let member = match self.num_members {
+            1 => String::new(),
+            k => format!("member {} of {k}, ", (run - 1) / per_member + 1),
+        };
+        let which = match self.auto {
+            true => format!("{member}auto candidate {} of 2: ", (run - 1) % 2 + 1),
+            false => member,
+        };
+        self.bar.set_message(format!(
+            "{which}train {:.4}  val {:.4}  best {:.4} ({} of {} epochs without improvement before stopping)",
+            p.train_loss, p.validation_loss, p.best_validation_loss, p.epochs_since_best, self.patience
+        ));
+    }
+}
+
 pub(super) fn train_with_progress(
     sims: &Simulations,
     support: Support,
@@ -123,28 +160,14 @@ pub(super) fn train_with_progress(
             .expect("valid template")
             .progress_chars("=> "),
     );
-    let auto = s.flow.transform == TransformKind::Auto;
-    let (per_member, k) = (if auto { 2 } else { 1 }, s.num_members);
-    let mut run = 0;
-    let mut cb = |p: &EpochProgress| {
-        if p.epoch == 1 {
-            run += 1;
-        }
-        bar.set_position(p.epoch as u64);
-        let member = match k {
-            1 => String::new(),
-            _ => format!("member {} of {k}, ", (run - 1) / per_member + 1),
-        };
-        let which = match auto {
-            true => format!("{member}auto candidate {} of 2: ", (run - 1) % 2 + 1),
-            false => member,
-        };
-        bar.set_message(format!(
-            "{which}train {:.4}  val {:.4}  best {:.4} ({} of {} epochs without improvement before stopping)",
-            p.train_loss, p.validation_loss, p.best_validation_loss, p.epochs_since_best, s.patience
-        ));
+    let epochs = EpochBar {
+        bar: &bar,
+        auto: s.flow.transform == TransformKind::Auto,
+        num_members: s.num_members,
+        patience: s.patience,
+        run: std::sync::atomic::AtomicUsize::new(0),
     };
-    let out = npe::train(sims, support, s, &mut cb)?;
+    let out = npe::train(sims, support, s, &epochs)?;
     bar.finish_and_clear();
     let r = &out.1;
     if !r.members.is_empty() {
