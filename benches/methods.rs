@@ -200,6 +200,22 @@ fn main() {
         .collect();
     let all_models: Vec<&str> = all_models.iter().map(String::as_str).collect();
     let models = list(get("--models"), &all_models);
+    // A model name that is not built in is refused before any run starts, with the names there
+    // are (posteriordb models go by their full names, e.g. `gp_pois_regr-gp_pois_regr`).
+    for model in &models {
+        let name = model.split_once(':').map_or(model.as_str(), |(n, _)| n);
+        if !flowpost_models::list().iter().any(|m| m.name == name) {
+            eprintln!(
+                "--models: `{name}` is not a built-in model; the models are: {}",
+                flowpost_models::list()
+                    .iter()
+                    .map(|m| m.name.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            std::process::exit(2);
+        }
+    }
     let methods = list(
         get("--methods"),
         &["auto", "neutra", "nuts", "nuts-lowrank"],
