@@ -8,9 +8,7 @@ use crate::progress::Progress;
 use crate::vi::{InitReport, ViReport, ViSettings};
 
 /// Trains the flow from `candidates` (raced as in NeuTra), once more from where it is when its
-/// k̂ is 0.7 or more: continuing at the learning rate of the schedule's last plateau
-/// ([`ViSettings::for_refit`]), not from the fresh schedule's 10⁻², which would undo the fit
-/// and cost a second full budget (docs/vi-cost.md: a few hundred steps instead of ~2500).
+/// k̂ is 0.7 or more.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn train_flow<D: LogDensity + ?Sized>(
     density: &D,
@@ -32,10 +30,9 @@ pub(super) fn train_flow<D: LogDensity + ?Sized>(
         progress,
     )?;
     // A fit that is a poor importance sampler (k̂ ≥ 0.7) goes on training once, from where it
-    // is, on fresh draws, at the small learning rate the first round ended with.
+    // is, on fresh draws.
     if !(fit.pareto_k < MAX_PARETO_K) {
-        let refit = flow_vi.for_refit();
-        let more = crate::vi::fit(density, &mut flow, &refit, seed ^ REFIT_SEED, progress)?;
+        let more = crate::vi::fit(density, &mut flow, flow_vi, seed ^ REFIT_SEED, progress)?;
         fit.num_grad_evals_train += more.num_grad_evals_train + fit.num_grad_evals_final;
         fit.elbo_trace.extend_from_slice(&more.elbo_trace);
         fit.num_steps += more.num_steps;
