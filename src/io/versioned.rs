@@ -31,7 +31,31 @@ pub(crate) fn check_header(
             format!("not a flowpost {kind} file: not a JSON object ({e})")
         })
     })?;
-    match (header.format.as_deref(), header.version) {
+    check_fields(
+        header.format.as_deref(),
+        header.version,
+        path,
+        format,
+        version,
+        kind,
+    )
+}
+
+/// [`check_header`] on a header already read: the file's `"format"` and `"version"` (`None`
+/// where absent).
+pub(crate) fn check_fields(
+    found_format: Option<&str>,
+    found_version: Option<u32>,
+    path: &Path,
+    format: &str,
+    version: u32,
+    kind: &str,
+) -> Result<(), Error> {
+    let err = |reason: String| Error::File {
+        path: path.to_path_buf(),
+        reason,
+    };
+    match (found_format, found_version) {
         (Some(f), Some(v)) if f == format && v == version => Ok(()),
         (Some(f), Some(v)) if f == format => Err(err(format!(
             "{kind} file version {v} is not supported (this build reads version {version}){}",

@@ -120,7 +120,8 @@ impl RunFacts {
     /// assert_eq!(facts.cost.num_grad_evals.warmup, None);
     /// ```
     pub fn from_draws(method: impl Into<RunMethod>, draws: &Draws) -> RunFacts {
-        let sum = |stats: &dyn Fn(&crate::ChainDraws) -> &[crate::DrawStats]| -> u64 {
+        // Leapfrog steps (one gradient each) over every chain's sampling or warmup draws.
+        let sum = |stats: fn(&crate::ChainDraws) -> &[crate::DrawStats]| -> u64 {
             draws
                 .chains
                 .iter()
@@ -137,8 +138,8 @@ impl RunFacts {
             cost: CostReport {
                 num_grad_evals: GradEvals {
                     vi: None,
-                    warmup: has_warmup.then(|| sum(&|c| &c.warmup_stats)),
-                    sampling: Some(sum(&|c| &c.stats)),
+                    warmup: has_warmup.then(|| sum(|c| &c.warmup_stats)),
+                    sampling: Some(sum(|c| &c.stats)),
                 },
                 seconds: Seconds::default(),
             },

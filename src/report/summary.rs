@@ -143,8 +143,10 @@ impl SummaryFile {
         if !object.contains_key("format") && !object.contains_key("version") {
             upgrade_v1(object);
         } else {
-            crate::io::versioned::check_header(
-                text,
+            let version = object.get("version").and_then(|v| v.as_u64());
+            crate::io::versioned::check_fields(
+                object.get("format").and_then(|f| f.as_str()),
+                version.map(|v| u32::try_from(v).unwrap_or(u32::MAX)),
                 path,
                 SUMMARY_FORMAT,
                 SUMMARY_VERSION,

@@ -378,7 +378,7 @@ fn train<D: LogDensity + ?Sized>(
             let window = &elbo_trace[elbo_trace.len() - settings.window..];
             let (mean, se) = mean_se(window);
             progress.note(Phase::Vi, &format!("ELBO {mean:.3}"));
-            if guard.collapsed(mean, se, flow.params()) {
+            if guard.collapsed(mean, se, step, flow.params()) {
                 // Back to the best parameters with fresh optimizer state and a smaller step.
                 flow.params_mut().copy_from_slice(guard.best_params());
                 adam = Adam::new(n_params, settings.adam);

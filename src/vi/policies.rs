@@ -129,7 +129,6 @@ const FINAL_RESTORE_SES: f64 = 3.0;
 /// last window clearly worse than the best, goes back to them.
 pub(super) struct CollapseGuard {
     best: crate::optim::KeepBest,
-    windows: usize,
 }
 
 impl CollapseGuard {
@@ -137,15 +136,13 @@ impl CollapseGuard {
     pub(super) fn new(params: &[f64]) -> Self {
         CollapseGuard {
             best: crate::optim::KeepBest::new(params),
-            windows: 0,
         }
     }
 
-    /// Judges a window that ended with `params`: a new best is kept; `true` if the window
-    /// collapsed (the caller restores [`CollapseGuard::best_params`]).
-    pub(super) fn collapsed(&mut self, mean: f64, se: f64, params: &[f64]) -> bool {
-        self.windows += 1;
-        !self.best.offer(mean, self.windows, params)
+    /// Judges a window that ended at `step` with `params`: a new best is kept; `true` if the
+    /// window collapsed (the caller restores [`CollapseGuard::best_params`]).
+    pub(super) fn collapsed(&mut self, mean: f64, se: f64, step: usize, params: &[f64]) -> bool {
+        !self.best.offer(mean, step, params)
             && mean < self.best.score() - COLLAPSE_SES * se.max(COLLAPSE_MIN_SE)
     }
 
@@ -207,17 +204,17 @@ mod tests {
     fn the_guard_keeps_the_best_window_and_flags_a_collapse() {
         let mut g = CollapseGuard::new(&[0.0, 0.0]);
         assert!(
-            !g.collapsed(-5.0, 0.1, &[1.0, 1.0]),
+            !g.collapsed(-5.0, 0.1, 100, &[1.0, 1.0]),
             "the first window is the best"
         );
-        assert!(!g.collapsed(-3.0, 0.1, &[2.0, 2.0]));
+        assert!(!g.collapsed(-3.0, 0.1, 200, &[2.0, 2.0]));
         assert_eq!(g.best_params(), &[2.0, 2.0]);
         // 10 standard errors (0.1 each) below the best is not yet a collapse; more is.
-        assert!(!g.collapsed(-3.9, 0.1, &[3.0, 3.0]));
-        assert!(g.collapsed(-4.1, 0.1, &[3.0, 3.0]));
+        assert!(!g.collapsed(-3.9, 0.1, 300, &[3.0, 3.0]));
+        assert!(g.collapsed(-4.1, 0.1, 400, &[3.0, 3.0]));
         // A tiny standard error is floored at 0.01: 0.1 below the best is the limit.
-        assert!(!g.collapsed(-3.09, 1e-9, &[3.0, 3.0]));
-        assert!(g.collapsed(-3.11, 1e-9, &[3.0, 3.0]));
+        assert!(!g.collapsed(-3.09, 1e-9, 500, &[3.0, 3.0]));
+        assert!(g.collapsed(-3.11, 1e-9, 600, &[3.0, 3.0]));
         assert_eq!(g.best_params(), &[2.0, 2.0], "worse windows are not kept");
         // At the end: back to the best only when the last window is > 3 SE below it.
         assert!(!g.restore_at_end(-3.2, 0.1));
