@@ -140,7 +140,7 @@ fn evidence_reads_the_later_half() {
     let dim = 4;
     let mut fisher = vec![1000.0; 50];
     fisher.extend(vec![2.0; 50]);
-    let e = Evidence::from_warmup(&report_with(&fisher, &[false; 100], dim), dim);
+    let e = Evidence::from_warmup(&report_with(&fisher, &[false; 100], dim), dim, 0.3);
     assert_eq!(e.num_warmup_draws, 100);
     assert!((e.fisher_per_dim - 0.5).abs() < 1e-12);
     assert_eq!(e.divergent_fraction, 0.0);
@@ -204,9 +204,11 @@ fn pilot_gaussian_fits_the_later_half() {
 
 /// When the evidence calls for a flow and its training fails (here forced by a learning rate
 /// that throws the flow's draws out of range), auto does not stop with an error: it finishes
-/// on whitened NUTS, says so in its decision, warns, and counts the failed training's gradients.
+/// on a sampler without a flow (here, where the pilot's chains were stuck in the funnel's neck,
+/// low-rank NUTS with its full warmup), says so in its decision, warns, and counts the failed
+/// training's gradients.
 #[test]
-fn a_flow_that_cannot_be_trained_falls_back_to_whitened_nuts_with_a_warning() {
+fn a_flow_that_cannot_be_trained_falls_back_to_nuts_with_a_warning() {
     let density = load("funnel", &ModelOptions::default()).unwrap();
     let mut settings = SampleSettings {
         method: Method::Auto,
@@ -218,7 +220,15 @@ fn a_flow_that_cannot_be_trained_falls_back_to_whitened_nuts_with_a_warning() {
     settings.vi.adam.clip_norm = None;
     let run = sample(&*density, &settings).unwrap();
     let auto = run.auto.as_ref().unwrap();
-    assert_eq!(auto.choice, AutoChoice::Whitened);
+    let stuck = auto.evidence.last().unwrap().num_low_e_bfmi >= 2;
+    if stuck {
+        assert_eq!(auto.choice, AutoChoice::LowRank);
+        assert!(run.flow.is_none() && run.metric == flowpost::nuts::Metric::LowRank);
+        assert_eq!(run.num_tune, 1000);
+    } else {
+        // Whitened NUTS; the last check may then have run low-rank NUTS again.
+        assert!(auto.choice != AutoChoice::Flow);
+    }
     assert!(auto.escalation_reason.is_some());
     let failure = auto.flow_failure.as_deref().expect("the training failed");
     assert!(failure.contains("variational fit failed"), "{failure}");
@@ -250,4 +260,79 @@ fn a_flow_that_cannot_be_trained_falls_back_to_whitened_nuts_with_a_warning() {
         file.warnings
     );
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The last check's mechanics (forced: no run has a largest R-hat of 1.0 or less): the
+/// whitened draws fail, low-rank NUTS runs again with its full warmup, the better run of the
+/// two is kept, and the other's gradients are counted.
+#[test]
+fn draws_that_fail_their_check_are_rerun_with_low_rank_nuts_and_the_better_is_kept() {
+    let density = load("eight_schools_noncentered", &ModelOptions::default()).unwrap();
+    let mut settings = SampleSettings {
+        method: Method::Auto,
+        seed: 1,
+        num_draws: 300,
+        ..Default::default()
+    };
+    settings.auto.max_r_hat = 1.0;
+    let run = sample(&*density, &settings).unwrap();
+    let auto = run.auto.as_ref().unwrap();
+    let f = auto.fallback.as_ref().expect("the check failed");
+    assert_eq!(f.failed, AutoChoice::Whitened);
+    assert!(f.reason.starts_with("max R-hat"), "{}", f.reason);
+    let failed = f.failed_check.as_ref().expect("judged on its draws");
+    let kept_rerun = auto.choice == AutoChoice::LowRank;
+    assert_eq!(
+        kept_rerun,
+        f.rerun_check.better_than(failed, &settings.auto)
+    );
+    let kept = if kept_rerun { &f.rerun_check } else { failed };
+    let summary = flowpost::diagnostics::summarize(&run.draws);
+    let max_r_hat = flowpost::diagnostics::extremes(&summary).max_r_hat;
+    assert!(
+        (max_r_hat - kept.max_r_hat).abs() < 1e-9,
+        "{max_r_hat} vs {kept:?}"
+    );
+    if kept_rerun {
+        assert!(run.flow.is_none());
+        assert_eq!(run.num_tune, 1000);
+        assert_eq!(run.metric, flowpost::nuts::Metric::LowRank);
+    } else {
+        assert!(run.flow.is_some());
+        assert_eq!(run.num_tune, 300);
+    }
+    assert!(f.num_grad_evals_discarded > 0);
+    assert!(run.cost.num_grad_evals.warmup > f.num_grad_evals_discarded);
+    let text = auto.describe();
+    assert!(
+        text.contains("low-rank NUTS ran with its full warmup"),
+        "{text}"
+    );
+}
+
+/// The pilot's own warmup can show the chains stuck: E-BFMI below 0.3 in half the chains at
+/// the end of the warmup sends auto to low-rank NUTS before any whitened draw is sampled.
+#[test]
+fn low_e_bfmi_at_the_end_of_the_warmup_is_a_warmup_failure() {
+    let dim = 3;
+    let settings = flowpost::auto::AutoSettings::default();
+    let mut report = report_with(&[0.1; 100], &[false; 100], dim);
+    let jumpy = |i: usize| ((i * 37) % 11) as f64;
+    let drifting = |i: usize| 0.01 * i as f64;
+    for (k, chain) in report.chains.iter_mut().enumerate() {
+        for (i, s) in chain.stats.iter_mut().enumerate() {
+            s.energy = if k == 0 { drifting(i) } else { jumpy(i) };
+        }
+    }
+    // One chain of two is half: a failure.
+    let e = Evidence::from_warmup(&report, dim, settings.min_e_bfmi);
+    assert_eq!(e.num_low_e_bfmi, 1);
+    assert!(e.min_e_bfmi < 0.3);
+    let why = e.warmup_failure(&settings, 2).expect("half the chains");
+    assert!(
+        why.starts_with("E-BFMI below 0.3 in 1 of 2 chains"),
+        "{why}"
+    );
+    // One of four is not.
+    assert!(e.warmup_failure(&settings, 4).is_none());
 }

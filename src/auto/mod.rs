@@ -18,15 +18,22 @@
 //! 3. **Escalation**: when the evidence says a linear map cannot fix the geometry (or the
 //!    draws diverge), the chains stop and an IAF is trained by reverse KL on top of the same
 //!    Gaussian fit (no second initialization), then NUTS runs in its latent space (NeuTra).
+//! 4. **The last check** ([`RunCheck`]): when the chosen sampler's draws fail their own
+//!    diagnostics (largest R-hat above 1.01, or E-BFMI below 0.3 in half the chains), plain
+//!    low-rank NUTS runs again with its full warmup, and the better of the two runs is kept
+//!    ([`Fallback`]). The pilot's evidence is gathered early and can be fooled (module docs of
+//!    `check`); the draws' diagnostics are what the user would judge them by.
 //!
 //! Every gradient is counted, the wasted pilot included, and the decision with its evidence is
 //! part of the [`Run`](crate::Run) ([`AutoReport`]).
+mod check;
 mod flow_path;
 mod pilot;
 mod report;
 
+pub use check::RunCheck;
 pub use pilot::pilot_gaussian;
-pub use report::{AutoChoice, AutoReport, Evidence};
+pub use report::{AutoChoice, AutoReport, Evidence, Fallback, LowRankFirst};
 
 use crate::density::LogDensity;
 use crate::flow::{Flow, FlowSettings};
@@ -53,6 +60,38 @@ pub struct AutoSettings {
     /// Draws per step of the flow's training on the flow path (the run's `vi.batch_size` is
     /// NeuTra's).
     pub flow_batch_size: usize,
+    /// The chosen sampler's draws are rerun with plain low-rank NUTS when their largest R-hat
+    /// exceeds this ([`check`](RunCheck)).
+    #[serde(default = "default_max_r_hat")]
+    pub max_r_hat: f64,
+    /// ... or when E-BFMI is below this in half the chains or more.
+    #[serde(default = "default_min_e_bfmi")]
+    pub min_e_bfmi: f64,
+    /// Warmup draws per chain of that rerun (the user's `num_tune`, when given, wins).
+    #[serde(default = "default_fallback_num_tune")]
+    pub fallback_num_tune: u64,
+    /// Above this dimension, when the evidence calls for a flow, low-rank NUTS with its full
+    /// warmup runs first and the flow is trained only if its draws fail their check: there a
+    /// flow costs minutes to train (O(d·h) per draw, 100k+ draws) and the centered regression
+    /// at d = 303–1003 needed none, while below it the funnels need one (funnel d = 100).
+    #[serde(default = "default_max_dim_flow_first")]
+    pub max_dim_flow_first: usize,
+}
+
+fn default_max_dim_flow_first() -> usize {
+    200
+}
+
+fn default_max_r_hat() -> f64 {
+    1.01
+}
+
+fn default_min_e_bfmi() -> f64 {
+    0.3
+}
+
+fn default_fallback_num_tune() -> u64 {
+    crate::sample::NUTS_TUNE
 }
 
 impl Default for AutoSettings {
@@ -64,6 +103,10 @@ impl Default for AutoSettings {
             max_divergent_fraction: 0.005,
             flow_batch_size: 16,
             flow_num_tune: 200,
+            max_r_hat: default_max_r_hat(),
+            min_e_bfmi: default_min_e_bfmi(),
+            fallback_num_tune: default_fallback_num_tune(),
+            max_dim_flow_first: default_max_dim_flow_first(),
         }
     }
 }
@@ -84,6 +127,15 @@ impl AutoSettings {
         if !(0.0..=1.0).contains(&self.max_divergent_fraction) {
             return bad("auto.max_divergent_fraction", "must be in [0, 1]");
         }
+        if !(self.max_r_hat >= 1.0) {
+            return bad("auto.max_r_hat", "must be at least 1");
+        }
+        if !(0.0..=1.0).contains(&self.min_e_bfmi) {
+            return bad("auto.min_e_bfmi", "must be in [0, 1]");
+        }
+        if self.fallback_num_tune < 20 {
+            return bad("auto.fallback_num_tune", "must be at least 20");
+        }
         Ok(())
     }
 }
@@ -97,7 +149,9 @@ const REFIT_SEED: u64 = 0x5EF1_7000;
 /// What [`run`] gives [`sample_with`](crate::sample_with) to assemble.
 pub(crate) struct AutoOutcome {
     pub nuts: NutsRun,
-    pub flow: Flow,
+    /// The map NUTS ran through: the Gaussian fit's (whitened), the IAF (flow), none (the
+    /// low-rank rerun).
+    pub flow: Option<Flow>,
     pub vi: ViReport,
     pub report: AutoReport,
     /// Warmup draws per chain of the run that produced the draws.
@@ -128,7 +182,7 @@ impl AutoOutcome {
     ) -> Self {
         AutoOutcome {
             nuts: run,
-            flow,
+            flow: Some(flow),
             vi,
             report,
             num_tune: settings.num_tune,
@@ -156,6 +210,46 @@ pub(crate) fn run<D: LogDensity + ?Sized>(
     progress: &dyn Progress,
 ) -> Result<AutoOutcome, crate::Error> {
     auto.validate()?;
+    let rerun = NutsSettings {
+        num_tune: user_tune.unwrap_or(auto.fallback_num_tune),
+        metric: Metric::LowRank,
+        integrator: Integrator::Leapfrog,
+        target_accept: user_target_accept.unwrap_or(crate::sample::NUTS_TARGET_ACCEPT),
+        ..nuts.clone()
+    };
+    let (chosen, tried) = choose(
+        density,
+        auto,
+        vi,
+        flow_settings,
+        nuts,
+        &rerun,
+        user_tune,
+        user_target_accept,
+        progress,
+    )?;
+    if chosen.report.choice == AutoChoice::LowRank {
+        // Low-rank NUTS already ran: the pilot's warmup failed, or the flow could not be
+        // trained.
+        return Ok(chosen);
+    }
+    check::checked(density, auto, &rerun, progress, chosen, tried)
+}
+
+/// Steps 1–3 of the pipeline: the sampler the evidence chooses, and its draws; with them, a
+/// low-rank NUTS run made before a flow whose draws failed their check (kept for comparison).
+#[allow(clippy::too_many_arguments)]
+fn choose<D: LogDensity + ?Sized>(
+    density: &D,
+    auto: &AutoSettings,
+    vi: &ViSettings,
+    flow_settings: &FlowSettings,
+    nuts: &NutsSettings,
+    rerun: &NutsSettings,
+    user_tune: Option<u64>,
+    user_target_accept: Option<f64>,
+    progress: &dyn Progress,
+) -> Result<(AutoOutcome, Option<NutsRun>), crate::Error> {
     let seed = nuts.seed;
     let start = std::time::Instant::now();
     let (gaussians, init_report) = crate::vi::init::gaussian_fit(density, &vi.init, seed)?;
@@ -172,6 +266,8 @@ pub(crate) fn run<D: LogDensity + ?Sized>(
         num_grad_evals_discarded: 0,
         num_refits: 0,
         flow_failure: None,
+        fallback: None,
+        low_rank_first: None,
     };
 
     let whitened = NutsSettings {
@@ -183,6 +279,7 @@ pub(crate) fn run<D: LogDensity + ?Sized>(
     };
     let dim = density.dim();
     let mut reason = None;
+    let mut warmup_failure = None;
     let mut pilot = None;
     let outcome = crate::nuts::run(
         density,
@@ -191,17 +288,37 @@ pub(crate) fn run<D: LogDensity + ?Sized>(
         progress,
         &auto.checkpoints,
         |w| {
-            let e = Evidence::from_warmup(w, dim);
+            let e = Evidence::from_warmup(w, dim, auto.min_e_bfmi);
             report.evidence.push(e);
             pilot = pilot_gaussian(w, dim);
             reason = e.escalation_reason(auto);
-            if reason.is_some() {
+            if w.is_complete() && reason.is_none() {
+                warmup_failure = e.warmup_failure(auto, w.chains.len());
+            }
+            if reason.is_some() || warmup_failure.is_some() {
                 Decision::Stop
             } else {
                 Decision::Continue
             }
         },
     )?;
+    if let (Some(why), Outcome::Stopped(w)) = (warmup_failure, &outcome) {
+        report.choice = AutoChoice::Whitened;
+        let discarded = (w.num_grad_evals(), w.seconds);
+        let vi_cost = (num_grad_evals_vi, seconds_vi);
+        let out = check::low_rank_instead(
+            density,
+            auto,
+            rerun,
+            progress,
+            why,
+            gaussian_fit,
+            report,
+            vi_cost,
+            discarded,
+        )?;
+        return Ok((out, None));
+    }
     let discarded = match outcome {
         Outcome::Sampled(run) => {
             let num_divergent: usize = run
@@ -212,7 +329,7 @@ pub(crate) fn run<D: LogDensity + ?Sized>(
             let num_draws = (whitened.num_draws as usize * run.chains.len()).max(1);
             let fraction = num_divergent as f64 / num_draws as f64;
             if fraction <= auto.max_divergent_fraction {
-                return Ok(AutoOutcome::whitened(
+                let out = AutoOutcome::whitened(
                     run,
                     white,
                     gaussian_fit,
@@ -220,7 +337,8 @@ pub(crate) fn run<D: LogDensity + ?Sized>(
                     &whitened,
                     (num_grad_evals_vi, seconds_vi),
                     (0, 0.0),
-                ));
+                );
+                return Ok((out, None));
             }
             reason = Some(format!(
                 "{num_divergent} of {num_draws} whitened NUTS draws diverged ({:.2}% > {:.1}%)",
@@ -237,6 +355,39 @@ pub(crate) fn run<D: LogDensity + ?Sized>(
     report.choice = AutoChoice::Flow;
     report.escalation_reason = reason;
     report.num_grad_evals_discarded = discarded.0;
+
+    // Chains stuck in the pilot (its last evidence: E-BFMI below 0.3 in half the chains): a
+    // neck that low-rank NUTS's longer warmup from dispersed starts may leave, and the flow,
+    // started from this pilot, may not. At large d, where a flow costs minutes, low-rank NUTS
+    // runs first; the flow only if its draws fail.
+    let num_chains = whitened.num_chains;
+    let stuck = report
+        .evidence
+        .last()
+        .is_some_and(|e| e.warmup_failure(auto, num_chains).is_some());
+    let mut tried = None;
+    if stuck && dim > auto.max_dim_flow_first {
+        let (run, first) = check::low_rank_first(density, auto, rerun, progress, dim)?;
+        let passed = first.failure.is_none();
+        report.low_rank_first = Some(first);
+        if passed {
+            report.choice = AutoChoice::LowRank;
+            let out = AutoOutcome {
+                nuts: run,
+                flow: None,
+                vi: gaussian_fit,
+                report,
+                num_tune: rerun.num_tune,
+                target_accept: rerun.target_accept,
+                metric: rerun.metric,
+                num_grad_evals_vi,
+                seconds_vi,
+                discarded,
+            };
+            return Ok((out, None));
+        }
+        tried = Some(run);
+    }
 
     // The flow's base: a diagonal Gaussian of where the whitened chains went (wide where a
     // funnel's mouth is; the path's Gaussians can sit in the neck and trap the flow there:
@@ -265,24 +416,56 @@ pub(crate) fn run<D: LogDensity + ?Sized>(
     let (flow, mut fit) = match trained {
         Ok(trained) => trained,
         // A flow that cannot be trained (its draws fall where the density fails, its
-        // parameters blow up) leaves whitened NUTS: run it to the end, and say loudly that
-        // the evidence called for a flow.
+        // parameters blow up) leaves a sampler without one, and the terminal says loudly that
+        // the evidence called for a flow: the whitened chains, unless the pilot found them
+        // stuck (then low-rank NUTS with its full warmup, on the model's own parametrization:
+        // at d = 303 on the centered regression the whitened chains sat in the neck, R-hat
+        // 3.0, after 1.7 M gradients). The last check judges either.
         Err(e @ (crate::Error::ViDiverged { .. } | crate::Error::NoValidInit { .. })) => {
             report.flow_failure = Some(e.to_string());
-            report.choice = AutoChoice::Whitened;
             // The failed training's gradients are VI's cost; the pilot's stay discarded.
             num_grad_evals_vi += tally.num_evals();
             seconds_vi += fit_start.elapsed().as_secs_f64();
-            let run = crate::nuts::sample(density, Some(&white), &whitened, progress)?;
-            return Ok(AutoOutcome::whitened(
-                run,
-                white,
-                gaussian_fit,
+            if !stuck && tried.is_none() {
+                report.choice = AutoChoice::Whitened;
+                let run = crate::nuts::sample(density, Some(&white), &whitened, progress)?;
+                let out = AutoOutcome::whitened(
+                    run,
+                    white,
+                    gaussian_fit,
+                    report,
+                    &whitened,
+                    (num_grad_evals_vi, seconds_vi),
+                    discarded,
+                );
+                return Ok((out, None));
+            }
+            report.choice = AutoChoice::LowRank;
+            progress.note(
+                crate::progress::Phase::Vi,
+                &format!(
+                    "auto: the flow could not be trained ({e}); running low-rank NUTS with {} \
+                     warmup draws",
+                    rerun.num_tune
+                ),
+            );
+            let run = match tried {
+                Some(run) => run,
+                None => crate::nuts::sample(density, None, rerun, progress)?,
+            };
+            let out = AutoOutcome {
+                nuts: run,
+                flow: None,
+                vi: gaussian_fit,
                 report,
-                &whitened,
-                (num_grad_evals_vi, seconds_vi),
+                num_tune: rerun.num_tune,
+                target_accept: rerun.target_accept,
+                metric: rerun.metric,
+                num_grad_evals_vi,
+                seconds_vi,
                 discarded,
-            ));
+            };
+            return Ok((out, None));
         }
         Err(e) => return Err(e),
     };
@@ -296,9 +479,9 @@ pub(crate) fn run<D: LogDensity + ?Sized>(
         ..nuts.clone()
     };
     let nuts_run = crate::nuts::sample(density, Some(&flow), &latent, progress)?;
-    Ok(AutoOutcome {
+    let out = AutoOutcome {
         nuts: nuts_run,
-        flow,
+        flow: Some(flow),
         vi: fit,
         report,
         num_tune: latent.num_tune,
@@ -307,5 +490,6 @@ pub(crate) fn run<D: LogDensity + ?Sized>(
         num_grad_evals_vi,
         seconds_vi,
         discarded,
-    })
+    };
+    Ok((out, tried))
 }

@@ -13,12 +13,31 @@ pub struct Evidence {
     pub fisher_per_dim: f64,
     /// Divergent fraction of the later half of those draws, all chains.
     pub divergent_fraction: f64,
+    /// Smallest E-BFMI over the chains, each of the later half of its warmup draws so far
+    /// (`NaN`: undefined in some chain).
+    #[serde(default = "nan", with = "crate::diagnostics::summary::nan_as_null")]
+    pub min_e_bfmi: f64,
+    /// Chains whose E-BFMI over the later half of the warmup draws so far is below
+    /// [`AutoSettings::min_e_bfmi`] (or undefined).
+    #[serde(default)]
+    pub num_low_e_bfmi: usize,
+}
+
+fn nan() -> f64 {
+    f64::NAN
 }
 
 impl Evidence {
-    /// The evidence of the later half of the warmup draws in `report`.
-    pub fn from_warmup(report: &WarmupReport, dim: usize) -> Evidence {
+    /// The evidence of the later half of the warmup draws in `report`; E-BFMI is judged
+    /// against `min_e_bfmi` ([`AutoSettings::min_e_bfmi`]).
+    pub fn from_warmup(report: &WarmupReport, dim: usize, min_e_bfmi: f64) -> Evidence {
         let from = (report.num_draws / 2) as usize;
+        let energy: Vec<Vec<f64>> = report
+            .chains
+            .iter()
+            .map(|c| c.stats.iter().skip(from).map(|s| s.energy).collect())
+            .collect();
+        let e_bfmi = crate::diagnostics::e_bfmi(&energy);
         let (mut fisher, mut divergent, mut n) = (0.0, 0usize, 0usize);
         for c in &report.chains {
             for i in from..c.stats.len() {
@@ -32,7 +51,34 @@ impl Evidence {
             num_warmup_draws: report.num_draws,
             fisher_per_dim: fisher / n / dim.max(1) as f64,
             divergent_fraction: divergent as f64 / n,
+            min_e_bfmi: e_bfmi
+                .iter()
+                .copied()
+                .reduce(|a, b| {
+                    if a.is_nan() || b.is_nan() {
+                        f64::NAN
+                    } else {
+                        a.min(b)
+                    }
+                })
+                .unwrap_or(f64::NAN),
+            num_low_e_bfmi: e_bfmi.iter().filter(|b| !(**b >= min_e_bfmi)).count(),
         }
+    }
+
+    /// Why the whitened chains, at the end of their warmup (`num_chains` of them), must not go
+    /// on to sample: E-BFMI below [`AutoSettings::min_e_bfmi`] in half the chains or more. The
+    /// Fisher distance can read Gaussian in a funnel's neck (the 1000-group centered
+    /// regression: 0.8 per dimension), but chains stuck there barely move in energy. Low-rank
+    /// NUTS with its full warmup runs instead ([`Fallback`]).
+    pub fn warmup_failure(&self, settings: &AutoSettings, num_chains: usize) -> Option<String> {
+        (num_chains > 0 && 2 * self.num_low_e_bfmi >= num_chains).then(|| {
+            format!(
+                "E-BFMI below {} in {} of {num_chains} chains over the later half of the {} \
+                 warmup draws",
+                settings.min_e_bfmi, self.num_low_e_bfmi, self.num_warmup_draws
+            )
+        })
     }
 
     /// Why this evidence calls for a flow, if it does.
@@ -56,6 +102,39 @@ pub enum AutoChoice {
     Whitened,
     /// An IAF trained by reverse KL, then NUTS in its latent space (NeuTra).
     Flow,
+    /// Plain NUTS with the low-rank metric and its full warmup, on the model's own
+    /// parametrization: the rerun after the chosen sampler's draws failed their diagnostics
+    /// ([`Fallback`]).
+    LowRank,
+}
+
+impl AutoChoice {
+    /// What the terminal calls it.
+    pub fn label(self) -> &'static str {
+        match self {
+            AutoChoice::Whitened => "whitened NUTS",
+            AutoChoice::Flow => "NeuTra",
+            AutoChoice::LowRank => "low-rank NUTS",
+        }
+    }
+}
+
+/// The chosen sampler's draws failed their diagnostics and low-rank NUTS ran again
+/// ([`RunCheck`](super::RunCheck)); the draws kept are the rerun's unless it did worse.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Fallback {
+    /// The sampler whose draws failed.
+    pub failed: AutoChoice,
+    /// Why they failed.
+    pub reason: String,
+    /// Their diagnostics (`None`: judged on the warmup's [`Evidence`], before sampling).
+    pub failed_check: Option<super::RunCheck>,
+    /// The rerun's diagnostics.
+    pub rerun_check: super::RunCheck,
+    /// Why the rerun failed too (`None`: it passed).
+    pub rerun_failure: Option<String>,
+    /// Gradient evaluations of the run that was not kept.
+    pub num_grad_evals_discarded: u64,
 }
 
 /// The decision of [`Method::Auto`](crate::Method::Auto) and its evidence.
@@ -77,9 +156,32 @@ pub struct AutoReport {
     /// Extra training rounds because the fit's k̂ was 0.7 or more (flow path).
     pub num_refits: usize,
     /// Why the flow the evidence called for could not be trained; the draws then come from
-    /// whitened NUTS, which the evidence says may be biased (`None`: no failure).
+    /// whitened NUTS, or low-rank NUTS with its full warmup when the pilot's chains were stuck,
+    /// which the evidence says may be biased (`None`: no failure).
     #[serde(default)]
     pub flow_failure: Option<String>,
+    /// The rerun with low-rank NUTS after the chosen sampler's draws failed their diagnostics
+    /// (`None`: they passed).
+    #[serde(default)]
+    pub fallback: Option<Fallback>,
+    /// Above [`AutoSettings::max_dim_flow_first`] dimensions, the low-rank NUTS run made before
+    /// a flow (`None`: none was made).
+    #[serde(default)]
+    pub low_rank_first: Option<LowRankFirst>,
+}
+
+/// Low-rank NUTS run before a flow because the dimension is large
+/// ([`AutoSettings::max_dim_flow_first`]); the flow is trained only if its draws fail.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LowRankFirst {
+    /// The posterior's dimension.
+    pub dim: usize,
+    /// The threshold it exceeded.
+    pub max_dim_flow_first: usize,
+    /// Its draws' diagnostics.
+    pub check: super::RunCheck,
+    /// Why they failed (`None`: they passed, and no flow was trained).
+    pub failure: Option<String>,
 }
 
 impl AutoReport {
@@ -92,14 +194,51 @@ impl AutoReport {
     ///     escalation_reason: None,
     ///     max_fisher_per_dim: 1.5,
     ///     gaussian_pareto_k: 0.2,
-    ///     evidence: vec![Evidence { num_warmup_draws: 300, fisher_per_dim: 0.1, divergent_fraction: 0.0 }],
+    ///     evidence: vec![Evidence {
+    ///         num_warmup_draws: 300,
+    ///         fisher_per_dim: 0.1,
+    ///         divergent_fraction: 0.0,
+    ///         min_e_bfmi: 0.8,
+    ///         num_low_e_bfmi: 0,
+    ///     }],
     ///     num_grad_evals_discarded: 0,
     ///     num_refits: 0,
     ///     flow_failure: None,
+    ///     fallback: None,
+    ///     low_rank_first: None,
     /// };
     /// assert!(report.describe().starts_with("whitened NUTS (low-rank metric), no flow needed"));
     /// ```
     pub fn describe(&self) -> String {
+        let first = self.describe_choice();
+        let Some(f) = &self.fallback else {
+            return first;
+        };
+        let rerun = match &f.rerun_failure {
+            None => "it passed".to_string(),
+            Some(why) if f.failed_check.is_none() => format!("it failed too ({why})"),
+            Some(why) if self.choice == AutoChoice::LowRank => {
+                format!("it failed too ({why}) but less badly, so its draws are kept")
+            }
+            Some(why) => format!(
+                "it did worse ({why}), so {}'s draws are kept",
+                f.failed.label()
+            ),
+        };
+        let what = if f.failed_check.is_some() {
+            "draws failed their"
+        } else {
+            "warmup failed its"
+        };
+        format!(
+            "{first}. Then {}'s {what} diagnostics ({}), and low-rank NUTS ran \
+             with its full warmup: {rerun}",
+            f.failed.label(),
+            f.reason
+        )
+    }
+
+    fn describe_choice(&self) -> String {
         match &self.escalation_reason {
             None => {
                 let evidence = self
@@ -118,14 +257,45 @@ impl AutoReport {
                     self.gaussian_pareto_k
                 )
             }
+            Some(reason)
+                if self.choice == AutoChoice::LowRank
+                    && self.flow_failure.is_none()
+                    && self.fallback.is_none() =>
+            {
+                let d = self
+                    .low_rank_first
+                    .as_ref()
+                    .map(|f| (f.dim, f.max_dim_flow_first));
+                let (dim, max) = d.unwrap_or_default();
+                format!(
+                    "low-rank NUTS with its full warmup, no flow — {reason}; but at d = {dim} \
+                     (> {max}) low-rank NUTS runs before a flow is trained, and its draws \
+                     passed their diagnostics"
+                )
+            }
             Some(reason) if self.flow_failure.is_some() => format!(
-                "whitened NUTS (low-rank metric) although a flow was needed — {reason}; the \
-                 flow could not be trained ({}), so the draws may be biased",
+                "{} although a flow was needed — {reason}; the flow could not be trained ({}), \
+                 so the draws may be biased",
+                match self.fallback.as_ref().map_or(self.choice, |f| f.failed) {
+                    AutoChoice::LowRank =>
+                        "low-rank NUTS with its full warmup (the pilot's \
+                                            chains were stuck)",
+                    _ => "whitened NUTS (low-rank metric)",
+                },
                 self.flow_failure.as_deref().unwrap_or_default()
             ),
             Some(reason) => format!(
-                "trained a flow (NeuTra) — {reason}; {} gradients of whitened NUTS discarded{}",
+                "trained a flow (NeuTra) — {reason}; {} gradients of whitened NUTS discarded{}{}",
                 self.num_grad_evals_discarded,
+                match &self.low_rank_first {
+                    Some(f) => format!(
+                        "; low-rank NUTS ran first (d = {} > {}) and failed ({})",
+                        f.dim,
+                        f.max_dim_flow_first,
+                        f.failure.as_deref().unwrap_or_default()
+                    ),
+                    None => String::new(),
+                },
                 if self.num_refits > 0 {
                     "; the first fit had k̂ ≥ 0.7 and trained a second round"
                 } else {

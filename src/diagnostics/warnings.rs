@@ -185,7 +185,7 @@ impl DiagnosticWarning {
                 needed_because,
                 failure,
             } => format!(
-                "auto called for a flow ({needed_because}) but could not train one ({failure}); the draws come from whitened NUTS and may be biased."
+                "auto called for a flow ({needed_because}) but could not train one ({failure}); the draws come from a sampler without one and may be biased."
             ),
             Self::ModeSearchFailures {
                 failed,

@@ -79,7 +79,7 @@ pub(super) fn auto<D: LogDensity + ?Sized>(
     cost.seconds.warmup = out.discarded.1;
     Ok(Phases {
         method: Method::Auto,
-        flow: Some(out.flow),
+        flow: out.flow,
         vi: Some(out.vi),
         nuts: out.nuts,
         used: (out.num_tune, out.target_accept, out.metric),
