@@ -47,18 +47,14 @@ pub(super) fn low_rank_instead<D: LogDensity + ?Sized>(
         rerun_check,
         num_grad_evals_discarded: discarded.0,
     });
-    Ok(AutoOutcome {
-        nuts: run,
-        flow: None,
-        vi: gaussian_fit,
+    Ok(AutoOutcome::low_rank(
+        run,
+        gaussian_fit,
         report,
-        num_tune: rerun.num_tune,
-        target_accept: rerun.target_accept,
-        metric: rerun.metric,
-        num_grad_evals_vi: vi_cost.0,
-        seconds_vi: vi_cost.1,
+        rerun,
+        vi_cost,
         discarded,
-    })
+    ))
 }
 
 /// Low-rank NUTS with `rerun` before a flow, at dimension `dim` (above
@@ -158,10 +154,31 @@ pub(super) fn checked<D: LogDensity + ?Sized>(
     Ok(chosen)
 }
 
+/// The smallest of `values`, `NaN` if any is (an undefined E-BFMI must not hide), or if none.
+pub(super) fn min_or_nan(values: &[f64]) -> f64 {
+    values
+        .iter()
+        .copied()
+        .reduce(|a, b| {
+            if a.is_nan() || b.is_nan() {
+                f64::NAN
+            } else {
+                a.min(b)
+            }
+        })
+        .unwrap_or(f64::NAN)
+}
+
+/// How many of `values` are below `threshold` or `NaN`.
+pub(super) fn num_below(values: &[f64], threshold: f64) -> usize {
+    values.iter().filter(|v| !(**v >= threshold)).count()
+}
+
 /// The diagnostics of one run's draws that decide whether auto keeps them.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RunCheck {
-    /// Largest rank-normalized split R-hat over the parameters (`NaN`: undefined).
+    /// Largest rank-normalized split R-hat over the parameters (`NaN`: undefined), leaving
+    /// out quantities constant over every draw.
     #[serde(with = "crate::diagnostics::summary::nan_as_null")]
     pub max_r_hat: f64,
     /// Smallest E-BFMI over the chains (`NaN`: undefined in some chain).
@@ -202,6 +219,12 @@ impl RunCheck {
                             .collect()
                     })
                     .collect();
+                // A quantity that is the same constant in every draw of every chain (a fixed
+                // transformed parameter) has no R-hat and says nothing about mixing.
+                let first = chains.first().and_then(|c| c.first()).copied();
+                if chains.iter().flatten().all(|v| Some(*v) == first) {
+                    return f64::NEG_INFINITY;
+                }
                 crate::diagnostics::rhat_rank(&chains)
             })
             .reduce(
@@ -222,21 +245,8 @@ impl RunCheck {
         let e_bfmi = crate::diagnostics::e_bfmi(&energy);
         RunCheck {
             max_r_hat,
-            min_e_bfmi: e_bfmi
-                .iter()
-                .copied()
-                .reduce(|a, b| {
-                    if a.is_nan() || b.is_nan() {
-                        f64::NAN
-                    } else {
-                        a.min(b)
-                    }
-                })
-                .unwrap_or(f64::NAN),
-            num_low_e_bfmi: e_bfmi
-                .iter()
-                .filter(|b| !(**b >= settings.min_e_bfmi))
-                .count(),
+            min_e_bfmi: min_or_nan(&e_bfmi),
+            num_low_e_bfmi: num_below(&e_bfmi, settings.min_e_bfmi),
             num_chains: e_bfmi.len(),
             num_divergent: run
                 .chains
@@ -443,5 +453,24 @@ mod tests {
         assert!(with(30, 1.009).better_than(&with(200, 1.3), &settings));
         assert!(with(200, 1.02).better_than(&with(30, 1.5), &settings));
         assert!(!with(30, 1.5).better_than(&with(200, 1.02), &settings));
+    }
+
+    #[test]
+    fn a_constant_quantity_is_left_out_of_the_r_hat() {
+        let n = 400;
+        let settings = AutoSettings::default();
+        let chains = (0..4)
+            .map(|k| {
+                let a = mixed(k, n);
+                let values = (0..n).flat_map(|i| [a[i], 2.5]).collect();
+                (values, mixed(k + 20, n))
+            })
+            .collect();
+        let check = RunCheck::of(&run_of(chains), &settings);
+        assert!(
+            check.max_r_hat.is_finite() && check.max_r_hat < 1.01,
+            "{check:?}"
+        );
+        assert_eq!(check.failure(&settings), None);
     }
 }

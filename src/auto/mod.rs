@@ -169,6 +169,30 @@ pub(crate) struct AutoOutcome {
 }
 
 impl AutoOutcome {
+    /// The outcome of low-rank NUTS `run` with `settings` on the model's own parametrization,
+    /// after the Gaussian fit `vi` and the pilot (`report`) with their costs.
+    fn low_rank(
+        run: NutsRun,
+        vi: ViReport,
+        report: AutoReport,
+        settings: &NutsSettings,
+        vi_cost: (u64, f64),
+        discarded: (u64, f64),
+    ) -> Self {
+        AutoOutcome {
+            nuts: run,
+            flow: None,
+            vi,
+            report,
+            num_tune: settings.num_tune,
+            target_accept: settings.target_accept,
+            metric: settings.metric,
+            num_grad_evals_vi: vi_cost.0,
+            seconds_vi: vi_cost.1,
+            discarded,
+        }
+    }
+
     /// The outcome of the whitened path: NUTS `run` with `settings` on the target whitened by
     /// `flow`, the Gaussian fit `vi` and its cost `(gradients, seconds)`.
     fn whitened(
@@ -372,18 +396,8 @@ fn choose<D: LogDensity + ?Sized>(
         report.low_rank_first = Some(first);
         if passed {
             report.choice = AutoChoice::LowRank;
-            let out = AutoOutcome {
-                nuts: run,
-                flow: None,
-                vi: gaussian_fit,
-                report,
-                num_tune: rerun.num_tune,
-                target_accept: rerun.target_accept,
-                metric: rerun.metric,
-                num_grad_evals_vi,
-                seconds_vi,
-                discarded,
-            };
+            let vi_cost = (num_grad_evals_vi, seconds_vi);
+            let out = AutoOutcome::low_rank(run, gaussian_fit, report, rerun, vi_cost, discarded);
             return Ok((out, None));
         }
         tried = Some(run);
@@ -453,18 +467,8 @@ fn choose<D: LogDensity + ?Sized>(
                 Some(run) => run,
                 None => crate::nuts::sample(density, None, rerun, progress)?,
             };
-            let out = AutoOutcome {
-                nuts: run,
-                flow: None,
-                vi: gaussian_fit,
-                report,
-                num_tune: rerun.num_tune,
-                target_accept: rerun.target_accept,
-                metric: rerun.metric,
-                num_grad_evals_vi,
-                seconds_vi,
-                discarded,
-            };
+            let vi_cost = (num_grad_evals_vi, seconds_vi);
+            let out = AutoOutcome::low_rank(run, gaussian_fit, report, rerun, vi_cost, discarded);
             return Ok((out, None));
         }
         Err(e) => return Err(e),

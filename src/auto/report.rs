@@ -51,18 +51,8 @@ impl Evidence {
             num_warmup_draws: report.num_draws,
             fisher_per_dim: fisher / n / dim.max(1) as f64,
             divergent_fraction: divergent as f64 / n,
-            min_e_bfmi: e_bfmi
-                .iter()
-                .copied()
-                .reduce(|a, b| {
-                    if a.is_nan() || b.is_nan() {
-                        f64::NAN
-                    } else {
-                        a.min(b)
-                    }
-                })
-                .unwrap_or(f64::NAN),
-            num_low_e_bfmi: e_bfmi.iter().filter(|b| !(**b >= min_e_bfmi)).count(),
+            min_e_bfmi: super::check::min_or_nan(&e_bfmi),
+            num_low_e_bfmi: super::check::num_below(&e_bfmi, min_e_bfmi),
         }
     }
 
