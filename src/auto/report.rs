@@ -263,17 +263,28 @@ impl AutoReport {
                      passed their diagnostics"
                 )
             }
-            Some(reason) if self.flow_failure.is_some() => format!(
-                "{} although a flow was needed — {reason}; the flow could not be trained ({}), \
-                 so the draws may be biased",
-                match self.fallback.as_ref().map_or(self.choice, |f| f.failed) {
-                    AutoChoice::LowRank =>
-                        "low-rank NUTS with its full warmup (the pilot's \
-                                            chains were stuck)",
-                    _ => "whitened NUTS (low-rank metric)",
-                },
-                self.flow_failure.as_deref().unwrap_or_default()
-            ),
+            Some(reason) if self.flow_failure.is_some() => {
+                let sampler = match self.fallback.as_ref().map_or(self.choice, |f| f.failed) {
+                    AutoChoice::LowRank => match &self.low_rank_first {
+                        Some(f) => format!(
+                            "low-rank NUTS with its full warmup (run first at d = {} > {}; its \
+                             draws failed: {})",
+                            f.dim,
+                            f.max_dim_flow_first,
+                            f.failure.as_deref().unwrap_or_default()
+                        ),
+                        None => "low-rank NUTS with its full warmup (the pilot's chains were \
+                                 stuck)"
+                            .to_string(),
+                    },
+                    _ => "whitened NUTS (low-rank metric)".to_string(),
+                };
+                format!(
+                    "{sampler} although a flow was needed — {reason}; the flow could not be \
+                     trained ({}), so the draws may be biased",
+                    self.flow_failure.as_deref().unwrap_or_default()
+                )
+            }
             Some(reason) => format!(
                 "trained a flow (NeuTra) — {reason}; {} gradients of whitened NUTS discarded{}{}",
                 self.num_grad_evals_discarded,
