@@ -160,7 +160,9 @@ impl NleEstimator {
     }
 
     /// Σ_t log q(x_t | θ_u) over the iid trials x_t, the rows of the row-major `xs` (at least
-    /// one), with its gradient in θ_u as in [`log_likelihood`](Self::log_likelihood).
+    /// one), with its gradient in θ_u as in [`log_likelihood`](Self::log_likelihood). A value
+    /// or gradient that is not finite (the flow overflowing far from the training θ) is an
+    /// error.
     pub fn log_likelihood_iid(
         &self,
         xs: &[f64],
@@ -173,7 +175,15 @@ impl NleEstimator {
         if let Some(g) = &grad {
             dim_check("gradient", self.theta_dim(), g.len())?;
         }
-        Ok(self.sum_log_q(xs, num_trials, theta_u, grad))
+        let mut g = grad;
+        let total = self.sum_log_q(xs, num_trials, theta_u, g.as_deref_mut());
+        // Far outside the training range the flow can overflow: an error, never a NaN.
+        finite_check("log q(x | θ_u) (the flow overflowed at this θ_u)", &[total])?;
+        match g {
+            Some(g) => finite_check("∇_θ_u log q(x | θ_u)", g),
+            None => Ok(()),
+        }?;
+        Ok(total)
     }
 
     /// Checks iid trials (row-major, `x_dim` values each, all finite); returns their number.

@@ -15,12 +15,21 @@ use crate::rng::{fill_standard_normal, seeded};
 /// A flow of x ∈ ℝ^dx given θ_u with the prior's dimension, its weights the initial ones plus
 /// N(0, 0.3²) noise, and z-scorings that are not the identity.
 fn random_estimator(prior: IndependentPrior, dx: usize, kind: TransformKind) -> NleEstimator {
+    with_activation(prior, dx, kind, Activation::Tanh)
+}
+
+fn with_activation(
+    prior: IndependentPrior,
+    dx: usize,
+    kind: TransformKind,
+    activation: Activation,
+) -> NleEstimator {
     let dt = prior.dim();
     let settings = FlowSettings {
         transform: kind,
         num_transforms: 2,
         hidden: vec![8, 8],
-        activation: Activation::Tanh,
+        activation,
         ..Default::default()
     };
     let flow = settings.build(dx, dt).unwrap();
@@ -154,6 +163,10 @@ fn bad_input_is_an_error_naming_it() {
     let density = NleDensity::new(&nle, &[0.0; 3]).unwrap();
     let e = density.log_density(&[f64::NAN, 0.0], &mut [0.0; 2]);
     assert!(e.unwrap_err().is_recoverable());
+    // Far from any training θ a ReLU flow overflows: an error naming it, not a NaN or −∞.
+    let relu = with_activation(normal_prior(2), 3, TransformKind::Affine, Activation::Relu);
+    let e = relu.log_likelihood(&[0.0; 3], &[1e300, -1e300], Some(&mut [0.0; 2]));
+    assert!(msg(e.unwrap_err()).contains("overflowed"));
 }
 
 #[test]
