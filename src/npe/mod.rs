@@ -22,6 +22,9 @@
 //! - Checks: [`sbc()`] (simulation-based calibration with χ² uniformity tests, rank ECDFs in
 //!   simultaneous bands, expected coverage per parameter and joint, and TARP), and a check that
 //!   an observation lies where the training simulations were ([`check_x_o`]).
+//! - Neural likelihood estimation (NLE): [`train_nle`] fits q(x | θ_u) on the same tables with
+//!   the roles swapped; [`NleDensity`] is the posterior for iid trials x_1..x_T as a
+//!   [`LogDensity`](crate::LogDensity) over the unconstrained θ_u, for [`sample`](crate::sample()).
 
 mod architecture;
 mod auto;
@@ -33,9 +36,12 @@ mod estimator;
 mod io;
 mod loss;
 mod marginal;
+mod nle;
+mod nle_density;
 mod posterior_sample;
 mod prepare;
 mod prior;
+mod prior_grad;
 mod prior_spec;
 mod sbc;
 mod shard;
@@ -54,6 +60,8 @@ pub use error::NpeError;
 pub use estimator::{NpeEstimator, SAMPLE_STREAM};
 pub use io::{ESTIMATOR_FORMAT, ESTIMATOR_VERSION};
 pub use marginal::{IndependentPrior, Marginal};
+pub use nle::{NleEstimator, train_nle};
+pub use nle_density::NleDensity;
 pub use posterior_sample::{PosteriorSamples, SampleSettings};
 pub use prior::{Bounds, BoxUniform, GaussianPrior, Prior};
 pub use sbc::{
