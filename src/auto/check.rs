@@ -47,8 +47,9 @@ pub(super) fn low_rank_instead<D: LogDensity + ?Sized>(
         rerun_check,
         num_grad_evals_discarded: discarded.0,
     });
-    Ok(AutoOutcome::low_rank(
+    Ok(AutoOutcome::new(
         run,
+        None,
         gaussian_fit,
         report,
         rerun,

@@ -169,10 +169,13 @@ pub(crate) struct AutoOutcome {
 }
 
 impl AutoOutcome {
-    /// The outcome of low-rank NUTS `run` with `settings` on the model's own parametrization,
-    /// after the Gaussian fit `vi` and the pilot (`report`) with their costs.
-    fn low_rank(
+    /// The outcome of NUTS `run` with `settings` through `flow` (the Gaussian fit's whitening,
+    /// the IAF, or none: low-rank NUTS on the model's own parametrization), after the fit `vi`
+    /// and the pilot (`report`), with their cost `vi_cost` and the `discarded` runs' (both
+    /// `(gradients, seconds)`).
+    fn new(
         run: NutsRun,
+        flow: Option<Flow>,
         vi: ViReport,
         report: AutoReport,
         settings: &NutsSettings,
@@ -181,32 +184,7 @@ impl AutoOutcome {
     ) -> Self {
         AutoOutcome {
             nuts: run,
-            flow: None,
-            vi,
-            report,
-            num_tune: settings.num_tune,
-            target_accept: settings.target_accept,
-            metric: settings.metric,
-            num_grad_evals_vi: vi_cost.0,
-            seconds_vi: vi_cost.1,
-            discarded,
-        }
-    }
-
-    /// The outcome of the whitened path: NUTS `run` with `settings` on the target whitened by
-    /// `flow`, the Gaussian fit `vi` and its cost `(gradients, seconds)`.
-    fn whitened(
-        run: NutsRun,
-        flow: Flow,
-        vi: ViReport,
-        report: AutoReport,
-        settings: &NutsSettings,
-        vi_cost: (u64, f64),
-        discarded: (u64, f64),
-    ) -> Self {
-        AutoOutcome {
-            nuts: run,
-            flow: Some(flow),
+            flow,
             vi,
             report,
             num_tune: settings.num_tune,
@@ -353,9 +331,9 @@ fn choose<D: LogDensity + ?Sized>(
             let num_draws = (whitened.num_draws as usize * run.chains.len()).max(1);
             let fraction = num_divergent as f64 / num_draws as f64;
             if fraction <= auto.max_divergent_fraction {
-                let out = AutoOutcome::whitened(
+                let out = AutoOutcome::new(
                     run,
-                    white,
+                    Some(white),
                     gaussian_fit,
                     report,
                     &whitened,
@@ -397,7 +375,7 @@ fn choose<D: LogDensity + ?Sized>(
         if passed {
             report.choice = AutoChoice::LowRank;
             let vi_cost = (num_grad_evals_vi, seconds_vi);
-            let out = AutoOutcome::low_rank(run, gaussian_fit, report, rerun, vi_cost, discarded);
+            let out = AutoOutcome::new(run, None, gaussian_fit, report, rerun, vi_cost, discarded);
             return Ok((out, None));
         }
         tried = Some(run);
@@ -443,9 +421,9 @@ fn choose<D: LogDensity + ?Sized>(
             if !stuck && tried.is_none() {
                 report.choice = AutoChoice::Whitened;
                 let run = crate::nuts::sample(density, Some(&white), &whitened, progress)?;
-                let out = AutoOutcome::whitened(
+                let out = AutoOutcome::new(
                     run,
-                    white,
+                    Some(white),
                     gaussian_fit,
                     report,
                     &whitened,
@@ -468,7 +446,7 @@ fn choose<D: LogDensity + ?Sized>(
                 None => crate::nuts::sample(density, None, rerun, progress)?,
             };
             let vi_cost = (num_grad_evals_vi, seconds_vi);
-            let out = AutoOutcome::low_rank(run, gaussian_fit, report, rerun, vi_cost, discarded);
+            let out = AutoOutcome::new(run, None, gaussian_fit, report, rerun, vi_cost, discarded);
             return Ok((out, None));
         }
         Err(e) => return Err(e),
@@ -483,17 +461,15 @@ fn choose<D: LogDensity + ?Sized>(
         ..nuts.clone()
     };
     let nuts_run = crate::nuts::sample(density, Some(&flow), &latent, progress)?;
-    let out = AutoOutcome {
-        nuts: nuts_run,
-        flow: Some(flow),
-        vi: fit,
+    let vi_cost = (num_grad_evals_vi, seconds_vi);
+    let out = AutoOutcome::new(
+        nuts_run,
+        Some(flow),
+        fit,
         report,
-        num_tune: latent.num_tune,
-        target_accept: latent.target_accept,
-        metric: latent.metric,
-        num_grad_evals_vi,
-        seconds_vi,
+        &latent,
+        vi_cost,
         discarded,
-    };
+    );
     Ok((out, tried))
 }
