@@ -89,6 +89,17 @@ fn main() {
         let max_r_hat = flowpost::diagnostics::extremes(&summary).max_r_hat;
         if let Some(m) = &run.multimodal {
             print!("{}", m.describe());
+            for (i, mode) in m.modes.iter().enumerate() {
+                let loc: Vec<String> = mode.location.iter().map(|v| format!("{v:.2}")).collect();
+                let sd: Vec<String> = mode.sd.iter().map(|v| format!("{v:.2}")).collect();
+                println!(
+                    "  mode {}: at θ_u ({}), sd ({}), log mass {:.2}",
+                    i + 1,
+                    loc.join(", "),
+                    sd.join(", "),
+                    mode.log_mass
+                );
+            }
         }
         let file = out.join(format!("samples_obs{k}.csv"));
         let mut w = std::io::BufWriter::new(std::fs::File::create(&file).unwrap());
