@@ -99,17 +99,11 @@ pub(super) fn checked<D: LogDensity + ?Sized>(
     mut chosen: AutoOutcome,
     tried: Option<NutsRun>,
 ) -> Result<AutoOutcome, crate::Error> {
-    let cost = |r: &NutsRun| {
-        (
-            r.num_grad_evals_warmup + r.num_grad_evals_sampling,
-            r.seconds_warmup + r.seconds_sampling,
-        )
-    };
     let check = RunCheck::of(&chosen.nuts, auto);
     let Some(reason) = check.failure(auto) else {
         if let Some(t) = &tried {
-            chosen.discarded.0 += cost(t).0;
-            chosen.discarded.1 += cost(t).1;
+            chosen.discarded.0 += t.cost().0;
+            chosen.discarded.1 += t.cost().1;
         }
         return Ok(chosen);
     };
@@ -138,9 +132,9 @@ pub(super) fn checked<D: LogDensity + ?Sized>(
         chosen.target_accept = rerun.target_accept;
         chosen.metric = rerun.metric;
         chosen.report.choice = AutoChoice::LowRank;
-        cost(&old)
+        old.cost()
     } else {
-        cost(&run)
+        run.cost()
     };
     chosen.discarded.0 += discarded.0;
     chosen.discarded.1 += discarded.1;
@@ -249,11 +243,7 @@ impl RunCheck {
             min_e_bfmi: min_or_nan(&e_bfmi),
             num_low_e_bfmi: num_below(&e_bfmi, settings.min_e_bfmi),
             num_chains: e_bfmi.len(),
-            num_divergent: run
-                .chains
-                .iter()
-                .map(|c| c.stats.iter().filter(|s| s.divergent).count())
-                .sum(),
+            num_divergent: run.num_divergent(),
             num_draws: run.chains.iter().map(|c| c.stats.len()).sum(),
         }
     }

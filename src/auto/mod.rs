@@ -323,11 +323,7 @@ fn choose<D: LogDensity + ?Sized>(
     }
     let discarded = match outcome {
         Outcome::Sampled(run) => {
-            let num_divergent: usize = run
-                .chains
-                .iter()
-                .map(|c| c.stats.iter().filter(|s| s.divergent).count())
-                .sum();
+            let num_divergent = run.num_divergent();
             let num_draws = (whitened.num_draws as usize * run.chains.len()).max(1);
             let fraction = num_divergent as f64 / num_draws as f64;
             if fraction <= auto.max_divergent_fraction {
@@ -347,10 +343,7 @@ fn choose<D: LogDensity + ?Sized>(
                 100.0 * fraction,
                 100.0 * auto.max_divergent_fraction
             ));
-            (
-                run.num_grad_evals_warmup + run.num_grad_evals_sampling,
-                run.seconds_warmup + run.seconds_sampling,
-            )
+            run.cost()
         }
         Outcome::Stopped(w) => (w.num_grad_evals(), w.seconds),
     };

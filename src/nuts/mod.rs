@@ -58,6 +58,24 @@ pub struct NutsRun {
     pub adaptation: Vec<ChainAdaptation>,
 }
 
+impl NutsRun {
+    /// Divergent post-warmup draws, all chains.
+    pub fn num_divergent(&self) -> usize {
+        self.chains
+            .iter()
+            .map(|c| c.stats.iter().filter(|s| s.divergent).count())
+            .sum()
+    }
+
+    /// Gradient evaluations and seconds of the whole run, warmup and sampling.
+    pub fn cost(&self) -> (u64, f64) {
+        (
+            self.num_grad_evals_warmup + self.num_grad_evals_sampling,
+            self.seconds_warmup + self.seconds_sampling,
+        )
+    }
+}
+
 /// Runs warmup and sampling ([`run`] with no check in between).
 ///
 /// ```
