@@ -27,16 +27,21 @@
 //! Every gradient is counted, the wasted pilot included, and the decision with its evidence is
 //! part of the [`Run`](crate::Run) ([`AutoReport`]).
 mod check;
+mod fit_coords;
 mod flow_path;
 mod pilot;
+mod probe;
+#[cfg(test)]
+mod probe_tests;
 mod report;
 
 pub use check::RunCheck;
 pub use pilot::pilot_gaussian;
+pub use probe::{ModeProbe, SeparatedMode};
 pub use report::{AutoChoice, AutoReport, Evidence, Fallback, LowRankFirst};
 
 use crate::density::LogDensity;
-use crate::flow::{Flow, FlowSettings};
+use crate::flow::{Flow, FlowSettings, GaussianFit};
 use crate::nuts::{Decision, Integrator, Metric, NutsRun, NutsSettings, Outcome};
 use crate::progress::Progress;
 use crate::vi::{ViReport, ViSettings};
@@ -76,6 +81,36 @@ pub struct AutoSettings {
     /// at d = 303–1003 needed none, while below it the funnels need one (funnel d = 100).
     #[serde(default = "default_max_dim_flow_first")]
     pub max_dim_flow_first: usize,
+    /// Random L-BFGS starts of the mode probe after sampling ([`ModeProbe`]; 0: no probe).
+    #[serde(default = "default_mode_probe_starts")]
+    pub mode_probe_starts: usize,
+    /// L-BFGS iterations of each probe start; an end beyond the draws continues to 1000.
+    #[serde(default = "default_mode_probe_max_iters")]
+    pub mode_probe_max_iters: u64,
+    /// Above this dimension there is no mode probe (each optimum beyond the draws costs a
+    /// Hessian, 2d gradients and O(d³)).
+    #[serde(default = "default_max_dim_mode_probe")]
+    pub max_dim_mode_probe: usize,
+    /// An optimum the chains never reached is reported when its Laplace mass is at least this
+    /// fraction of exp(ELBO) of the run's fit.
+    #[serde(default = "default_min_mode_mass_ratio")]
+    pub min_mode_mass_ratio: f64,
+}
+
+fn default_mode_probe_starts() -> usize {
+    8
+}
+
+fn default_mode_probe_max_iters() -> u64 {
+    100
+}
+
+fn default_max_dim_mode_probe() -> usize {
+    500
+}
+
+fn default_min_mode_mass_ratio() -> f64 {
+    0.01
 }
 
 fn default_max_dim_flow_first() -> usize {
@@ -107,6 +142,10 @@ impl Default for AutoSettings {
             min_e_bfmi: default_min_e_bfmi(),
             fallback_num_tune: default_fallback_num_tune(),
             max_dim_flow_first: default_max_dim_flow_first(),
+            mode_probe_starts: default_mode_probe_starts(),
+            mode_probe_max_iters: default_mode_probe_max_iters(),
+            max_dim_mode_probe: default_max_dim_mode_probe(),
+            min_mode_mass_ratio: default_min_mode_mass_ratio(),
         }
     }
 }
@@ -135,6 +174,16 @@ impl AutoSettings {
         }
         if self.fallback_num_tune < 20 {
             return bad("auto.fallback_num_tune", "must be at least 20");
+        }
+        let starts = crate::rng::streams::MULTIMODAL_START.len;
+        if self.mode_probe_starts as u64 > starts {
+            return bad(
+                "auto.mode_probe_starts",
+                &format!("must be at most {starts}"),
+            );
+        }
+        if !(self.min_mode_mass_ratio > 0.0 && self.min_mode_mass_ratio <= 1.0) {
+            return bad("auto.min_mode_mass_ratio", "must be in (0, 1]");
         }
         Ok(())
     }
@@ -219,7 +268,7 @@ pub(crate) fn run<D: LogDensity + ?Sized>(
         target_accept: user_target_accept.unwrap_or(crate::sample::NUTS_TARGET_ACCEPT),
         ..nuts.clone()
     };
-    let (chosen, tried) = choose(
+    let (chosen, tried, fit) = choose(
         density,
         auto,
         vi,
@@ -230,16 +279,25 @@ pub(crate) fn run<D: LogDensity + ?Sized>(
         user_target_accept,
         progress,
     )?;
-    if chosen.report.choice == AutoChoice::LowRank {
+    let mut out = if chosen.report.choice == AutoChoice::LowRank {
         // Low-rank NUTS already ran: the pilot's warmup failed, or the flow could not be
         // trained.
-        return Ok(chosen);
+        chosen
+    } else {
+        check::checked(density, auto, &rerun, progress, chosen, tried)?
+    };
+    let probe = probe::mode_probe(density, &fit, &out.nuts, out.vi.elbo, auto, nuts.seed)?;
+    if let Some(p) = &probe {
+        out.num_grad_evals_vi += p.num_grad_evals;
+        out.seconds_vi += p.seconds;
     }
-    check::checked(density, auto, &rerun, progress, chosen, tried)
+    out.report.mode_probe = probe;
+    Ok(out)
 }
 
 /// Steps 1–3 of the pipeline: the sampler the evidence chooses, and its draws; with them, a
-/// low-rank NUTS run made before a flow whose draws failed their check (kept for comparison).
+/// low-rank NUTS run made before a flow whose draws failed their check (kept for comparison),
+/// and the Gaussian fit (the mode probe's coordinates).
 #[allow(clippy::too_many_arguments)]
 fn choose<D: LogDensity + ?Sized>(
     density: &D,
@@ -251,11 +309,12 @@ fn choose<D: LogDensity + ?Sized>(
     user_tune: Option<u64>,
     user_target_accept: Option<f64>,
     progress: &dyn Progress,
-) -> Result<(AutoOutcome, Option<NutsRun>), crate::Error> {
+) -> Result<(AutoOutcome, Option<NutsRun>, GaussianFit), crate::Error> {
     let seed = nuts.seed;
     let start = std::time::Instant::now();
     let (gaussians, init_report) = crate::vi::init::gaussian_fit(density, &vi.init, seed)?;
-    let mut white = whitening_flow(&gaussians[0], seed);
+    let gaussian = gaussians[0].clone();
+    let mut white = whitening_flow(&gaussian, seed);
     let gaussian_fit = gaussian_vi_report(density, &mut white, vi, &init_report, seed, progress)?;
     let mut seconds_vi = start.elapsed().as_secs_f64();
     let mut num_grad_evals_vi = gaussian_fit.num_grad_evals();
@@ -270,6 +329,8 @@ fn choose<D: LogDensity + ?Sized>(
         flow_failure: None,
         fallback: None,
         low_rank_first: None,
+        mode_probe: None,
+        switched_from: None,
     };
 
     let whitened = NutsSettings {
@@ -319,7 +380,7 @@ fn choose<D: LogDensity + ?Sized>(
             vi_cost,
             discarded,
         )?;
-        return Ok((out, None));
+        return Ok((out, None, gaussian));
     }
     let discarded = match outcome {
         Outcome::Sampled(run) => {
@@ -336,7 +397,7 @@ fn choose<D: LogDensity + ?Sized>(
                     (num_grad_evals_vi, seconds_vi),
                     (0, 0.0),
                 );
-                return Ok((out, None));
+                return Ok((out, None, gaussian));
             }
             reason = Some(format!(
                 "{num_divergent} of {num_draws} whitened NUTS draws diverged ({:.2}% > {:.1}%)",
@@ -369,7 +430,7 @@ fn choose<D: LogDensity + ?Sized>(
             report.choice = AutoChoice::LowRank;
             let vi_cost = (num_grad_evals_vi, seconds_vi);
             let out = AutoOutcome::new(run, None, gaussian_fit, report, rerun, vi_cost, discarded);
-            return Ok((out, None));
+            return Ok((out, None, gaussian));
         }
         tried = Some(run);
     }
@@ -423,7 +484,7 @@ fn choose<D: LogDensity + ?Sized>(
                     (num_grad_evals_vi, seconds_vi),
                     discarded,
                 );
-                return Ok((out, None));
+                return Ok((out, None, gaussian));
             }
             report.choice = AutoChoice::LowRank;
             progress.note(
@@ -440,7 +501,7 @@ fn choose<D: LogDensity + ?Sized>(
             };
             let vi_cost = (num_grad_evals_vi, seconds_vi);
             let out = AutoOutcome::new(run, None, gaussian_fit, report, rerun, vi_cost, discarded);
-            return Ok((out, None));
+            return Ok((out, None, gaussian));
         }
         Err(e) => return Err(e),
     };
@@ -464,5 +525,5 @@ fn choose<D: LogDensity + ?Sized>(
         vi_cost,
         discarded,
     );
-    Ok((out, tried))
+    Ok((out, tried, gaussian))
 }

@@ -96,6 +96,10 @@ pub enum AutoChoice {
     /// parametrization: the rerun after the chosen sampler's draws failed their diagnostics
     /// ([`Fallback`]).
     LowRank,
+    /// The multimodal method ([`crate::multimodal`]): the mode probe found optima with mass
+    /// that the chains never reached ([`ModeProbe`](super::ModeProbe)), so their draws were
+    /// set aside.
+    Multimodal,
 }
 
 impl AutoChoice {
@@ -105,6 +109,7 @@ impl AutoChoice {
             AutoChoice::Whitened => "whitened NUTS",
             AutoChoice::Flow => "NeuTra",
             AutoChoice::LowRank => "low-rank NUTS",
+            AutoChoice::Multimodal => "the multimodal sampler",
         }
     }
 }
@@ -158,6 +163,14 @@ pub struct AutoReport {
     /// a flow (`None`: none was made).
     #[serde(default)]
     pub low_rank_first: Option<LowRankFirst>,
+    /// The mode probe after sampling (`None`: not run, [`AutoSettings::mode_probe_starts`] 0
+    /// or the dimension above [`AutoSettings::max_dim_mode_probe`]).
+    #[serde(default)]
+    pub mode_probe: Option<super::ModeProbe>,
+    /// The sampler whose draws the mode probe set aside for the multimodal sampler (`None`:
+    /// no switch).
+    #[serde(default)]
+    pub switched_from: Option<AutoChoice>,
 }
 
 /// Low-rank NUTS run before a flow because the dimension is large
@@ -196,10 +209,29 @@ impl AutoReport {
     ///     flow_failure: None,
     ///     fallback: None,
     ///     low_rank_first: None,
+    ///     mode_probe: None,
+    ///     switched_from: None,
     /// };
     /// assert!(report.describe().starts_with("whitened NUTS (low-rank metric), no flow needed"));
     /// ```
     pub fn describe(&self) -> String {
+        if let Some(from) = self.switched_from {
+            let before = AutoReport {
+                choice: from,
+                switched_from: None,
+                ..self.clone()
+            };
+            let found = self
+                .mode_probe
+                .as_ref()
+                .and_then(|p| p.describe_separated());
+            return format!(
+                "{}. Then the mode probe found that {}: those draws were set aside and the \
+                 multimodal sampler ran",
+                before.describe(),
+                found.unwrap_or_default()
+            );
+        }
         let first = self.describe_choice();
         let Some(f) = &self.fallback else {
             return first;
@@ -315,5 +347,21 @@ impl AutoReport {
             needed_because: self.escalation_reason.clone().unwrap_or_default(),
             failure,
         })
+    }
+
+    /// Every warning of the decision: [`warning`](Self::warning), and the mode probe's
+    /// separated modes when the multimodal sampler did not replace the draws.
+    pub fn warnings(&self) -> Vec<crate::diagnostics::DiagnosticWarning> {
+        let probe = self
+            .mode_probe
+            .as_ref()
+            .filter(|_| self.switched_from.is_none())
+            .and_then(|p| p.describe_separated());
+        self.warning()
+            .into_iter()
+            .chain(probe.map(
+                |description| crate::diagnostics::DiagnosticWarning::SeparatedModes { description },
+            ))
+            .collect()
     }
 }

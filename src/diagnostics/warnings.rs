@@ -117,6 +117,13 @@ pub enum DiagnosticWarning {
         /// Why the last one failed.
         last_failure: String,
     },
+    /// `--method auto`'s mode probe found modes separated by a valley
+    /// ([`ModeProbe`](crate::auto::ModeProbe)) and the multimodal sampler could not run: the
+    /// draws may weigh the modes wrongly or miss some.
+    SeparatedModes {
+        /// What the probe found, one sentence.
+        description: String,
+    },
 }
 
 impl DiagnosticWarning {
@@ -194,6 +201,9 @@ impl DiagnosticWarning {
             } => format!(
                 "{failed} of {total} starts of the mode search found no mode (last: {last_failure})."
             ),
+            Self::SeparatedModes { description } => format!(
+                "The posterior has modes NUTS cannot move between: {description}. R-hat cannot see a mode no chain reached."
+            ),
         }
     }
 
@@ -229,6 +239,9 @@ impl DiagnosticWarning {
             Self::ModeSearchFailures { .. } => {
                 "A start that ran off to infinity means the density grows without bound in some direction (an improper posterior: check the priors); the chains may follow it. Starts where the density could not be evaluated are harmless."
             }
+            Self::SeparatedModes { .. } => {
+                "The draws may weigh the modes wrongly or miss some: rerun on one machine without initial values, or with --method multimodal, which finds the modes first and jumps between them."
+            }
         }
     }
 
@@ -246,6 +259,7 @@ impl DiagnosticWarning {
             Self::FlowOutsideSupport { .. } => "flow fit",
             Self::FlowNotTrained { .. } => "auto",
             Self::ModeSearchFailures { .. } => "mode search",
+            Self::SeparatedModes { .. } => "modes",
         }
     }
 }

@@ -101,7 +101,10 @@ pub struct ModeSearch {
 }
 
 /// One start's end: the optimum and its Laplace Gaussian, or why it failed.
-type StartResult = Result<Result<(Component, f64), String>, crate::Error>;
+/// One start's L-BFGS end: the point, −log p there and its gradient, or why there is none.
+type EndResult = Result<Result<(Vec<f64>, f64, Vec<f64>), String>, crate::Error>;
+
+pub(crate) type StartResult = Result<Result<(Component, f64), String>, crate::Error>;
 
 /// Runs the search described in the module docs.
 pub fn find_modes<D: LogDensity + ?Sized>(
@@ -185,6 +188,22 @@ fn one_start<D: LogDensity + ?Sized>(
     i: usize,
     d: usize,
 ) -> StartResult {
+    let (x, neg_lp, grad) = match lbfgs_end(counted, settings, seed, i)? {
+        Ok(end) => end,
+        Err(why) => return Ok(Err(why)),
+    };
+    laplace_at(counted, &x, neg_lp, &grad, d <= settings.max_dense_dim, i)
+}
+
+/// Where L-BFGS from start `i` (uniform in [−r, r]^d on random stream [`START_STREAM`] + i)
+/// ends: the point, −log p there and its gradient; `Err` with the reason when the start has no
+/// valid point or L-BFGS made no progress.
+fn lbfgs_end<D: LogDensity + ?Sized>(
+    counted: &Counted<D>,
+    settings: &ModeSearchSettings,
+    seed: u64,
+    i: usize,
+) -> EndResult {
     let mut rng = seeded(seed, crate::rng::streams::MULTIMODAL_START.id(i as u64));
     let x0 = match random_start(counted, settings.init_radius, None, &mut rng) {
         Ok(x) => x,
@@ -197,10 +216,26 @@ fn one_start<D: LogDensity + ?Sized>(
         Err(e) => return Err(e),
     };
     let path = lbfgs_path(counted, &x0, settings.max_lbfgs_iters)?;
-    let Some((x, neg_lp, grad)) = path.last() else {
-        return Ok(Err(format!("start {}: L-BFGS made no progress", i + 1)));
-    };
-    let Some(fit) = hessian_gaussians(counted, x, grad, d <= settings.max_dense_dim)?
+    Ok(match path.into_iter().last() {
+        Some(end) => Ok(end),
+        None => Err(format!("start {}: L-BFGS made no progress", i + 1)),
+    })
+}
+
+/// The Laplace Gaussian at an L-BFGS end `x` (−log p = `neg_lp`, gradient `grad`) and log p
+/// there, or why it is not a mode: the Hessian cannot be evaluated or is not finite, or the
+/// end is not converged (a remaining Newton step ≥ 0.1 of the mode's own sds: a mode at
+/// infinity, a ridge). Costs 2d gradients.
+pub(crate) fn laplace_at<D: LogDensity + ?Sized>(
+    counted: &Counted<D>,
+    x: &[f64],
+    neg_lp: f64,
+    grad: &[f64],
+    dense: bool,
+    i: usize,
+) -> StartResult {
+    let d = x.len();
+    let Some(fit) = hessian_gaussians(counted, x, grad, dense)?
         .into_iter()
         .next()
     else {
@@ -217,7 +252,7 @@ fn one_start<D: LogDensity + ?Sized>(
             DMatrix::from_diagonal(&nalgebra::DVector::from_vec(scale))
         }
     };
-    let Some(g) = Component::gaussian(x.clone(), chol) else {
+    let Some(g) = Component::gaussian(x.to_vec(), chol) else {
         return Ok(Err(format!(
             "start {}: the Laplace covariance is not finite",
             i + 1
@@ -239,8 +274,9 @@ fn one_start<D: LogDensity + ?Sized>(
     Ok(Ok((g, -neg_lp)))
 }
 
-/// log of the mean of p(θ)/q_k(θ) over draws θ from the mode's component (failing draws count 0).
-fn log_mass<D: LogDensity + ?Sized>(
+/// log of the mean of p(θ)/q_k(θ) over draws θ from the mode's component (failing draws count 0);
+/// draws on random stream [`MASS_STREAM`] + k.
+pub(crate) fn log_mass<D: LogDensity + ?Sized>(
     counted: &Counted<D>,
     g: &Component,
     n: usize,

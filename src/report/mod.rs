@@ -152,7 +152,8 @@ pub fn summarize_run(input: &ReportInput) -> (SummaryFile, Vec<DiagnosticWarning
             .run
             .auto
             .as_ref()
-            .and_then(crate::auto::AutoReport::warning),
+            .map(crate::auto::AutoReport::warnings)
+            .unwrap_or_default(),
     );
     warnings.extend(
         input

@@ -3,7 +3,7 @@
 //! search), then NUTS ([`nuts::sample`](crate::nuts::sample)); each returns plain [`Phases`]
 //! for the caller to assemble into a [`Run`](super::Run).
 
-use super::settings::{NEUTRA_TARGET_ACCEPT, NEUTRA_TUNE, WARM_TUNE};
+use super::settings::{MULTIMODAL_TUNE, NEUTRA_TARGET_ACCEPT, NEUTRA_TUNE, WARM_TUNE};
 use super::{CostReport, Method, SampleSettings};
 use crate::auto::AutoReport;
 use crate::density::LogDensity;
@@ -54,7 +54,8 @@ pub(super) fn nuts<D: LogDensity + ?Sized>(
     Ok(Phases::of(Method::Nuts, run, nuts))
 }
 
-/// auto: the Gaussian fit, the whitened pilot, and a flow when the evidence calls for one.
+/// auto: the Gaussian fit, the whitened pilot, and a flow when the evidence calls for one;
+/// the multimodal sampler instead when the mode probe finds optima the chains never reached.
 pub(super) fn auto<D: LogDensity + ?Sized>(
     density: &D,
     settings: &SampleSettings,
@@ -77,6 +78,27 @@ pub(super) fn auto<D: LogDensity + ?Sized>(
     cost.seconds.vi = out.seconds_vi;
     cost.num_grad_evals.warmup = out.discarded.0;
     cost.seconds.warmup = out.discarded.1;
+    let separated = out
+        .report
+        .mode_probe
+        .as_ref()
+        .is_some_and(|p| !p.separated.is_empty());
+    // The multimodal sampler cannot continue a split run's chain numbering or start from the
+    // user's values: there the probe's finding stays a warning.
+    if separated && settings.first_chain == 0 && settings.init.is_none() {
+        let mut report = out.report;
+        report.switched_from = Some(report.choice);
+        report.choice = crate::auto::AutoChoice::Multimodal;
+        let (grads, seconds) = out.nuts.cost();
+        let mut phases = multimodal(density, settings, progress)?;
+        phases.method = Method::Auto;
+        phases.auto = Some(report);
+        phases.cost.num_grad_evals.vi += cost.num_grad_evals.vi;
+        phases.cost.seconds.vi += cost.seconds.vi;
+        phases.cost.num_grad_evals.warmup += cost.num_grad_evals.warmup + grads;
+        phases.cost.seconds.warmup += cost.seconds.warmup + seconds;
+        return Ok(phases);
+    }
     Ok(Phases {
         method: Method::Auto,
         flow: out.flow,
@@ -97,7 +119,7 @@ pub(super) fn multimodal<D: LogDensity + ?Sized>(
 ) -> Result<Phases, crate::Error> {
     let chains = crate::multimodal::ChainSettings {
         num_chains: settings.num_chains,
-        num_tune: settings.tune(),
+        num_tune: settings.num_tune.unwrap_or(MULTIMODAL_TUNE),
         num_draws: settings.num_draws,
         seed: settings.seed,
         target_accept: settings.target_accept(),

@@ -22,7 +22,7 @@
 mod path;
 mod select;
 
-pub(crate) use path::lbfgs_path;
+pub(crate) use path::{lbfgs_path, lbfgs_path_to};
 pub(crate) use select::hessian_gaussians;
 use select::select_candidate;
 

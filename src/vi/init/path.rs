@@ -102,6 +102,22 @@ pub(crate) fn lbfgs_path<D: LogDensity + ?Sized>(
     x0: &[f64],
     max_lbfgs_iters: u64,
 ) -> Result<Vec<PathPoint>, crate::Error> {
+    lbfgs_path_to(counted, x0, max_lbfgs_iters, TOLERANCE_GRAD)
+}
+
+/// argmin's gradient tolerance of [`lbfgs_path`].
+const TOLERANCE_GRAD: f64 = 1e-10;
+
+/// [`lbfgs_path`] that also stops once the gradient's norm is below `tolerance_grad` (looser
+/// than [`lbfgs_path`]'s 1e-10: the mode probe, in a Gaussian fit's coordinates, needs the
+/// optimum to a small fraction of a standard deviation, not to rounding; near an optimum
+/// each restart's capped first step backtracks a dozen times).
+pub(crate) fn lbfgs_path_to<D: LogDensity + ?Sized>(
+    counted: &Counted<D>,
+    x0: &[f64],
+    max_lbfgs_iters: u64,
+    tolerance_grad: f64,
+) -> Result<Vec<PathPoint>, crate::Error> {
     let d = x0.len();
     let path: Mutex<Vec<PathPoint>> = Mutex::new(Vec::new());
     let fatal = Mutex::new(None);
@@ -123,7 +139,7 @@ pub(crate) fn lbfgs_path<D: LogDensity + ?Sized>(
                 .rho(0.5)
                 .expect("valid backtracking factor");
         let solver = LBFGS::new(line_search, 8.min(d.max(1)))
-            .with_tolerance_grad(1e-10)
+            .with_tolerance_grad(tolerance_grad)
             .and_then(|s| s.with_tolerance_cost(1e-12))
             .expect("static L-BFGS tolerances are valid");
         let cost_before = path.lock().unwrap().last().map_or(f64::INFINITY, |p| p.1);
@@ -141,9 +157,14 @@ pub(crate) fn lbfgs_path<D: LogDensity + ?Sized>(
             break;
         }
         let path = path.lock().unwrap();
-        let Some((best, cost_after, _)) = path.last() else {
+        let Some((best, cost_after, grad)) = path.last() else {
             break;
         };
+        if tolerance_grad > TOLERANCE_GRAD
+            && grad.iter().map(|g| g * g).sum::<f64>().sqrt() < tolerance_grad
+        {
+            break;
+        }
         // Stop once a restart no longer improves the cost (relative 1e-10).
         if !(cost_before - cost_after > 1e-10 * cost_after.abs().max(1.0)) {
             break;
