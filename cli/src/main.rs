@@ -5,11 +5,13 @@ mod diagnose;
 mod formats;
 mod merge;
 mod models;
+mod nle;
 mod npe;
 mod output;
 mod progress;
 mod run_options;
 mod sample;
+mod sampler_args;
 mod stan_setup;
 mod warm;
 
@@ -43,6 +45,9 @@ enum Command {
     StanSetup(stan_setup::Args),
     /// Neural posterior estimation: train on simulations, sample the posterior for x_o.
     Npe(npe::NpeArgs),
+    /// Neural likelihood estimation: train q(x | θ) on simulations, sample the posterior of
+    /// observed iid trials with flowpost's sampler.
+    Nle(nle::NleArgs),
 }
 
 fn main() -> ExitCode {
@@ -54,6 +59,7 @@ fn main() -> ExitCode {
         Command::Diagnose(args) => diagnose::run(args),
         Command::StanSetup(args) => stan_setup::run(args).map_err(|e| anyhow::anyhow!("{e}")),
         Command::Npe(args) => npe::run(args),
+        Command::Nle(args) => nle::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

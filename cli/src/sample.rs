@@ -1,30 +1,15 @@
 //! `flowpost sample MODEL`: fit (NeuTra) and sample a built-in model; write CmdStan CSVs,
 //! summary.json, the trained flow and report.html into the output folder.
 
-use crate::output::{ReportArgs, cli_error, parse_seed, print_run};
+use crate::output::{cli_error, print_run};
 use crate::progress::Bars;
-use crate::run_options::RunOptions;
+use crate::sampler_args::SamplerArgs;
 use anyhow::bail;
-use flowpost::init::Init;
 use flowpost::io::flow_file;
 use flowpost::shard::{ChainRange, model_hash_builtin, model_hash_stan};
 use flowpost::stan::{StanCompileSettings, StanLibrary, StanModelSettings, Toolchain};
-use flowpost::{LogDensity, Method, SampleSettings};
+use flowpost::{LogDensity, Method};
 use std::path::{Path, PathBuf};
-
-#[derive(Clone, Copy, clap::ValueEnum)]
-enum MethodArg {
-    Auto,
-    Neutra,
-    Nuts,
-    Multimodal,
-}
-
-#[derive(Clone, Copy, clap::ValueEnum)]
-enum MetricArg {
-    Diag,
-    LowRank,
-}
 
 /// Arguments of `flowpost sample`.
 #[derive(clap::Args)]
@@ -34,21 +19,6 @@ pub struct Args {
     /// Data for a Stan program (Stan's JSON data format).
     #[arg(long)]
     data: Option<PathBuf>,
-    /// auto (NUTS on the target whitened by a Gaussian fit, a flow only when the warmup shows
-    /// the geometry needs one), neutra (fit an IAF, then NUTS in its latent space), plain NUTS,
-    /// or multimodal (a multi-start mode search, then HMC with independent jumps between the
-    /// modes; for posteriors with several separated modes) [default: auto, or what
-    /// --warm-start's run used].
-    #[arg(long, value_enum)]
-    method: Option<MethodArg>,
-    /// The mass matrix NUTS adapts (in the flow's latent space for neutra): diagonal, or
-    /// diagonal plus a low-rank correction (nuts-rs's low-rank metric) [default: diag, or what
-    /// --warm-start's run used].
-    #[arg(long, value_enum)]
-    metric: Option<MetricArg>,
-    /// Number of chains (run in parallel) [default: 4, or the number --chain-ids names].
-    #[arg(long)]
-    chains: Option<usize>,
     /// Run only these chains of a larger run, by their numbers in it (1-based, inclusive:
     /// `5..8`): a shard for another machine. Chain c draws what chain c of the whole run
     /// draws, so shards merged with `flowpost merge` equal the run made at once. Files are
@@ -56,16 +26,6 @@ pub struct Args {
     /// docs/scale-out.md).
     #[arg(long, value_name = "A..B", value_parser = parse_chain_ids)]
     chain_ids: Option<ChainRange>,
-    /// Warmup draws per chain [default: auto 300 (200 in a trained flow's latent space), neutra
-    /// 500, nuts 1000, multimodal 500; 100 with --warm-start].
-    #[arg(long)]
-    tune: Option<u64>,
-    /// Post-warmup draws per chain.
-    #[arg(long, default_value_t = 1000)]
-    draws: u64,
-    /// Random seed (0 to 2^64 − 1; at most 2^32 − 1 for Stan programs).
-    #[arg(long, default_value_t = 0, value_parser = parse_seed, allow_hyphen_values = true)]
-    seed: u64,
     /// Output folder [default: out/MODEL-METHOD, out/MODEL-METHOD-chains-A-B with
     /// --chain-ids, out/MODEL-METHOD-warm with --warm-start, out/MODEL-METHOD-refit with
     /// --init-flow]: new, empty, or an earlier flowpost run's folder (replaced whole); a
@@ -86,30 +46,8 @@ pub struct Args {
     /// Dimension, for models that have one (funnel, mixture2, mixture4, mixture2_t).
     #[arg(long)]
     dim: Option<usize>,
-    /// NUTS target acceptance statistic [default: 0.95 in a flow's latent space (neutra, auto's
-    /// flow path), 0.8 otherwise].
-    #[arg(long)]
-    target_accept: Option<f64>,
-    /// NUTS maximum tree depth.
-    #[arg(long)]
-    max_depth: Option<u64>,
-    /// Initial values, as CmdStan's `init`: a number R (uniform in (−R, R) on the
-    /// unconstrained scale; 0: every coordinate 0) or a JSON file of parameter values by name
-    /// (`{"mu": 1, "theta": [0, 0.5]}`; parameters left out are drawn as by default). For nuts
-    /// the chains' initial positions; for neutra and auto where the Gaussian fit starts (the
-    /// chains then start from the fit's draws) [default: 2].
-    #[arg(long, value_name = "R|FILE", allow_hyphen_values = true)]
-    init: Option<String>,
-    /// Also write the warmup draws into the chain CSVs (CmdStan's `save_warmup = 1`), before
-    /// the adaptation block.
-    #[arg(long)]
-    save_warmup: bool,
     #[command(flatten)]
-    format: crate::formats::FormatArgs,
-    #[command(flatten)]
-    options: RunOptions,
-    #[command(flatten)]
-    report: ReportArgs,
+    sampler: SamplerArgs,
 }
 
 /// A loaded model: its name, its log-density and its hash (summary.json `run.identity`).
@@ -153,10 +91,10 @@ fn load_model(args: &Args) -> anyhow::Result<Loaded> {
     {
         eprintln!("stanc warnings:\n{}", report.stanc_warnings);
     }
-    let Ok(seed) = u32::try_from(args.seed) else {
+    let Ok(seed) = u32::try_from(args.sampler.seed) else {
         bail!(
             "--seed {} is too large for a Stan program, whose seeds are at most {}",
-            args.seed,
+            args.sampler.seed,
             u32::MAX
         );
     };
@@ -182,9 +120,9 @@ fn parse_chain_ids(s: &str) -> Result<ChainRange, String> {
 /// The run's chain count and first chain from --chains and --chain-ids.
 fn chains_of(args: &Args, method: Method) -> anyhow::Result<(usize, usize)> {
     let Some(ids) = args.chain_ids else {
-        return Ok((args.chains.unwrap_or(4), 0));
+        return Ok((args.sampler.chains.unwrap_or(4), 0));
     };
-    if let Some(n) = args.chains
+    if let Some(n) = args.sampler.chains
         && n != ids.len()
     {
         bail!(
@@ -209,13 +147,9 @@ fn chains_of(args: &Args, method: Method) -> anyhow::Result<(usize, usize)> {
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    args.options.install_threads()?;
-    let asked = args.method.map(|m| match m {
-        MethodArg::Auto => Method::Auto,
-        MethodArg::Neutra => Method::NeuTra,
-        MethodArg::Nuts => Method::Nuts,
-        MethodArg::Multimodal => Method::Multimodal,
-    });
+    let sampler = &args.sampler;
+    sampler.options.install_threads()?;
+    let asked = sampler.method();
     let reuse = [
         ("--flow", args.flow.is_some()),
         ("--warm-start", args.warm_start.is_some()),
@@ -237,45 +171,21 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         (Some(w), Some(dir)) => crate::warm::warm_method(w, asked, dir)?,
         _ => asked.unwrap_or(Method::Auto),
     };
-    let (num_chains, first_chain) = chains_of(&args, method)?;
-    let metric = match (args.metric, &warm) {
-        (Some(MetricArg::Diag), _) => flowpost::nuts::Metric::Diag,
-        (Some(MetricArg::LowRank), _) => flowpost::nuts::Metric::LowRank,
-        (None, Some(w)) => w.stored.metric,
-        (None, None) => flowpost::nuts::Metric::Diag,
-    };
-    let mut settings = SampleSettings {
-        method,
-        num_chains,
-        first_chain,
-        num_tune: args.tune,
-        num_draws: args.draws,
-        seed: args.seed,
-        metric,
-        ..Default::default()
-    };
-    settings.target_accept = args
-        .target_accept
-        .or(warm.as_ref().map(|w| w.stored.target_accept));
-    if let Some(m) = args.max_depth {
-        settings.max_depth = m;
-    }
-    args.options.apply(&mut settings);
-    if let Some(arg) = &args.init {
+    let chains = chains_of(&args, method)?;
+    let metric = warm
+        .as_ref()
+        .map_or(flowpost::nuts::Metric::Diag, |w| w.stored.metric);
+    let target_accept = warm.as_ref().map(|w| w.stored.target_accept);
+    let mut settings = sampler.settings(method, chains, metric, target_accept);
+    if let Some(arg) = &sampler.init {
         if let Some(flag) = given.first() {
             bail!(
                 "--init has no effect with {flag}: the fit and the chains start from the earlier run"
             );
         }
-        settings.init = Some(parse_init(arg, &*model)?);
+        settings.init = Some(crate::sampler_args::parse_init(arg, &*model)?);
     }
-    let names = model.param_names();
-    if let Some(bad) = args.report.pairs.iter().find(|p| !names.contains(p)) {
-        bail!(
-            "--pairs: {name} has no parameter `{bad}`; its parameters are {}",
-            names.join(", ")
-        );
-    }
+    sampler.check_pairs(&name, &model.param_names())?;
     let out = args.out.clone().unwrap_or_else(|| {
         let shard = args
             .chain_ids
@@ -325,9 +235,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         _ => (None, None),
     };
 
-    let bars = Bars::new(args.report.quiet);
+    let bars = Bars::new(sampler.report.quiet);
     let run = flowpost::sample_with(&*model, &settings, flow, &bars).map_err(|e| {
-        match (&e, &args.init) {
+        match (&e, &sampler.init) {
             (flowpost::Error::Init { .. }, Some(arg)) => anyhow::anyhow!("--init {arg}: {e}"),
             _ => cli_error(e),
         }
@@ -335,30 +245,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     drop(bars);
     let options = flowpost::OutputOptions {
         flow_fit: fit,
-        pair_params: args.report.pairs.clone(),
-        save_warmup: args.save_warmup,
+        pair_params: sampler.report.pairs.clone(),
+        save_warmup: sampler.save_warmup,
         model_hash: Some(model_hash),
-        zarr: args.format.zarr(),
+        zarr: sampler.format.zarr(),
     };
     let written = run.write_outputs_with(&out, &name, &settings, &options)?;
-    print_run(&name, &run, &written, &args.report);
-    crate::output::finish(&written.warnings, &args.report)
-}
-
-/// `--init R` (a radius) or `--init FILE` (CmdStan-style init JSON, checked against the
-/// model's parameters).
-fn parse_init(arg: &str, model: &dyn LogDensity) -> anyhow::Result<Init> {
-    if let Ok(r) = arg.parse::<f64>() {
-        if !(r.is_finite() && r >= 0.0) {
-            bail!("--init {arg}: a radius must be a finite number ≥ 0");
-        }
-        return Ok(Init::Radius(r));
-    }
-    let text = std::fs::read_to_string(arg).map_err(|e| {
-        anyhow::anyhow!("--init {arg}: neither a number nor a readable JSON file ({e})")
-    })?;
-    flowpost::init::from_json(&text, arg, &model.param_names(), model.num_parameters())
-        .map_err(|e| anyhow::anyhow!("--init: {e}"))
+    print_run(&name, &run, &written, &sampler.report);
+    crate::output::finish(&written.warnings, &sampler.report)
 }
 
 /// An input (`--flow`, `--warm-start`, `--init-flow`) inside the folder this run would

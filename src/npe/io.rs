@@ -4,7 +4,7 @@
 //! single estimator is still written as version 1, byte for byte as before, and both are
 //! read. `serde_json`'s `float_roundtrip` makes every f64 read back bit for bit. Reading validates everything and
 //! names what is wrong: a truncated or corrupt file, another format or version, dimensions that
-//! do not agree.
+//! do not agree; an NLE estimator file is named as such.
 
 use super::{Bounds, NpeError, NpeEstimator, Standardizer, Support, XTransform};
 use crate::bijection::LayerSpec;
@@ -121,6 +121,11 @@ impl NpeEstimator {
         })?;
         let header: Header = serde_json::from_value(value.clone())
             .map_err(|e| fail(format!("missing format/version header ({e})")))?;
+        if header.format == super::NLE_ESTIMATOR_FORMAT {
+            return Err(fail(
+                "this is a neural likelihood (NLE) estimator, not a neural posterior (NPE) one: sample it with `flowpost nle sample` (NleEstimator::load)".into(),
+            ));
+        }
         if header.format != ESTIMATOR_FORMAT {
             return Err(fail(format!(
                 "format is `{}`, expected `{ESTIMATOR_FORMAT}`",

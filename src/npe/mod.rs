@@ -25,6 +25,7 @@
 //! - Neural likelihood estimation (NLE): [`train_nle`] fits q(x | θ_u) on the same tables with
 //!   the roles swapped; [`NleDensity`] is the posterior for iid trials x_1..x_T as a
 //!   [`LogDensity`](crate::LogDensity) over the unconstrained θ_u, for [`sample`](crate::sample()).
+//!   The estimator saves to its own versioned file, with its prior.
 
 mod architecture;
 mod auto;
@@ -38,6 +39,7 @@ mod loss;
 mod marginal;
 mod nle;
 mod nle_density;
+mod nle_io;
 mod posterior_sample;
 mod prepare;
 mod prior;
@@ -62,6 +64,7 @@ pub use io::{ESTIMATOR_FORMAT, ESTIMATOR_VERSION};
 pub use marginal::{IndependentPrior, Marginal};
 pub use nle::{NleEstimator, train_nle};
 pub use nle_density::NleDensity;
+pub use nle_io::{NLE_ESTIMATOR_FORMAT, NLE_ESTIMATOR_VERSION};
 pub use posterior_sample::{PosteriorSamples, SampleSettings};
 pub use prior::{Bounds, BoxUniform, GaussianPrior, Prior};
 pub use sbc::{

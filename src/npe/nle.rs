@@ -19,6 +19,8 @@ pub struct NleEstimator {
     /// The flow of x given θ_u (its "θ" is x, its "x" is θ_u).
     pub(crate) flow: NpeEstimator,
     pub(crate) prior: IndependentPrior,
+    /// x column names, when known (estimators trained from tables).
+    pub(crate) x_labels: Option<Vec<String>>,
 }
 
 /// Trains a likelihood estimator q(x | θ_u) on `sims` drawn under `prior`: every θ is mapped
@@ -123,7 +125,24 @@ impl NleEstimator {
                 "NLE needs a flow on x as it is (ℝ, no preprocessing of θ_u)",
             );
         }
-        Ok(NleEstimator { flow, prior })
+        Ok(NleEstimator {
+            flow,
+            prior,
+            x_labels: None,
+        })
+    }
+
+    /// Sets the x column names (the header of the x table it was trained on), so that an
+    /// observation given to it later can be checked column by column.
+    pub fn with_x_labels(mut self, labels: Vec<String>) -> Result<Self, NpeError> {
+        dim_check("x labels", self.x_dim(), labels.len())?;
+        self.x_labels = Some(labels);
+        Ok(self)
+    }
+
+    /// x column names, when known.
+    pub fn x_labels(&self) -> Option<&[String]> {
+        self.x_labels.as_deref()
     }
 
     /// Dimension of θ (and θ_u).
@@ -268,4 +287,4 @@ impl NleEstimator {
 
 #[cfg(test)]
 #[path = "nle_tests.rs"]
-mod tests;
+pub(super) mod tests;

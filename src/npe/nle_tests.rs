@@ -14,7 +14,11 @@ use crate::rng::{fill_standard_normal, seeded};
 
 /// A flow of x ∈ ℝ^dx given θ_u with the prior's dimension, its weights the initial ones plus
 /// N(0, 0.3²) noise, and z-scorings that are not the identity.
-fn random_estimator(prior: IndependentPrior, dx: usize, kind: TransformKind) -> NleEstimator {
+pub(crate) fn random_estimator(
+    prior: IndependentPrior,
+    dx: usize,
+    kind: TransformKind,
+) -> NleEstimator {
     with_activation(prior, dx, kind, Activation::Tanh)
 }
 
@@ -54,7 +58,7 @@ fn with_activation(
     NleEstimator::from_parts(est, prior).unwrap()
 }
 
-fn normal_prior(d: usize) -> IndependentPrior {
+pub(crate) fn normal_prior(d: usize) -> IndependentPrior {
     IndependentPrior::new(vec![Marginal::Normal { mean: 0.0, sd: 1.0 }; d]).unwrap()
 }
 

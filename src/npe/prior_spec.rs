@@ -3,7 +3,8 @@
 //! (`name` optional), or `{"box": {"lower": [...], "upper": [...]}}` (independent uniforms), or
 //! the older bounds file `{"lower": [...], "upper": [...]}`. Errors name the source, the
 //! parameter (1-based index and name) and the family; an unknown family is named as such, not
-//! reported as a deserializer's message.
+//! reported as a deserializer's message. [`IndependentPrior::to_spec`] writes the `parameters`
+//! form back (names included), which [`IndependentPrior::from_json`] reads to the same prior.
 
 use super::marginal::FAMILIES;
 use super::{Bounds, IndependentPrior, Marginal, NpeError};
@@ -52,6 +53,32 @@ impl IndependentPrior {
             .map(|(&lower, &upper)| Marginal::Uniform { lower, upper })
             .collect();
         IndependentPrior::new(marginals).map_err(|e| fail(e.to_string()))
+    }
+
+    /// The prior as a spec in the `parameters` form, names included: what
+    /// [`from_json`](Self::from_json) reads back to an equal prior (f64 values bit for bit).
+    ///
+    /// ```
+    /// use flowpost::npe::{IndependentPrior, Marginal};
+    /// let p = IndependentPrior::with_names(
+    ///     vec![Marginal::Gamma { shape: 2.0, rate: 0.1 }, Marginal::Uniform { lower: -1.0, upper: 3.0 }],
+    ///     vec!["k".into(), "b".into()],
+    /// ).unwrap();
+    /// let text = p.to_spec().to_string();
+    /// assert_eq!(IndependentPrior::from_json(&text, "spec").unwrap(), p);
+    /// ```
+    pub fn to_spec(&self) -> serde_json::Value {
+        let parameters: Vec<serde_json::Value> = self
+            .marginals()
+            .iter()
+            .zip(self.names())
+            .map(|(m, name)| {
+                let mut v = serde_json::to_value(m).expect("a marginal serializes");
+                v["name"] = serde_json::Value::String(name.clone());
+                v
+            })
+            .collect();
+        serde_json::json!({ "parameters": parameters })
     }
 
     /// Reads a prior spec file.

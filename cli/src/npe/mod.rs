@@ -2,14 +2,14 @@
 //! simulation tables or built-in sbibm tasks. One file per subcommand; the training options
 //! they share are in `options.rs`.
 
-mod options;
-mod report;
+pub(crate) mod options;
+pub(crate) mod report;
 mod run;
 mod sample;
 mod sbc;
-mod shards;
+pub(crate) mod shards;
 mod simulate;
-mod train;
+pub(crate) mod train;
 
 use anyhow::Result;
 use clap::{Args, Subcommand};
@@ -52,7 +52,7 @@ pub fn run(args: NpeArgs) -> Result<()> {
 /// Below this many simulations NPE is unreliable (sbibm's smallest budget is 10³).
 const FEW_SIMULATIONS: usize = 1000;
 
-fn warn_if_few(n: usize) {
+pub(crate) fn warn_if_few(n: usize) {
     if n < FEW_SIMULATIONS {
         eprintln!(
             "warning: only {n} simulations; a neural posterior estimate needs thousands (sbibm's smallest budget is {FEW_SIMULATIONS}): check it with `flowpost npe sbc`"
@@ -70,6 +70,17 @@ fn save(
     data: Option<serde_json::Value>,
 ) -> Result<()> {
     est.save(&dir.join("estimator.json"))?;
+    save_training_json(dir, report, s, data)
+}
+
+/// Writes training_report.json (the settings, the report and, when given, what was trained
+/// on) into `dir` (a staging folder).
+pub(crate) fn save_training_json(
+    dir: &Path,
+    report: &NpeReport,
+    s: &NpeSettings,
+    data: Option<serde_json::Value>,
+) -> Result<()> {
     let mut doc = serde_json::json!({ "settings": s, "report": report });
     if let Some(data) = data {
         doc["data"] = data;

@@ -12,56 +12,56 @@ use flowpost::progress::Progress;
 use indicatif::{ProgressBar, ProgressStyle};
 
 #[derive(Args, Clone)]
-pub(super) struct TrainingOptions {
+pub(crate) struct TrainingOptions {
     /// Training seed (split, initial weights, shuffles).
     #[arg(long, default_value_t = 0)]
-    pub(super) seed: u64,
+    pub(crate) seed: u64,
     /// Transform: auto (train a spline and an affine flow, keep the lower validation loss),
     /// spline (neural spline flow) or affine (MAF).
     #[arg(long, default_value = "auto")]
-    pub(super) transform: String,
+    pub(crate) transform: String,
     /// Number of autoregressive transforms.
     #[arg(long)]
-    pub(super) num_transforms: Option<usize>,
+    pub(crate) num_transforms: Option<usize>,
     /// MADE hidden widths, comma-separated.
     #[arg(long, value_delimiter = ',')]
-    pub(super) hidden: Option<Vec<usize>>,
+    pub(crate) hidden: Option<Vec<usize>>,
     /// Spline bins.
     #[arg(long)]
-    pub(super) num_bins: Option<usize>,
+    pub(crate) num_bins: Option<usize>,
     /// MADE nonlinearity: relu, elu or tanh.
     #[arg(long)]
-    pub(super) activation: Option<String>,
+    pub(crate) activation: Option<String>,
     /// Minibatch size [default: 128] (docs/npe.md has batch 1024 measured at 10^5 simulations).
     #[arg(long)]
-    pub(super) batch_size: Option<usize>,
+    pub(crate) batch_size: Option<usize>,
     /// Adam learning rate.
     #[arg(long)]
-    pub(super) learning_rate: Option<f64>,
+    pub(crate) learning_rate: Option<f64>,
     /// Early-stopping patience in epochs.
     #[arg(long)]
-    pub(super) patience: Option<usize>,
+    pub(crate) patience: Option<usize>,
     /// How much lower (nats) a validation loss must be to reset the patience [default: 0: any
     /// improvement]; the best epoch's weights are kept either way.
     #[arg(long)]
-    pub(super) min_improvement: Option<f64>,
+    pub(crate) min_improvement: Option<f64>,
     /// Maximum epochs.
     #[arg(long)]
-    pub(super) max_epochs: Option<usize>,
+    pub(crate) max_epochs: Option<usize>,
     /// Train an ensemble of K estimators (different seeds and train/validation splits, in
     /// parallel) and use their equal-weight mixture for densities and draws [default: 1].
     #[arg(long)]
-    pub(super) ensemble: Option<usize>,
+    pub(crate) ensemble: Option<usize>,
     /// Preprocessing of x before its z-scoring: zscore (none) or log1p (log(1 + x), for counts;
     /// needs x > -1).
     #[arg(long, default_value = "zscore")]
-    pub(super) x_transform: String,
+    pub(crate) x_transform: String,
     /// Hide the progress bar.
     #[arg(long)]
-    pub(super) quiet: bool,
+    pub(crate) quiet: bool,
 }
 
-pub(super) fn settings(o: &TrainingOptions) -> Result<NpeSettings> {
+pub(crate) fn settings(o: &TrainingOptions) -> Result<NpeSettings> {
     let d = NpeSettings::default();
     let num_members = o.ensemble.unwrap_or(d.num_members);
     if num_members == 0 {
@@ -144,12 +144,22 @@ impl Progress for EpochBar<'_> {
     }
 }
 
-pub(super) fn train_with_progress(
+pub(crate) fn train_with_progress(
     sims: &Simulations,
     support: Support,
     s: &NpeSettings,
     quiet: bool,
 ) -> Result<(NpeEstimator, NpeReport)> {
+    train_with_bar(s, quiet, |p| npe::train(sims, support, s, p))
+}
+
+/// Runs `train` (NPE's or NLE's training with settings `s`) under the progress bar, then
+/// prints what the training did.
+pub(crate) fn train_with_bar<E>(
+    s: &NpeSettings,
+    quiet: bool,
+    train: impl FnOnce(&dyn Progress) -> Result<(E, NpeReport), npe::NpeError>,
+) -> Result<(E, NpeReport)> {
     let bar = if quiet {
         ProgressBar::hidden()
     } else {
@@ -167,7 +177,7 @@ pub(super) fn train_with_progress(
         patience: s.patience,
         run: std::sync::atomic::AtomicUsize::new(0),
     };
-    let out = npe::train(sims, support, s, &epochs)?;
+    let out = train(&epochs)?;
     bar.finish_and_clear();
     let r = &out.1;
     if !r.members.is_empty() {

@@ -9,7 +9,7 @@ use flowpost::report::{NpePosterior, NpeReportInput, write_npe_report};
 use std::path::Path;
 
 /// Facts every NPE page shows about the estimator and its training.
-pub(super) fn training_facts(report: &NpeReport) -> Vec<(String, String)> {
+pub(crate) fn training_facts(report: &NpeReport) -> Vec<(String, String)> {
     let kept = format!("{:?}", report.transform).to_lowercase();
     let ensemble = match report.members.len() {
         0 => Vec::new(),
@@ -42,7 +42,7 @@ pub(super) fn training_facts(report: &NpeReport) -> Vec<(String, String)> {
 }
 
 /// `report.html` for `train` and `run` into `dir` (a staging folder).
-pub(super) fn write_training_report(
+pub(crate) fn write_training_report(
     dir: &Path,
     title: &str,
     est: &NpeEstimator,
@@ -71,7 +71,7 @@ pub(super) fn write_training_report(
 
 /// The SBC page at `path`; the training curves from `training_report.json` in the
 /// estimator's folder when it is there and readable.
-pub(super) fn write_sbc_report(
+pub(crate) fn write_sbc_report(
     path: &Path,
     est_dir: &Path,
     est: &NpeEstimator,

@@ -7,7 +7,7 @@ use flowpost::npe::{self, ShardFiles, Table};
 use std::path::{Path, PathBuf};
 
 /// The concatenated tables and where their rows came from.
-pub(super) struct Input {
+pub(crate) struct Input {
     /// All θ rows.
     pub theta: Table,
     /// All x rows.
@@ -49,7 +49,7 @@ impl Input {
 }
 
 /// Reads `--shards DIR` or the `--theta`/`--x` pairs.
-pub(super) fn read_input(theta: &[PathBuf], x: &[PathBuf], dir: Option<&Path>) -> Result<Input> {
+pub(crate) fn read_input(theta: &[PathBuf], x: &[PathBuf], dir: Option<&Path>) -> Result<Input> {
     let shards = match dir {
         Some(dir) => npe::find_shards(dir)?,
         None => {

@@ -110,7 +110,7 @@ fn read_bounds(p: &Path, num_cols: usize) -> Result<Bounds> {
 
 /// One prior per θ column, and every θ row strictly inside the supports (log and logit are
 /// finite there): a row outside means the table and the prior disagree.
-fn check_against_prior(
+pub(crate) fn check_against_prior(
     sims: &Simulations,
     prior: &IndependentPrior,
     input: &Input,
