@@ -81,7 +81,8 @@ pub struct AutoSettings {
     /// at d = 303–1003 needed none, while below it the funnels need one (funnel d = 100).
     #[serde(default = "default_max_dim_flow_first")]
     pub max_dim_flow_first: usize,
-    /// Random L-BFGS starts of the mode probe after sampling ([`ModeProbe`]; 0: no probe).
+    /// Random L-BFGS starts of the mode probe after the Gaussian fit ([`ModeProbe`]; 0: no
+    /// probe).
     #[serde(default = "default_mode_probe_starts")]
     pub mode_probe_starts: usize,
     /// L-BFGS iterations of each probe start; an end beyond the draws continues to 1000.
@@ -259,7 +260,7 @@ pub(crate) fn run<D: LogDensity + ?Sized>(
     user_tune: Option<u64>,
     user_target_accept: Option<f64>,
     progress: &dyn Progress,
-) -> Result<AutoOutcome, crate::Error> {
+) -> Result<AutoRun, crate::Error> {
     auto.validate()?;
     let rerun = NutsSettings {
         num_tune: user_tune.unwrap_or(auto.fallback_num_tune),
@@ -268,7 +269,38 @@ pub(crate) fn run<D: LogDensity + ?Sized>(
         target_accept: user_target_accept.unwrap_or(crate::sample::NUTS_TARGET_ACCEPT),
         ..nuts.clone()
     };
-    let (chosen, tried, fit) = choose(
+    let seed = nuts.seed;
+    let start = std::time::Instant::now();
+    let (gaussians, init_report) = crate::vi::init::gaussian_fit(density, &vi.init, seed)?;
+    let mut white = whitening_flow(&gaussians[0], seed);
+    let gaussian_fit = gaussian_vi_report(density, &mut white, vi, &init_report, seed, progress)?;
+    let probe = probe::mode_probe(density, &gaussians[0], gaussian_fit.elbo, auto, seed)?;
+    let mut fitted = Fitted {
+        num_grad_evals: gaussian_fit.num_grad_evals()
+            + probe.as_ref().map_or(0, |p| p.num_grad_evals),
+        seconds: start.elapsed().as_secs_f64(),
+        gaussians,
+        init_report,
+        white,
+        vi: gaussian_fit,
+        probe,
+    };
+    let separated = fitted
+        .probe
+        .as_ref()
+        .is_some_and(|p| !p.separated.is_empty());
+    // The multimodal sampler cannot continue a split run's chain numbering or start from the
+    // user's values: there the probe's finding stays a warning.
+    if separated && nuts.first_chain == 0 && vi.init.start.is_none() {
+        let mut report = AutoReport::new(auto, fitted.vi.pareto_k);
+        report.choice = AutoChoice::Multimodal;
+        report.mode_probe = fitted.probe.take();
+        return Ok(AutoRun::Multimodal {
+            report: Box::new(report),
+            vi_cost: (fitted.num_grad_evals, fitted.seconds),
+        });
+    }
+    let (chosen, tried) = choose(
         density,
         auto,
         vi,
@@ -278,26 +310,50 @@ pub(crate) fn run<D: LogDensity + ?Sized>(
         user_tune,
         user_target_accept,
         progress,
+        fitted,
     )?;
-    let mut out = if chosen.report.choice == AutoChoice::LowRank {
-        // Low-rank NUTS already ran: the pilot's warmup failed, or the flow could not be
-        // trained.
-        chosen
-    } else {
-        check::checked(density, auto, &rerun, progress, chosen, tried)?
-    };
-    let probe = probe::mode_probe(density, &fit, &out.nuts, out.vi.elbo, auto, nuts.seed)?;
-    if let Some(p) = &probe {
-        out.num_grad_evals_vi += p.num_grad_evals;
-        out.seconds_vi += p.seconds;
-    }
-    out.report.mode_probe = probe;
-    Ok(out)
+    Ok(AutoRun::Sampled(Box::new(
+        if chosen.report.choice == AutoChoice::LowRank {
+            // Low-rank NUTS already ran: the pilot's warmup failed, or the flow could not be
+            // trained.
+            chosen
+        } else {
+            check::checked(density, auto, &rerun, progress, chosen, tried)?
+        },
+    )))
 }
 
-/// Steps 1–3 of the pipeline: the sampler the evidence chooses, and its draws; with them, a
-/// low-rank NUTS run made before a flow whose draws failed their check (kept for comparison),
-/// and the Gaussian fit (the mode probe's coordinates).
+/// What [`run`] gives [`sample_with`](crate::sample_with): NUTS draws, or the instruction to
+/// run the multimodal sampler because the mode probe found separated modes.
+pub(crate) enum AutoRun {
+    Sampled(Box<AutoOutcome>),
+    Multimodal {
+        report: Box<AutoReport>,
+        /// Gradients and seconds of the Gaussian fit and the mode probe.
+        vi_cost: (u64, f64),
+    },
+}
+
+/// The Gaussian fit and the mode probe, step 1 of the pipeline.
+struct Fitted {
+    /// The fit's candidates, best first.
+    gaussians: Vec<GaussianFit>,
+    /// What the fit did.
+    init_report: crate::vi::init::InitReport,
+    /// The best one's whitening flow.
+    white: Flow,
+    /// Its report (ELBO, k̂).
+    vi: ViReport,
+    /// The mode probe (`None`: not run).
+    probe: Option<ModeProbe>,
+    /// Gradients and seconds of the two.
+    num_grad_evals: u64,
+    seconds: f64,
+}
+
+/// Steps 2–3 of the pipeline after the Gaussian fit (`fitted`): the sampler the evidence
+/// chooses, and its draws; with them, a low-rank NUTS run made before a flow whose draws
+/// failed their check (kept for comparison).
 #[allow(clippy::too_many_arguments)]
 fn choose<D: LogDensity + ?Sized>(
     density: &D,
@@ -309,29 +365,20 @@ fn choose<D: LogDensity + ?Sized>(
     user_tune: Option<u64>,
     user_target_accept: Option<f64>,
     progress: &dyn Progress,
-) -> Result<(AutoOutcome, Option<NutsRun>, GaussianFit), crate::Error> {
+    fitted: Fitted,
+) -> Result<(AutoOutcome, Option<NutsRun>), crate::Error> {
     let seed = nuts.seed;
-    let start = std::time::Instant::now();
-    let (gaussians, init_report) = crate::vi::init::gaussian_fit(density, &vi.init, seed)?;
-    let gaussian = gaussians[0].clone();
-    let mut white = whitening_flow(&gaussian, seed);
-    let gaussian_fit = gaussian_vi_report(density, &mut white, vi, &init_report, seed, progress)?;
-    let mut seconds_vi = start.elapsed().as_secs_f64();
-    let mut num_grad_evals_vi = gaussian_fit.num_grad_evals();
-    let mut report = AutoReport {
-        choice: AutoChoice::Whitened,
-        escalation_reason: None,
-        max_fisher_per_dim: auto.max_fisher_per_dim,
-        gaussian_pareto_k: gaussian_fit.pareto_k,
-        evidence: Vec::new(),
-        num_grad_evals_discarded: 0,
-        num_refits: 0,
-        flow_failure: None,
-        fallback: None,
-        low_rank_first: None,
-        mode_probe: None,
-        switched_from: None,
-    };
+    let Fitted {
+        gaussians,
+        init_report,
+        white,
+        vi: gaussian_fit,
+        probe,
+        num_grad_evals: mut num_grad_evals_vi,
+        seconds: mut seconds_vi,
+    } = fitted;
+    let mut report = AutoReport::new(auto, gaussian_fit.pareto_k);
+    report.mode_probe = probe;
 
     let whitened = NutsSettings {
         num_tune: user_tune.unwrap_or(auto.num_tune),
@@ -380,7 +427,7 @@ fn choose<D: LogDensity + ?Sized>(
             vi_cost,
             discarded,
         )?;
-        return Ok((out, None, gaussian));
+        return Ok((out, None));
     }
     let discarded = match outcome {
         Outcome::Sampled(run) => {
@@ -397,7 +444,7 @@ fn choose<D: LogDensity + ?Sized>(
                     (num_grad_evals_vi, seconds_vi),
                     (0, 0.0),
                 );
-                return Ok((out, None, gaussian));
+                return Ok((out, None));
             }
             reason = Some(format!(
                 "{num_divergent} of {num_draws} whitened NUTS draws diverged ({:.2}% > {:.1}%)",
@@ -430,7 +477,7 @@ fn choose<D: LogDensity + ?Sized>(
             report.choice = AutoChoice::LowRank;
             let vi_cost = (num_grad_evals_vi, seconds_vi);
             let out = AutoOutcome::new(run, None, gaussian_fit, report, rerun, vi_cost, discarded);
-            return Ok((out, None, gaussian));
+            return Ok((out, None));
         }
         tried = Some(run);
     }
@@ -484,7 +531,7 @@ fn choose<D: LogDensity + ?Sized>(
                     (num_grad_evals_vi, seconds_vi),
                     discarded,
                 );
-                return Ok((out, None, gaussian));
+                return Ok((out, None));
             }
             report.choice = AutoChoice::LowRank;
             progress.note(
@@ -501,7 +548,7 @@ fn choose<D: LogDensity + ?Sized>(
             };
             let vi_cost = (num_grad_evals_vi, seconds_vi);
             let out = AutoOutcome::new(run, None, gaussian_fit, report, rerun, vi_cost, discarded);
-            return Ok((out, None, gaussian));
+            return Ok((out, None));
         }
         Err(e) => return Err(e),
     };
@@ -525,5 +572,5 @@ fn choose<D: LogDensity + ?Sized>(
         vi_cost,
         discarded,
     );
-    Ok((out, tried, gaussian))
+    Ok((out, tried))
 }

@@ -96,9 +96,8 @@ pub enum AutoChoice {
     /// parametrization: the rerun after the chosen sampler's draws failed their diagnostics
     /// ([`Fallback`]).
     LowRank,
-    /// The multimodal method ([`crate::multimodal`]): the mode probe found optima with mass
-    /// that the chains never reached ([`ModeProbe`](super::ModeProbe)), so their draws were
-    /// set aside.
+    /// The multimodal method ([`crate::multimodal`]): the mode probe after the Gaussian fit
+    /// found modes separated by a valley ([`ModeProbe`](super::ModeProbe)); no NUTS ran.
     Multimodal,
 }
 
@@ -163,14 +162,11 @@ pub struct AutoReport {
     /// a flow (`None`: none was made).
     #[serde(default)]
     pub low_rank_first: Option<LowRankFirst>,
-    /// The mode probe after sampling (`None`: not run, [`AutoSettings::mode_probe_starts`] 0
-    /// or the dimension above [`AutoSettings::max_dim_mode_probe`]).
+    /// The mode probe after the Gaussian fit (`None`: not run,
+    /// [`AutoSettings::mode_probe_starts`] 0 or the dimension above
+    /// [`AutoSettings::max_dim_mode_probe`]).
     #[serde(default)]
     pub mode_probe: Option<super::ModeProbe>,
-    /// The sampler whose draws the mode probe set aside for the multimodal sampler (`None`:
-    /// no switch).
-    #[serde(default)]
-    pub switched_from: Option<AutoChoice>,
 }
 
 /// Low-rank NUTS run before a flow because the dimension is large
@@ -188,6 +184,23 @@ pub struct LowRankFirst {
 }
 
 impl AutoReport {
+    /// The report before any evidence: whitened NUTS chosen, the Gaussian fit's k̂.
+    pub(crate) fn new(settings: &AutoSettings, gaussian_pareto_k: f64) -> AutoReport {
+        AutoReport {
+            choice: AutoChoice::Whitened,
+            escalation_reason: None,
+            max_fisher_per_dim: settings.max_fisher_per_dim,
+            gaussian_pareto_k,
+            evidence: Vec::new(),
+            num_grad_evals_discarded: 0,
+            num_refits: 0,
+            flow_failure: None,
+            fallback: None,
+            low_rank_first: None,
+            mode_probe: None,
+        }
+    }
+
     /// The decision and its evidence in one sentence, as the terminal and the report show it.
     ///
     /// ```
@@ -210,25 +223,18 @@ impl AutoReport {
     ///     fallback: None,
     ///     low_rank_first: None,
     ///     mode_probe: None,
-    ///     switched_from: None,
     /// };
     /// assert!(report.describe().starts_with("whitened NUTS (low-rank metric), no flow needed"));
     /// ```
     pub fn describe(&self) -> String {
-        if let Some(from) = self.switched_from {
-            let before = AutoReport {
-                choice: from,
-                switched_from: None,
-                ..self.clone()
-            };
+        if self.choice == AutoChoice::Multimodal {
             let found = self
                 .mode_probe
                 .as_ref()
                 .and_then(|p| p.describe_separated());
             return format!(
-                "{}. Then the mode probe found that {}: those draws were set aside and the \
-                 multimodal sampler ran",
-                before.describe(),
+                "the multimodal sampler, no NUTS — the mode probe after the Gaussian fit found \
+                 that {}",
                 found.unwrap_or_default()
             );
         }
@@ -355,7 +361,7 @@ impl AutoReport {
         let probe = self
             .mode_probe
             .as_ref()
-            .filter(|_| self.switched_from.is_none())
+            .filter(|_| self.choice != AutoChoice::Multimodal)
             .and_then(|p| p.describe_separated());
         self.warning()
             .into_iter()

@@ -202,7 +202,7 @@ impl DiagnosticWarning {
                 "{failed} of {total} starts of the mode search found no mode (last: {last_failure})."
             ),
             Self::SeparatedModes { description } => format!(
-                "The posterior has modes NUTS cannot move between: {description}. R-hat cannot see a mode no chain reached."
+                "The posterior has modes NUTS cannot move between: {description}. The chains weigh the modes by where they started, and R-hat cannot see a mode no chain reached."
             ),
         }
     }

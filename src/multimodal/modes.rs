@@ -283,6 +283,20 @@ pub(crate) fn log_mass<D: LogDensity + ?Sized>(
     seed: u64,
     k: usize,
 ) -> Result<f64, crate::Error> {
+    let ratios = log_mass_ratios(counted, g, n, seed, k)?;
+    let hi = ratios.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    Ok(hi + (ratios.iter().map(|r| (r - hi).exp()).sum::<f64>() / n as f64).ln())
+}
+
+/// The log-ratios log p(θ) − log q_k(θ) behind [`log_mass`], one per draw (−∞ where the
+/// density fails).
+pub(crate) fn log_mass_ratios<D: LogDensity + ?Sized>(
+    counted: &Counted<D>,
+    g: &Component,
+    n: usize,
+    seed: u64,
+    k: usize,
+) -> Result<Vec<f64>, crate::Error> {
     let mut rng = seeded(seed, crate::rng::streams::MULTIMODAL_MASS.id(k as u64));
     let d = g.dim();
     let mut draws = vec![vec![0.0; d]; n];
@@ -303,6 +317,5 @@ pub(crate) fn log_mass<D: LogDensity + ?Sized>(
             }
         })
         .collect::<Result<_, _>>()?;
-    let hi = ratios.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    Ok(hi + (ratios.iter().map(|r| (r - hi).exp()).sum::<f64>() / n as f64).ln())
+    Ok(ratios)
 }

@@ -5,7 +5,7 @@
 
 use super::settings::{MULTIMODAL_TUNE, NEUTRA_TARGET_ACCEPT, NEUTRA_TUNE, WARM_TUNE};
 use super::{CostReport, Method, SampleSettings};
-use crate::auto::AutoReport;
+use crate::auto::{AutoReport, AutoRun};
 use crate::density::LogDensity;
 use crate::flow::Flow;
 use crate::multimodal::MultimodalReport;
@@ -55,7 +55,7 @@ pub(super) fn nuts<D: LogDensity + ?Sized>(
 }
 
 /// auto: the Gaussian fit, the whitened pilot, and a flow when the evidence calls for one;
-/// the multimodal sampler instead when the mode probe finds optima the chains never reached.
+/// the multimodal sampler instead when the mode probe after the fit finds separated modes.
 pub(super) fn auto<D: LogDensity + ?Sized>(
     density: &D,
     settings: &SampleSettings,
@@ -73,32 +73,22 @@ pub(super) fn auto<D: LogDensity + ?Sized>(
         settings.target_accept,
         progress,
     )?;
+    let out = match out {
+        AutoRun::Sampled(out) => *out,
+        AutoRun::Multimodal { report, vi_cost } => {
+            let mut phases = multimodal(density, settings, progress)?;
+            phases.method = Method::Auto;
+            phases.auto = Some(*report);
+            phases.cost.num_grad_evals.vi += vi_cost.0;
+            phases.cost.seconds.vi += vi_cost.1;
+            return Ok(phases);
+        }
+    };
     let mut cost = CostReport::default();
     cost.num_grad_evals.vi = out.num_grad_evals_vi;
     cost.seconds.vi = out.seconds_vi;
     cost.num_grad_evals.warmup = out.discarded.0;
     cost.seconds.warmup = out.discarded.1;
-    let separated = out
-        .report
-        .mode_probe
-        .as_ref()
-        .is_some_and(|p| !p.separated.is_empty());
-    // The multimodal sampler cannot continue a split run's chain numbering or start from the
-    // user's values: there the probe's finding stays a warning.
-    if separated && settings.first_chain == 0 && settings.init.is_none() {
-        let mut report = out.report;
-        report.switched_from = Some(report.choice);
-        report.choice = crate::auto::AutoChoice::Multimodal;
-        let (grads, seconds) = out.nuts.cost();
-        let mut phases = multimodal(density, settings, progress)?;
-        phases.method = Method::Auto;
-        phases.auto = Some(report);
-        phases.cost.num_grad_evals.vi += cost.num_grad_evals.vi;
-        phases.cost.seconds.vi += cost.seconds.vi;
-        phases.cost.num_grad_evals.warmup += cost.num_grad_evals.warmup + grads;
-        phases.cost.seconds.warmup += cost.seconds.warmup + seconds;
-        return Ok(phases);
-    }
     Ok(Phases {
         method: Method::Auto,
         flow: out.flow,
