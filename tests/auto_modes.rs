@@ -2,7 +2,7 @@
 //! finds the mode the fit missed (sign_flip: without it every chain sat in one mode, R-hat
 //! 1.00; mixture2: chains stuck in both modes), and the multimodal sampler runs instead of NUTS
 //! and weighs the modes right; a run split across machines keeps NUTS and warns; on a unimodal
-//! posterior nothing changes.
+//! posterior (a funnel's neck included) nothing changes.
 
 use flowpost::auto::AutoChoice;
 use flowpost::{Method, Run, SampleSettings, sample};
@@ -96,4 +96,18 @@ fn a_unimodal_posterior_is_left_alone() {
     // Its optimum at τ ≈ 29 lies past 99% of the draws but is a tail of the same mode: no
     // valley on the way.
     assert!(probe.num_connected > 0, "{probe:?}");
+}
+
+#[test]
+fn a_funnels_neck_is_a_spike_not_a_mode() {
+    // Neal's funnel in d = 10 has an optimum at v ≈ −40, behind a "valley" of 1e15 nats on the
+    // straight line from the fit, with Laplace sds 1e-9 of the fit's.
+    let run = run_auto("funnel", 1, 0);
+    let auto = run.auto.as_ref().unwrap();
+    assert_eq!(auto.choice, AutoChoice::Flow);
+    let probe = auto.mode_probe.as_ref().unwrap();
+    assert!(probe.separated.is_empty(), "{probe:?}");
+    assert!(probe.num_spikes > 0, "{probe:?}");
+    // The probe's gradients are part of the run's cost.
+    assert!(run.cost.num_grad_evals.vi > probe.num_grad_evals);
 }

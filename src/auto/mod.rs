@@ -377,6 +377,7 @@ fn choose<D: LogDensity + ?Sized>(
         num_grad_evals: mut num_grad_evals_vi,
         seconds: mut seconds_vi,
     } = fitted;
+    let num_grad_evals_probe = probe.as_ref().map_or(0, |p| p.num_grad_evals);
     let mut report = AutoReport::new(auto, gaussian_fit.pareto_k);
     report.mode_probe = probe;
 
@@ -553,8 +554,10 @@ fn choose<D: LogDensity + ?Sized>(
         Err(e) => return Err(e),
     };
     fit.seconds = fit_start.elapsed().as_secs_f64();
-    // The Gaussian's k̂ estimate was spent too.
-    num_grad_evals_vi = fit.num_grad_evals() + gaussian_fit.num_grad_evals_final;
+    // The Gaussian's k̂ estimate and the mode probe were spent too (the flow's report counts
+    // the Gaussian fit itself).
+    num_grad_evals_vi =
+        fit.num_grad_evals() + gaussian_fit.num_grad_evals_final + num_grad_evals_probe;
     seconds_vi += fit.seconds;
     let latent = NutsSettings {
         target_accept: user_target_accept.unwrap_or(crate::sample::NEUTRA_TARGET_ACCEPT),

@@ -22,12 +22,14 @@
 //!    11 nats down, mixture2's 6.4, mixture4's 14 in d = 20).
 //! 3. **A mode that matters?** It gets its Laplace Gaussian (2d gradients,
 //!    [`crate::multimodal::modes`]); it must be a converged optimum (remaining Newton step
-//!    < 0.1 of its sds); its mass is importance-sampled (64 draws) from the component the
-//!    multimodal sampler would give it (the t with the Laplace curvature and measured ν, or
-//!    the Laplace Gaussian), the weights' ESS must be at least [`MIN_MASS_ESS`] (a funnel's
-//!    neck, where the density grows without bound, fails: one draw deeper in the neck outweighs
-//!    the rest), and the mass must be at least [`AutoSettings::min_mode_mass_ratio`] of
-//!    exp(ELBO) of the fit, a lower bound on the mass of the fit's mode.
+//!    < 0.1 of its sds) whose Laplace sds are not vanishingly small against the fit's
+//!    (geometric mean ≥ [`MIN_SCALE`]: a funnel's neck, where the density grows without
+//!    bound, has 1e-8 and is a *spike*); its mass is importance-sampled (64 draws) from the
+//!    component the multimodal sampler would give it (the t with the Laplace curvature and
+//!    measured ν, or the Laplace Gaussian), and when the weights are reliable (ESS ≥
+//!    [`MIN_MASS_ESS`]) it must be at least [`AutoSettings::min_mode_mass_ratio`] of exp(ELBO)
+//!    of the fit, a lower bound on the mass of the fit's mode. Unreliable weights (a rough
+//!    surface: slcp's neural likelihood, ESS 1–3) leave the mode counted.
 //!
 //! Ends that pass all three are separated modes ([`ModeProbe::separated`]); auto then runs
 //! the multimodal sampler ([`crate::multimodal`]) instead of NUTS, except in a run split across
@@ -55,8 +57,12 @@ pub const NEAR: f64 = 3.0;
 /// between them.
 pub const MIN_BARRIER: f64 = 2.0;
 
-/// A separated optimum's mass counts only when the importance weights of its 64 draws have at
-/// least this effective sample size.
+/// A separated optimum whose Laplace sds are, in geometric mean, below this fraction of the
+/// Gaussian fit's is a spike (a neck), not a mode.
+pub const MIN_SCALE: f64 = 1e-3;
+
+/// A separated optimum's mass estimate is trusted (and a negligible one dropped) only when the
+/// importance weights of its 64 draws have at least this effective sample size.
 pub const MIN_MASS_ESS: f64 = 16.0;
 
 /// Points evaluated on that line, ends excluded.
@@ -77,9 +83,9 @@ pub struct ModeProbe {
     pub num_connected: usize,
     /// Ends that are no converged optimum, or starts that found no valid point.
     pub num_not_optima: usize,
-    /// Separated optima whose mass cannot be estimated: the importance weights from their own
-    /// Gaussian or t have an ESS below [`MIN_MASS_ESS`] (a funnel's neck, where the density
-    /// grows without bound: log p 126–148 at τ ≈ 1e-9 in the centered eight schools).
+    /// Separated optima whose Laplace sds are below [`MIN_SCALE`] of the fit's (geometric
+    /// mean): a funnel's neck, where the density grows without bound (log p 126–169 at
+    /// τ ≈ 1e-9 in the centered eight schools, sds 1e-8 of the fit's).
     pub num_spikes: usize,
     /// Separated optima whose mass is below the threshold.
     pub num_negligible: usize,
@@ -98,9 +104,13 @@ pub struct SeparatedMode {
     pub values: Vec<f64>,
     /// log p there (unconstrained, Jacobian included, as the draws' `lp__`).
     pub log_density: f64,
-    /// log of its mass (importance-sampled from its Laplace Gaussian) over exp(ELBO) of the
-    /// run's fit.
+    /// log of its mass (importance-sampled from the multimodal sampler's component for it)
+    /// over exp(ELBO) of the fit.
     pub log_mass_ratio: f64,
+    /// Whether that estimate can be trusted (weights' ESS ≥ [`MIN_MASS_ESS`]); when not (a
+    /// rough surface, as a neural likelihood's), the mode counts whatever its estimate.
+    #[serde(default)]
+    pub mass_reliable: bool,
     /// How far log p dips below the lower end on the straight line from the fit's mean to it
     /// (≥ [`MIN_BARRIER`]).
     pub barrier: f64,
@@ -214,15 +224,22 @@ pub(crate) fn mode_probe<D: LogDensity + ?Sized>(
             kept[k].1.num_starts += 1;
             continue;
         }
-        let component = proposal(&counted, &laplace, log_density, seed, i)?;
-        let ratios = log_mass_ratios(&counted, &component, search.num_mass_draws, seed, i)?;
-        let (log_mean, ess) = mean_and_ess(&ratios);
-        if !(ess >= MIN_MASS_ESS) {
+        // A neck's Laplace Gaussian is vanishingly narrow in the fit's coordinates (funnel:
+        // sds 1.6e-9 of the fit's; slcp's NLE modes: 0.02-1.8).
+        let log_scale = (0..d).map(|k| laplace.chol[(k, k)].abs().ln()).sum::<f64>() / d as f64;
+        if !(log_scale >= MIN_SCALE.ln()) {
             probe.num_spikes += 1;
             continue;
         }
+        let component = proposal(&counted, &laplace, log_density, seed, i)?;
+        let ratios = log_mass_ratios(&counted, &component, search.num_mass_draws, seed, i)?;
+        let (log_mean, ess) = mean_and_ess(&ratios);
         let log_mass_ratio = log_mean + coords.log_det() - elbo;
-        if !(log_mass_ratio >= settings.min_mode_mass_ratio.ln()) && elbo.is_finite() {
+        let mass_reliable = ess >= MIN_MASS_ESS;
+        if mass_reliable
+            && elbo.is_finite()
+            && !(log_mass_ratio >= settings.min_mode_mass_ratio.ln())
+        {
             probe.num_negligible += 1;
             continue;
         }
@@ -232,6 +249,7 @@ pub(crate) fn mode_probe<D: LogDensity + ?Sized>(
                 values: constrained(density, &coords.to_x(&z)),
                 log_density,
                 log_mass_ratio,
+                mass_reliable,
                 barrier,
                 num_starts: 1,
             },
