@@ -6,8 +6,8 @@
 
 use flowpost::auto::AutoChoice;
 use flowpost::{Method, Run, SampleSettings, sample};
-use flowpost_models::occupancy::{judge_modes, modes};
-use flowpost_models::reference::{Criteria, judge, reference};
+use flowpost_models::occupancy::judge_target;
+use flowpost_models::reference::Criteria;
 use flowpost_models::{ModelOptions, load};
 
 fn run_auto(model: &str, seed: u64, first_chain: usize) -> Run {
@@ -23,19 +23,15 @@ fn run_auto(model: &str, seed: u64, first_chain: usize) -> Run {
 
 /// Means, sds and every mode's weight within 4 MCSE of the exact answer.
 fn assert_correct(model: &str, run: &Run) {
-    let options = ModelOptions::default();
-    let mut v = judge(
+    let (v, _) = judge_target(
+        model,
+        &ModelOptions::default(),
         &run.draws,
-        &reference(model, &options).unwrap().unwrap(),
         &Criteria::default(),
-    );
-    let m = judge_modes(
-        &run.draws,
-        &modes(model, &options).unwrap().unwrap(),
-        &Criteria::default(),
-    );
-    v.failures.extend(m.failures);
-    assert!(v.failures.is_empty(), "{model}: {:?}", v.failures);
+    )
+    .unwrap()
+    .unwrap();
+    assert!(v.correct, "{model}: {:?}", v.failures);
 }
 
 #[test]

@@ -8,7 +8,7 @@
 //! by luck, but not their R-hat.
 
 use crate::multimodal::{Mixture, Modes, SignFlip};
-use crate::reference::Criteria;
+use crate::reference::{Criteria, Verdict, judge, reference};
 use crate::{ModelError, ModelOptions};
 use flowpost::Draws;
 use flowpost::diagnostics::{mcse_mean, rhat_rank};
@@ -146,4 +146,39 @@ pub fn judge_modes(draws: &Draws, modes: &Modes, criteria: &Criteria) -> ModeVer
         failures,
         modes: out,
     }
+}
+
+/// Both verdicts on `draws` of the built-in multimodal target `model`: the moments against the
+/// exact reference ([`judge`]) and every mode's weight ([`judge_modes`]), the first's failures
+/// extended by the second's; `None` when the target has no exact reference or no modes.
+///
+/// ```
+/// use flowpost_models::{ModelOptions, occupancy::judge_target, reference::Criteria};
+/// use flowpost::{ChainDraws, Draws, DrawStats};
+/// // Every draw at θ = 1.5, β = 0.3: one mode only, so the weights fail.
+/// let chain = ChainDraws {
+///     values: [1.5, 0.3].repeat(100),
+///     stats: vec![DrawStats::default(); 100],
+///     ..Default::default()
+/// };
+/// let draws = Draws::new(vec!["theta".into(), "beta".into()], vec![chain.clone(), chain]).unwrap();
+/// let (v, m) = judge_target("sign_flip", &ModelOptions::default(), &draws, &Criteria::default())
+///     .unwrap()
+///     .unwrap();
+/// assert!(!v.correct && !m.correct);
+/// ```
+pub fn judge_target(
+    model: &str,
+    options: &ModelOptions,
+    draws: &Draws,
+    criteria: &Criteria,
+) -> Result<Option<(Verdict, ModeVerdict)>, ModelError> {
+    let (Some(r), Some(m)) = (reference(model, options)?, modes(model, options)?) else {
+        return Ok(None);
+    };
+    let mut v = judge(draws, &r, criteria);
+    let m = judge_modes(draws, &m, criteria);
+    v.failures.extend(m.failures.clone());
+    v.correct &= m.correct;
+    Ok(Some((v, m)))
 }

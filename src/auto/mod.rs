@@ -3,6 +3,10 @@
 //!
 //! 1. **Gaussian fit** ([`vi::init`](crate::vi::init), Pathfinder-like: L-BFGS path, Hessian
 //!    candidates, the best by ELBO) and its Pareto k̂ on fresh draws.
+//!    Then the **mode probe** ([`ModeProbe`]): L-BFGS from 8 random starts in the fit's
+//!    coordinates; an optimum behind a valley from the fit's mode, with mass, sends the run to
+//!    the multimodal sampler ([`crate::multimodal`]) instead of NUTS
+//!    ([`AutoChoice::Multimodal`]).
 //! 2. **Whitened NUTS**: NUTS with nuts-rs's low-rank metric on the target pulled back through
 //!    that Gaussian (a frozen affine flow), so the chains start in the bulk and the metric
 //!    adapts from a nearly isotropic target; the warmup is short
@@ -37,7 +41,7 @@ mod report;
 
 pub use check::RunCheck;
 pub use pilot::pilot_gaussian;
-pub use probe::{ModeProbe, SeparatedMode};
+pub use probe::{MIN_BARRIER, MIN_MASS_ESS, MIN_SCALE, ModeProbe, NEAR, SeparatedMode};
 pub use report::{AutoChoice, AutoReport, Evidence, Fallback, LowRankFirst};
 
 use crate::density::LogDensity;

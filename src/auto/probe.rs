@@ -43,8 +43,7 @@ use crate::density::{Counted, LogDensity};
 use crate::flow::GaussianFit;
 use crate::multimodal::ModeSearchSettings;
 use crate::multimodal::mixture::Component;
-use crate::multimodal::modes::{laplace_at, log_mass_ratios};
-use crate::multimodal::tails::fit_nu;
+use crate::multimodal::modes::{component_for, laplace_at, log_mass_ratios};
 use crate::rng::seeded;
 use crate::vi::init::{lbfgs_path_to, random_start};
 use rayon::prelude::*;
@@ -72,7 +71,11 @@ const NUM_BARRIER_POINTS: usize = 15;
 /// ~1e-6 of a standard deviation where the fit's scale is right).
 const TOLERANCE_GRAD: f64 = 1e-6;
 
-/// What the mode probe found ([module docs](self)).
+/// What the mode probe found: L-BFGS from random starts in the Gaussian fit's coordinates, each
+/// end judged for a valley of at least [`MIN_BARRIER`] nats from the fit's mean, a Laplace scale
+/// of at least [`MIN_SCALE`] of the fit's, and a mass of at least
+/// [`AutoSettings::min_mode_mass_ratio`] of exp(ELBO) when it can be estimated
+/// ([`MIN_MASS_ESS`]).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ModeProbe {
     /// L-BFGS starts.
@@ -231,7 +234,7 @@ pub(crate) fn mode_probe<D: LogDensity + ?Sized>(
             probe.num_spikes += 1;
             continue;
         }
-        let component = proposal(&counted, &laplace, log_density, seed, i)?;
+        let component = component_for(&counted, &laplace, log_density, seed, i)?;
         let ratios = log_mass_ratios(&counted, &component, search.num_mass_draws, seed, i)?;
         let (log_mean, ess) = mean_and_ess(&ratios);
         let log_mass_ratio = log_mean + coords.log_det() - elbo;
@@ -287,26 +290,6 @@ fn barrier<D: LogDensity + ?Sized>(counted: &Counted<D>, z: &[f64], lp_end: f64)
         .map(|k| at(k as f64 / (NUM_BARRIER_POINTS + 1) as f64))
         .fold(f64::INFINITY, f64::min);
     lp_end.min(lp_center) - lowest
-}
-
-/// The multimodal sampler's component for a mode at `laplace`'s mean (log p = `lp`): the t
-/// with the Laplace curvature and the measured ν, or the Laplace Gaussian itself.
-fn proposal<D: LogDensity + ?Sized>(
-    counted: &Counted<D>,
-    laplace: &Component,
-    lp: f64,
-    seed: u64,
-    k: usize,
-) -> Result<Component, crate::Error> {
-    let d = laplace.dim() as f64;
-    let nu = fit_nu(counted, &laplace.loc, lp, &laplace.chol, seed, k)?;
-    if nu.is_finite() {
-        let widen = ((nu + d) / nu).sqrt();
-        if let Some(t) = Component::student_t(laplace.loc.clone(), &laplace.chol * widen, nu) {
-            return Ok(t);
-        }
-    }
-    Ok(laplace.clone())
 }
 
 /// log of the mean of exp(`log_ratios`) and the effective sample size of the normalized

@@ -154,22 +154,7 @@ pub fn find_modes<D: LogDensity + ?Sized>(
         });
     }
     for (k, m) in kept.iter_mut().enumerate() {
-        let nu = super::tails::fit_nu(
-            &counted,
-            &m.laplace.loc,
-            m.log_density,
-            &m.laplace.chol,
-            seed,
-            k,
-        )?;
-        if nu.is_finite() {
-            let widen = ((nu + d as f64) / nu).sqrt();
-            if let Some(t) =
-                Component::student_t(m.laplace.loc.clone(), &m.laplace.chol * widen, nu)
-            {
-                m.component = t;
-            }
-        }
+        m.component = component_for(&counted, &m.laplace, m.log_density, seed, k)?;
         m.log_mass = log_mass(&counted, &m.component, settings.num_mass_draws, seed, k)?;
     }
     kept.sort_by(|a, b| b.log_mass.total_cmp(&a.log_mass));
@@ -272,6 +257,27 @@ pub(crate) fn laplace_at<D: LogDensity + ?Sized>(
         )));
     }
     Ok(Ok((g, -neg_lp)))
+}
+
+/// The jump proposal's component for mode `k` at `laplace`'s mean (log p = `lp`): the t with
+/// the Laplace curvature and the tail weight ν measured by [`super::tails`], or the Laplace
+/// Gaussian itself when the tails are Gaussian.
+pub(crate) fn component_for<D: LogDensity + ?Sized>(
+    counted: &Counted<D>,
+    laplace: &Component,
+    lp: f64,
+    seed: u64,
+    k: usize,
+) -> Result<Component, crate::Error> {
+    let d = laplace.dim() as f64;
+    let nu = super::tails::fit_nu(counted, &laplace.loc, lp, &laplace.chol, seed, k)?;
+    if nu.is_finite() {
+        let widen = ((nu + d) / nu).sqrt();
+        if let Some(t) = Component::student_t(laplace.loc.clone(), &laplace.chol * widen, nu) {
+            return Ok(t);
+        }
+    }
+    Ok(laplace.clone())
 }
 
 /// log of the mean of p(θ)/q_k(θ) over draws θ from the mode's component (failing draws count 0);
