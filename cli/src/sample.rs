@@ -1,8 +1,6 @@
 //! `flowpost sample MODEL`: fit (NeuTra) and sample a built-in model; write CmdStan CSVs,
 //! summary.json, the trained flow and report.html into the output folder.
 
-use crate::output::{cli_error, print_run};
-use crate::progress::Bars;
 use crate::sampler_args::SamplerArgs;
 use anyhow::bail;
 use flowpost::io::flow_file;
@@ -235,24 +233,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         _ => (None, None),
     };
 
-    let bars = Bars::new(sampler.report.quiet);
-    let run = flowpost::sample_with(&*model, &settings, flow, &bars).map_err(|e| {
-        match (&e, &sampler.init) {
-            (flowpost::Error::Init { .. }, Some(arg)) => anyhow::anyhow!("--init {arg}: {e}"),
-            _ => cli_error(e),
-        }
-    })?;
-    drop(bars);
-    let options = flowpost::OutputOptions {
-        flow_fit: fit,
-        pair_params: sampler.report.pairs.clone(),
-        save_warmup: sampler.save_warmup,
-        model_hash: Some(model_hash),
-        zarr: sampler.format.zarr(),
-    };
-    let written = run.write_outputs_with(&out, &name, &settings, &options)?;
-    print_run(&name, &run, &written, &sampler.report);
-    crate::output::finish(&written.warnings, &sampler.report)
+    sampler.run_and_write(&*model, &settings, flow, &out, &name, fit, Some(model_hash))
 }
 
 /// An input (`--flow`, `--warm-start`, `--init-flow`) inside the folder this run would

@@ -126,6 +126,40 @@ impl SamplerArgs {
     }
 
     /// `--pairs` names only parameters the model has.
+    /// Runs the sampler on `density` with progress bars (an `--init` error named by the flag),
+    /// writes the run's outputs into `out` (the flow's fit `flow_fit`, the model's hash), and
+    /// prints the summary and the warnings: the end of `sample` and `nle sample`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn run_and_write<D: LogDensity + ?Sized>(
+        &self,
+        density: &D,
+        settings: &SampleSettings,
+        flow: Option<flowpost::flow::Flow>,
+        out: &std::path::Path,
+        name: &str,
+        flow_fit: Option<flowpost::io::flow_file::StoredFit>,
+        model_hash: Option<String>,
+    ) -> anyhow::Result<()> {
+        let bars = crate::progress::Bars::new(self.report.quiet);
+        let run = flowpost::sample_with(density, settings, flow, &bars).map_err(|e| {
+            match (&e, &self.init) {
+                (flowpost::Error::Init { .. }, Some(arg)) => anyhow::anyhow!("--init {arg}: {e}"),
+                _ => crate::output::cli_error(e),
+            }
+        })?;
+        drop(bars);
+        let options = flowpost::OutputOptions {
+            flow_fit,
+            pair_params: self.report.pairs.clone(),
+            save_warmup: self.save_warmup,
+            model_hash,
+            zarr: self.format.zarr(),
+        };
+        let written = run.write_outputs_with(out, name, settings, &options)?;
+        crate::output::print_run(name, &run, &written, &self.report);
+        crate::output::finish(&written.warnings, &self.report)
+    }
+
     pub fn check_pairs(&self, model: &str, names: &[String]) -> anyhow::Result<()> {
         if let Some(bad) = self.report.pairs.iter().find(|p| !names.contains(p)) {
             bail!(

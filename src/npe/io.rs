@@ -112,35 +112,19 @@ impl NpeEstimator {
             path: origin.to_string(),
             reason,
         };
-        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
-            if e.is_eof() {
-                fail(format!("file is truncated ({e})"))
-            } else {
-                fail(format!("not valid JSON ({e})"))
-            }
-        })?;
-        let header: Header = serde_json::from_value(value.clone())
-            .map_err(|e| fail(format!("missing format/version header ({e})")))?;
-        if header.format == super::NLE_ESTIMATOR_FORMAT {
-            return Err(fail(
-                "this is a neural likelihood (NLE) estimator, not a neural posterior (NPE) one: sample it with `flowpost nle sample` (NleEstimator::load)".into(),
-            ));
-        }
-        if header.format != ESTIMATOR_FORMAT {
-            return Err(fail(format!(
-                "format is `{}`, expected `{ESTIMATOR_FORMAT}`",
-                header.format
-            )));
-        }
-        if !(SINGLE_VERSION..=ESTIMATOR_VERSION).contains(&header.version) {
-            return Err(fail(format!(
-                "version {} is not supported (this build reads versions {SINGLE_VERSION} to {ESTIMATOR_VERSION})",
-                header.version
-            )));
-        }
+        let (value, version) = checked_header(
+            text,
+            origin,
+            ESTIMATOR_FORMAT,
+            SINGLE_VERSION..=ESTIMATOR_VERSION,
+            (
+                super::NLE_ESTIMATOR_FORMAT,
+                "this is a neural likelihood (NLE) estimator, not a neural posterior (NPE) one: sample it with `flowpost nle sample` (NleEstimator::load)",
+            ),
+        )?;
         let mut file: EstimatorFile =
             serde_json::from_value(value).map_err(|e| fail(format!("corrupt content ({e})")))?;
-        if header.version == SINGLE_VERSION && !file.ensemble_members.is_empty() {
+        if version == SINGLE_VERSION && !file.ensemble_members.is_empty() {
             return Err(fail(
                 "a version 1 file holds one estimator, but this one has ensemble members".into(),
             ));
@@ -222,4 +206,50 @@ fn read_member(file: &EstimatorFile, m: MemberFile) -> Result<NpeEstimator, Stri
     })
     .map(|e| e.with_x_transform(file.x_transform))
     .map_err(|e| e.to_string())
+}
+
+/// An estimator file's JSON and its version, once the text is valid JSON with a header of
+/// format `expected` and a version in `versions`; a file of format `other.0` (the other kind
+/// of estimator) gets the message `other.1`. Errors name `origin`.
+pub(crate) fn checked_header(
+    text: &str,
+    origin: &str,
+    expected: &str,
+    versions: std::ops::RangeInclusive<u32>,
+    other: (&str, &str),
+) -> Result<(serde_json::Value, u32), NpeError> {
+    let fail = |reason: String| NpeError::EstimatorFile {
+        path: origin.to_string(),
+        reason,
+    };
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+        if e.is_eof() {
+            fail(format!("file is truncated ({e})"))
+        } else {
+            fail(format!("not valid JSON ({e})"))
+        }
+    })?;
+    let header: Header = serde_json::from_value(value.clone())
+        .map_err(|e| fail(format!("missing format/version header ({e})")))?;
+    if header.format == other.0 {
+        return Err(fail(other.1.to_string()));
+    }
+    if header.format != expected {
+        return Err(fail(format!(
+            "format is `{}`, expected `{expected}`",
+            header.format
+        )));
+    }
+    if !versions.contains(&header.version) {
+        let reads = if versions.start() == versions.end() {
+            format!("version {}", versions.start())
+        } else {
+            format!("versions {} to {}", versions.start(), versions.end())
+        };
+        return Err(fail(format!(
+            "version {} is not supported (this build reads {reads})",
+            header.version
+        )));
+    }
+    Ok((value, header.version))
 }

@@ -15,12 +15,6 @@ pub const NLE_ESTIMATOR_FORMAT: &str = "flowpost-nle-estimator";
 /// The version this build writes and reads.
 pub const NLE_ESTIMATOR_VERSION: u32 = 1;
 
-#[derive(serde::Deserialize)]
-struct Header {
-    format: String,
-    version: u32,
-}
-
 #[derive(serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct NleFile {
@@ -63,30 +57,16 @@ impl NleEstimator {
             path: origin.to_string(),
             reason,
         };
-        let value: serde_json::Value =
-            serde_json::from_str(text).map_err(|e| match e.is_eof() {
-                true => fail(format!("file is truncated ({e})")),
-                false => fail(format!("not valid JSON ({e})")),
-            })?;
-        let header: Header = serde_json::from_value(value.clone())
-            .map_err(|e| fail(format!("missing format/version header ({e})")))?;
-        if header.format == ESTIMATOR_FORMAT {
-            return Err(fail(
-                "this is a neural posterior (NPE) estimator, not a neural likelihood (NLE) one: sample it with `flowpost npe sample` (NpeEstimator::load)".into(),
-            ));
-        }
-        if header.format != NLE_ESTIMATOR_FORMAT {
-            return Err(fail(format!(
-                "format is `{}`, expected `{NLE_ESTIMATOR_FORMAT}`",
-                header.format
-            )));
-        }
-        if header.version != NLE_ESTIMATOR_VERSION {
-            return Err(fail(format!(
-                "version {} is not supported (this build reads version {NLE_ESTIMATOR_VERSION})",
-                header.version
-            )));
-        }
+        let (value, _) = super::io::checked_header(
+            text,
+            origin,
+            NLE_ESTIMATOR_FORMAT,
+            NLE_ESTIMATOR_VERSION..=NLE_ESTIMATOR_VERSION,
+            (
+                ESTIMATOR_FORMAT,
+                "this is a neural posterior (NPE) estimator, not a neural likelihood (NLE) one: sample it with `flowpost npe sample` (NpeEstimator::load)",
+            ),
+        )?;
         let file: NleFile =
             serde_json::from_value(value).map_err(|e| fail(format!("corrupt content ({e})")))?;
         let prior = IndependentPrior::from_json(

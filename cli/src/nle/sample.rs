@@ -6,8 +6,6 @@
 
 use super::load_estimator;
 use super::observation::read_observation;
-use crate::output::{cli_error, print_run};
-use crate::progress::Bars;
 use crate::sampler_args::{SamplerArgs, parse_init};
 use anyhow::{Context, Result};
 use clap::Args;
@@ -57,22 +55,5 @@ pub(super) fn run(a: SampleArgs) -> Result<()> {
         nle.x_dim(),
         a.observation.display()
     );
-    let bars = Bars::new(sampler.report.quiet);
-    let run = flowpost::sample_with(&density, &settings, None, &bars).map_err(|e| {
-        match (&e, &sampler.init) {
-            (flowpost::Error::Init { .. }, Some(arg)) => anyhow::anyhow!("--init {arg}: {e}"),
-            _ => cli_error(e),
-        }
-    })?;
-    drop(bars);
-    let options = flowpost::OutputOptions {
-        flow_fit: None,
-        pair_params: sampler.report.pairs.clone(),
-        save_warmup: sampler.save_warmup,
-        model_hash: None,
-        zarr: sampler.format.zarr(),
-    };
-    let written = run.write_outputs_with(&a.out, MODEL, &settings, &options)?;
-    print_run(MODEL, &run, &written, &sampler.report);
-    crate::output::finish(&written.warnings, &sampler.report)
+    sampler.run_and_write(&density, &settings, None, &a.out, MODEL, None, None)
 }
