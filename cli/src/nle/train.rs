@@ -5,27 +5,18 @@
 use super::ESTIMATOR_FILE;
 use crate::npe::options::{TrainingOptions, settings, train_with_bar};
 use crate::npe::report::write_training_report;
-use crate::npe::shards::{Input, read_input};
+use crate::npe::shards::{Input, TableArgs};
 use crate::npe::train::check_against_prior;
 use crate::npe::{save_training_json, warn_if_few};
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use clap::Args;
-use flowpost::npe::{IndependentPrior, Prior, Simulations, train_nle};
+use flowpost::npe::{IndependentPrior, Prior, train_nle};
 use std::path::{Path, PathBuf};
 
 #[derive(Args)]
 pub(super) struct TrainArgs {
-    /// θ table (CSV, header row). Repeat `--theta A --x A_X --theta B --x B_X` for tables
-    /// simulated in parts: they are concatenated in the order given.
-    #[arg(long, required_unless_present = "shards")]
-    theta: Vec<PathBuf>,
-    /// x table (CSV, header row), one row per θ row; once per `--theta`.
-    #[arg(long, required_unless_present = "shards")]
-    x: Vec<PathBuf>,
-    /// A folder of shards (`NAME.theta.csv` with `NAME.x.csv`, as `npe simulate --shard`
-    /// writes), concatenated in shard order.
-    #[arg(long, conflicts_with_all = ["theta", "x"])]
-    shards: Option<PathBuf>,
+    #[command(flatten)]
+    tables: TableArgs,
     /// Prior spec (JSON), one entry per θ column: `{"parameters": [{"family": "normal",
     /// "mean": 0, "sd": 1, "name": "a"}, ...]}` with families uniform, normal, log_normal,
     /// gamma, beta, half_normal, or `{"box": {"lower": [...], "upper": [...]}}`. It is stored
@@ -45,18 +36,13 @@ pub(super) fn run(a: TrainArgs) -> Result<()> {
     let s = settings(&a.options)?;
     // Refuse a bad --out before training, not after.
     flowpost::io::atomic::check_output_dir(&a.out)?;
-    let input = read_input(&a.theta, &a.x, a.shards.as_deref())?;
-    let (theta, x) = (&input.theta, &input.x);
-    let sims = Simulations::from_tables(theta, x).with_context(|| {
-        let s = &input.shards[0];
-        format!("pairing {} with {}", s.theta.display(), s.x.display())
-    })?;
+    let (input, sims) = a.tables.read()?;
     let prior = IndependentPrior::load(&a.prior)?;
     check_against_prior(&sims, &prior, &input, &a.prior)?;
     let prior = named_as_columns(prior, &input, &a.prior)?;
     warn_if_few(sims.len());
     let (nle, report) = train_with_bar(&s, a.options.quiet, |p| train_nle(&sims, &prior, &s, p))?;
-    let nle = nle.with_x_labels(x.header.clone())?;
+    let nle = nle.with_x_labels(input.x.header.clone())?;
     let dir = flowpost::io::atomic::RunDir::create(&a.out)?;
     nle.save(&dir.path().join(ESTIMATOR_FILE))?;
     save_training_json(dir.path(), &report, &s, Some(input.describe()))?;

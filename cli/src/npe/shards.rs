@@ -2,9 +2,39 @@
 //! --theta b --x b_x`), or a folder of shards (`--shards DIR`), concatenated in order with the
 //! rows per shard reported, and every row traceable to its file for error messages.
 
-use anyhow::{Result, bail};
-use flowpost::npe::{self, ShardFiles, Table};
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use flowpost::npe::{self, ShardFiles, Simulations, Table};
 use std::path::{Path, PathBuf};
+
+/// The simulation tables a training command reads (`npe train`, `nle train`).
+#[derive(Args)]
+pub(crate) struct TableArgs {
+    /// θ table (CSV, header row). Repeat `--theta A --x A_X --theta B --x B_X` for tables
+    /// simulated in parts: they are concatenated in the order given.
+    #[arg(long, required_unless_present = "shards")]
+    theta: Vec<PathBuf>,
+    /// x table (CSV, header row), one row per θ row; once per `--theta`.
+    #[arg(long, required_unless_present = "shards")]
+    x: Vec<PathBuf>,
+    /// A folder of shards (`NAME.theta.csv` with `NAME.x.csv`, as `npe simulate --shard`
+    /// writes): checked to agree (columns; for flowpost's shards one run, none missing) and
+    /// concatenated in shard order.
+    #[arg(long, conflicts_with_all = ["theta", "x"])]
+    shards: Option<PathBuf>,
+}
+
+impl TableArgs {
+    /// The tables ([`read_input`]) and the simulations they pair up.
+    pub(crate) fn read(&self) -> Result<(Input, Simulations)> {
+        let input = read_input(&self.theta, &self.x, self.shards.as_deref())?;
+        let sims = Simulations::from_tables(&input.theta, &input.x).with_context(|| {
+            let s = &input.shards[0];
+            format!("pairing {} with {}", s.theta.display(), s.x.display())
+        })?;
+        Ok((input, sims))
+    }
+}
 
 /// The concatenated tables and where their rows came from.
 pub(crate) struct Input {

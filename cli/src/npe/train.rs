@@ -2,7 +2,7 @@
 //! prior or bounds before any training.
 
 use super::options::{TrainingOptions, settings, train_with_progress};
-use super::shards::{Input, read_input};
+use super::shards::{Input, TableArgs};
 use super::{save, warn_if_few};
 use anyhow::{Context, Result, bail};
 use clap::Args;
@@ -11,18 +11,8 @@ use std::path::{Path, PathBuf};
 
 #[derive(Args)]
 pub(super) struct TrainArgs {
-    /// θ table (CSV, header row). Repeat `--theta A --x A_X --theta B --x B_X` for tables
-    /// simulated in parts: they are concatenated in the order given.
-    #[arg(long, required_unless_present = "shards")]
-    theta: Vec<PathBuf>,
-    /// x table (CSV, header row), one row per θ row; once per `--theta`.
-    #[arg(long, required_unless_present = "shards")]
-    x: Vec<PathBuf>,
-    /// A folder of shards (`NAME.theta.csv` with `NAME.x.csv`, as `npe simulate --shard`
-    /// writes): checked to agree (columns; for flowpost's shards one run, none missing) and
-    /// concatenated in shard order.
-    #[arg(long, conflicts_with_all = ["theta", "x"])]
-    shards: Option<PathBuf>,
+    #[command(flatten)]
+    tables: TableArgs,
     /// Prior spec (JSON): `{"parameters": [{"family": "log_normal", "mu": 0, "sigma": 1}, ...]}`
     /// with families uniform, normal, log_normal, gamma, beta, half_normal, or `{"box":
     /// {"lower": [...], "upper": [...]}}`. Training runs on the unconstrained parameters (log,
@@ -45,12 +35,8 @@ pub(super) fn run(a: TrainArgs) -> Result<()> {
     let mut s = settings(&a.options)?;
     // Refuse a bad --out before training, not after.
     flowpost::io::atomic::check_output_dir(&a.out)?;
-    let input = read_input(&a.theta, &a.x, a.shards.as_deref())?;
+    let (input, sims) = a.tables.read()?;
     let (theta, x) = (&input.theta, &input.x);
-    let sims = Simulations::from_tables(theta, x).with_context(|| {
-        let s = &input.shards[0];
-        format!("pairing {} with {}", s.theta.display(), s.x.display())
-    })?;
     let support = match (&a.prior, &a.prior_bounds) {
         (Some(p), _) => {
             let prior = IndependentPrior::load(p)?;
