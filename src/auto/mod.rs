@@ -89,15 +89,16 @@ pub struct AutoSettings {
     /// probe).
     #[serde(default = "default_mode_probe_starts")]
     pub mode_probe_starts: usize,
-    /// L-BFGS iterations of each probe start; an end beyond the draws continues to 1000.
+    /// L-BFGS iterations of each probe start; an end away from the fit's mode continues to
+    /// 1000.
     #[serde(default = "default_mode_probe_max_iters")]
     pub mode_probe_max_iters: u64,
-    /// Above this dimension there is no mode probe (each optimum beyond the draws costs a
+    /// Above this dimension there is no mode probe (each optimum behind a valley costs a
     /// Hessian, 2d gradients and O(d³)).
     #[serde(default = "default_max_dim_mode_probe")]
     pub max_dim_mode_probe: usize,
-    /// An optimum the chains never reached is reported when its Laplace mass is at least this
-    /// fraction of exp(ELBO) of the run's fit.
+    /// An optimum behind a valley is a separated mode unless its (reliably estimated) mass is
+    /// below this fraction of exp(ELBO) of the Gaussian fit.
     #[serde(default = "default_min_mode_mass_ratio")]
     pub min_mode_mass_ratio: f64,
 }

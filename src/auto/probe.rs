@@ -43,7 +43,7 @@ use crate::density::{Counted, LogDensity};
 use crate::flow::GaussianFit;
 use crate::multimodal::ModeSearchSettings;
 use crate::multimodal::mixture::Component;
-use crate::multimodal::modes::{component_for, laplace_at, log_mass_ratios};
+use crate::multimodal::modes::{component_for, laplace_at, log_mass_ratios, log_mean_exp};
 use crate::rng::seeded;
 use crate::vi::init::{lbfgs_path_to, random_start};
 use rayon::prelude::*;
@@ -209,7 +209,7 @@ pub(crate) fn mode_probe<D: LogDensity + ?Sized>(
             probe.num_at_fit += 1;
             continue;
         }
-        let barrier = barrier(&counted, &z, -neg_lp);
+        let barrier = barrier(&counted, &z, -neg_lp)?;
         if !(barrier >= MIN_BARRIER) {
             probe.num_connected += 1;
             continue;
@@ -278,22 +278,35 @@ fn constrained<D: LogDensity + ?Sized>(density: &D, x: &[f64]) -> Vec<f64> {
 
 /// How far log p dips below the lower of its two ends on the segment from z = 0 (the Gaussian
 /// fit's mean) to `z` (log p = `lp_end`), over [`NUM_BARRIER_POINTS`] evenly spaced points; a
-/// point where the density fails counts as an infinite dip.
-fn barrier<D: LogDensity + ?Sized>(counted: &Counted<D>, z: &[f64], lp_end: f64) -> f64 {
+/// point where the density fails recoverably counts as an infinite dip, a fatal failure is an
+/// error.
+fn barrier<D: LogDensity + ?Sized>(
+    counted: &Counted<D>,
+    z: &[f64],
+    lp_end: f64,
+) -> Result<f64, crate::Error> {
     let mut grad = vec![0.0; z.len()];
     let mut at = |t: f64| {
         let point: Vec<f64> = z.iter().map(|v| t * v).collect();
-        counted.eval(&point, &mut grad).unwrap_or(f64::NEG_INFINITY)
+        match counted.eval(&point, &mut grad) {
+            Ok(lp) => Ok(lp),
+            Err(e) if e.is_recoverable() => Ok(f64::NEG_INFINITY),
+            Err(e) => Err(crate::Error::Density {
+                context: "mode probe".into(),
+                source: e,
+            }),
+        }
     };
-    let lp_center = at(0.0);
-    let lowest = (1..=NUM_BARRIER_POINTS)
-        .map(|k| at(k as f64 / (NUM_BARRIER_POINTS + 1) as f64))
-        .fold(f64::INFINITY, f64::min);
-    lp_end.min(lp_center) - lowest
+    let lp_center = at(0.0)?;
+    let mut lowest = f64::INFINITY;
+    for k in 1..=NUM_BARRIER_POINTS {
+        lowest = lowest.min(at(k as f64 / (NUM_BARRIER_POINTS + 1) as f64)?);
+    }
+    Ok(lp_end.min(lp_center) - lowest)
 }
 
 /// log of the mean of exp(`log_ratios`) and the effective sample size of the normalized
-/// weights, 1 / Σ w² (0 when every ratio is −∞ or one is NaN).
+/// weights, 1 / Σ w² (−∞ and 0 when every ratio is −∞).
 fn mean_and_ess(log_ratios: &[f64]) -> (f64, f64) {
     let hi = log_ratios.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     if !hi.is_finite() {
@@ -302,6 +315,5 @@ fn mean_and_ess(log_ratios: &[f64]) -> (f64, f64) {
     let w: Vec<f64> = log_ratios.iter().map(|r| (r - hi).exp()).collect();
     let sum: f64 = w.iter().sum();
     let sum_sq: f64 = w.iter().map(|x| x * x).sum();
-    let n = log_ratios.len().max(1) as f64;
-    (hi + (sum / n).ln(), sum * sum / sum_sq)
+    (log_mean_exp(log_ratios), sum * sum / sum_sq)
 }

@@ -100,10 +100,10 @@ pub struct ModeSearch {
     pub num_grad_evals: u64,
 }
 
-/// One start's end: the optimum and its Laplace Gaussian, or why it failed.
 /// One start's L-BFGS end: the point, −log p there and its gradient, or why there is none.
 type EndResult = Result<Result<(Vec<f64>, f64, Vec<f64>), String>, crate::Error>;
 
+/// One start's end: the optimum's Laplace Gaussian and log p there, or why it is not a mode.
 pub(crate) type StartResult = Result<Result<(Component, f64), String>, crate::Error>;
 
 /// Runs the search described in the module docs.
@@ -289,9 +289,14 @@ pub(crate) fn log_mass<D: LogDensity + ?Sized>(
     seed: u64,
     k: usize,
 ) -> Result<f64, crate::Error> {
-    let ratios = log_mass_ratios(counted, g, n, seed, k)?;
-    let hi = ratios.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    Ok(hi + (ratios.iter().map(|r| (r - hi).exp()).sum::<f64>() / n as f64).ln())
+    Ok(log_mean_exp(&log_mass_ratios(counted, g, n, seed, k)?))
+}
+
+/// log of the mean of exp(`log_ratios`), computed from the largest (NaN when every one is −∞).
+pub(crate) fn log_mean_exp(log_ratios: &[f64]) -> f64 {
+    let hi = log_ratios.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let n = log_ratios.len() as f64;
+    hi + (log_ratios.iter().map(|r| (r - hi).exp()).sum::<f64>() / n).ln()
 }
 
 /// The log-ratios log p(θ) − log q_k(θ) behind [`log_mass`], one per draw (−∞ where the

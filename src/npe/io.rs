@@ -160,12 +160,16 @@ impl NpeEstimator {
 
     /// Reads an estimator file.
     pub fn load(path: &Path) -> Result<Self, NpeError> {
-        let text = std::fs::read_to_string(path).map_err(|source| NpeError::Io {
-            path: path.display().to_string(),
-            source,
-        })?;
-        Self::from_json(&text, &path.display().to_string())
+        Self::from_json(&read_text(path)?, &path.display().to_string())
     }
+}
+
+/// The text of the file at `path`, an error naming it when it cannot be read.
+pub(crate) fn read_text(path: &Path) -> Result<String, NpeError> {
+    std::fs::read_to_string(path).map_err(|source| NpeError::Io {
+        path: path.display().to_string(),
+        source,
+    })
 }
 
 /// One member from its own parts and the file's shared ones; the error is the reason.

@@ -83,11 +83,7 @@ impl IndependentPrior {
 
     /// Reads a prior spec file.
     pub fn load(path: &std::path::Path) -> Result<Self, NpeError> {
-        let text = std::fs::read_to_string(path).map_err(|source| NpeError::Io {
-            path: path.display().to_string(),
-            source,
-        })?;
-        Self::from_json(&text, &path.display().to_string())
+        Self::from_json(&super::io::read_text(path)?, &path.display().to_string())
     }
 }
 

@@ -97,11 +97,7 @@ fn parse_number(s: &str) -> Option<f64> {
 
 /// Reads a CSV file with a header row.
 pub fn read_table(path: &Path) -> Result<Table, NpeError> {
-    let text = std::fs::read_to_string(path).map_err(|source| NpeError::Io {
-        path: path.display().to_string(),
-        source,
-    })?;
-    parse_table(&text, &path.display().to_string())
+    parse_table(&super::io::read_text(path)?, &path.display().to_string())
 }
 
 /// Writes a header row and `rows` (row-major, `header.len()` per row) as CSV; f64 values are
