@@ -263,8 +263,8 @@ impl RunCheck {
                 settings.min_e_bfmi, self.num_low_e_bfmi, self.num_chains
             ));
         }
-        let fraction = self.num_divergent as f64 / self.num_draws.max(1) as f64;
-        if fraction > settings.max_divergent_fraction {
+        if self.too_divergent(settings) {
+            let fraction = self.num_divergent as f64 / self.num_draws.max(1) as f64;
             why.push(format!(
                 "{} of {} draws divergent ({:.2}% > {:.1}%)",
                 self.num_divergent,
@@ -274,6 +274,11 @@ impl RunCheck {
             ));
         }
         why
+    }
+
+    /// Whether more of these draws diverged than [`AutoSettings::max_divergent_fraction`].
+    pub fn too_divergent(&self, settings: &AutoSettings) -> bool {
+        self.num_divergent as f64 / self.num_draws.max(1) as f64 > settings.max_divergent_fraction
     }
 
     /// Why these draws must not be kept, if they must not: the largest R-hat above

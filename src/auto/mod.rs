@@ -22,8 +22,10 @@
 //! 3. **Escalation**: when the evidence says a linear map cannot fix the geometry (or the
 //!    draws diverge), the chains stop and an IAF is trained by reverse KL on top of the same
 //!    Gaussian fit (no second initialization), then NUTS runs in its latent space (NeuTra).
-//! 4. **The last check** ([`RunCheck`]): when the chosen sampler's draws fail their own
-//!    diagnostics (largest R-hat above 1.01, or E-BFMI below 0.3 in half the chains), plain
+//! 4. **The last check** ([`RunCheck`]): a flow's draws of which more than 0.5% diverged are
+//!    drawn again through the same flow at target acceptance 0.99 ([`RaisedAccept`]); then,
+//!    when the chosen sampler's draws fail their own diagnostics (largest R-hat above 1.01,
+//!    E-BFMI below 0.3 in half the chains, more than 0.5% divergent), plain
 //!    low-rank NUTS runs again with its full warmup, and the better of the two runs is kept
 //!    ([`Fallback`]). The pilot's evidence is gathered early and can be fooled (module docs of
 //!    `check`); the draws' diagnostics are what the user would judge them by.
@@ -37,11 +39,13 @@ mod pilot;
 mod probe;
 #[cfg(test)]
 mod probe_tests;
+mod raise_accept;
 mod report;
 
 pub use check::RunCheck;
 pub use pilot::pilot_gaussian;
 pub use probe::{MIN_BARRIER, MIN_MASS_ESS, MIN_SCALE, ModeProbe, NEAR, SeparatedMode};
+pub use raise_accept::RaisedAccept;
 pub use report::{AutoChoice, AutoReport, Evidence, Fallback, LowRankFirst};
 
 use crate::density::LogDensity;
@@ -76,6 +80,12 @@ pub struct AutoSettings {
     /// ... or when E-BFMI is below this in half the chains or more.
     #[serde(default = "default_min_e_bfmi")]
     pub min_e_bfmi: f64,
+    /// Before that rerun, draws in a trained flow's latent space of which more than
+    /// `max_divergent_fraction` diverged are drawn again through the same flow at this target
+    /// acceptance statistic ([`RaisedAccept`]), unless the user set the target or the run had
+    /// it already.
+    #[serde(default = "default_raised_target_accept")]
+    pub raised_target_accept: f64,
     /// Warmup draws per chain of that rerun (the user's `num_tune`, when given, wins).
     #[serde(default = "default_fallback_num_tune")]
     pub fallback_num_tune: u64,
@@ -131,6 +141,10 @@ fn default_min_e_bfmi() -> f64 {
     0.3
 }
 
+fn default_raised_target_accept() -> f64 {
+    0.99
+}
+
 fn default_fallback_num_tune() -> u64 {
     crate::sample::NUTS_TUNE
 }
@@ -146,6 +160,7 @@ impl Default for AutoSettings {
             flow_num_tune: 200,
             max_r_hat: default_max_r_hat(),
             min_e_bfmi: default_min_e_bfmi(),
+            raised_target_accept: default_raised_target_accept(),
             fallback_num_tune: default_fallback_num_tune(),
             max_dim_flow_first: default_max_dim_flow_first(),
             mode_probe_starts: default_mode_probe_starts(),
@@ -177,6 +192,9 @@ impl AutoSettings {
         }
         if !(0.0..=1.0).contains(&self.min_e_bfmi) {
             return bad("auto.min_e_bfmi", "must be in [0, 1]");
+        }
+        if !(self.raised_target_accept > 0.0 && self.raised_target_accept < 1.0) {
+            return bad("auto.raised_target_accept", "must be in (0, 1)");
         }
         if self.fallback_num_tune < 20 {
             return bad("auto.fallback_num_tune", "must be at least 20");
@@ -323,6 +341,9 @@ pub(crate) fn run<D: LogDensity + ?Sized>(
             // trained.
             chosen
         } else {
+            let user_set = user_target_accept.is_some();
+            let chosen =
+                raise_accept::raise_if_divergent(density, auto, nuts, user_set, progress, chosen)?;
             check::checked(density, auto, &rerun, progress, chosen, tried)?
         },
     )))

@@ -158,6 +158,10 @@ pub struct AutoReport {
     /// (`None`: they passed).
     #[serde(default)]
     pub fallback: Option<Fallback>,
+    /// The rerun through the same flow at a higher target acceptance after the flow's draws
+    /// diverged too often (`None`: none was made).
+    #[serde(default)]
+    pub raised_accept: Option<super::RaisedAccept>,
     /// Above [`AutoSettings::max_dim_flow_first`] dimensions, the low-rank NUTS run made before
     /// a flow (`None`: none was made).
     #[serde(default)]
@@ -196,6 +200,7 @@ impl AutoReport {
             num_refits: 0,
             flow_failure: None,
             fallback: None,
+            raised_accept: None,
             low_rank_first: None,
             mode_probe: None,
         }
@@ -221,6 +226,7 @@ impl AutoReport {
     ///     num_refits: 0,
     ///     flow_failure: None,
     ///     fallback: None,
+    ///     raised_accept: None,
     ///     low_rank_first: None,
     ///     mode_probe: None,
     /// };
@@ -238,7 +244,10 @@ impl AutoReport {
                 found.unwrap_or_default()
             );
         }
-        let first = self.describe_choice();
+        let mut first = self.describe_choice();
+        if let Some(r) = &self.raised_accept {
+            first = format!("{first}. Then {}", r.describe());
+        }
         let Some(f) = &self.fallback else {
             return first;
         };
