@@ -3,7 +3,8 @@
 //! on [`NleDensity`] and write the draws for `../shared/tools/c2st.py`.
 //!
 //! `cargo bench --bench nle -- [--task slcp] [--simulations 10000] [--observations 1,2,3]
-//! [--method auto|nuts|multimodal] [--draws 2500] [--seed 1] [--out target/bench-nle]`
+//! [--method auto|nuts|multimodal] [--draws 2500] [--seed 1] [--activation relu|tanh|elu]
+//! [--out target/bench-nle]`
 //!
 //! Per observation it prints the sampler's diagnostics (max R-hat, divergences, gradients,
 //! seconds) and writes `OUT/TASK_N/samples_obsK.csv` (header `parameter_1,…`, as sbibm's
@@ -59,10 +60,18 @@ fn main() {
     let prior = box_prior(&name);
     let sims = simulate(task.prior(), task.simulator(), n, seed);
     let start = Instant::now();
-    let settings = NpeSettings {
+    let mut settings = NpeSettings {
         seed,
-        ..Default::default()
+        ..NpeSettings::nle_default()
     };
+    if let Some(a) = arg(&args, "--activation") {
+        settings.flow.activation = match a.as_str() {
+            "relu" => flowpost::bijection::Activation::Relu,
+            "tanh" => flowpost::bijection::Activation::Tanh,
+            "elu" => flowpost::bijection::Activation::Elu,
+            other => panic!("--activation {other}: relu, tanh or elu"),
+        };
+    }
     let (nle, report) =
         train_nle(&sims, &prior, &settings, &flowpost::progress::NoProgress).unwrap();
     println!(

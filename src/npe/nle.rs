@@ -28,7 +28,9 @@ pub struct NleEstimator {
 /// θ_u as its context (the report's losses are −log q(x | θ_u) in x's units). Rows holding a
 /// non-finite value are dropped and counted, as NPE does; a finite θ outside the prior's
 /// support is an error naming the row and the parameter. Not yet supported (an error names the
-/// setting): ensembles (`num_members` > 1) and x preprocessing (`x_transform`).
+/// setting): ensembles (`num_members` > 1) and x preprocessing (`x_transform`). Start from
+/// [`NpeSettings::nle_default`] (tanh units: the posterior is sampled along log q's gradient
+/// in θ, which a ReLU MADE makes jump).
 ///
 /// ```
 /// use flowpost::npe::{simulate, train_nle, FlowSettings, IndependentPrior, Marginal, NpeSettings, TransformKind};

@@ -55,8 +55,8 @@ pub fn simulations() -> Simulations {
 }
 
 /// The training settings: one affine MAF layer, hidden 32, tanh, seed 2 (the command line's
-/// `--transform affine --num-transforms 1 --hidden 32 --activation tanh --learning-rate 5e-4
-/// --max-epochs 300 --patience 20 --seed 2`).
+/// `nle train --transform affine --num-transforms 1 --hidden 32 --learning-rate 5e-4
+/// --max-epochs 300 --patience 20 --seed 2`, tanh being NLE's default).
 pub fn settings() -> NpeSettings {
     NpeSettings {
         flow: FlowSettings {

@@ -3,7 +3,7 @@
 //! training report and its page into a run folder replaced whole.
 
 use super::ESTIMATOR_FILE;
-use crate::npe::options::{TrainingOptions, settings, train_with_bar};
+use crate::npe::options::{TrainingOptions, settings_over, train_with_bar};
 use crate::npe::report::write_training_report;
 use crate::npe::shards::{Input, TableArgs};
 use crate::npe::train::check_against_prior;
@@ -33,7 +33,7 @@ pub(super) struct TrainArgs {
 
 pub(super) fn run(a: TrainArgs) -> Result<()> {
     refuse_unsupported(&a.options)?;
-    let s = settings(&a.options)?;
+    let s = settings_over(&a.options, flowpost::npe::NpeSettings::nle_default())?;
     // Refuse a bad --out before training, not after.
     flowpost::io::atomic::check_output_dir(&a.out)?;
     let (input, sims) = a.tables.read()?;

@@ -29,7 +29,8 @@ pub(crate) struct TrainingOptions {
     /// Spline bins.
     #[arg(long)]
     pub(crate) num_bins: Option<usize>,
-    /// MADE nonlinearity: relu, elu or tanh.
+    /// MADE nonlinearity: relu, elu or tanh [default: relu for npe, tanh for nle (its
+    /// posterior is sampled along the gradient in θ, which ReLU makes jump; docs/npe.md)].
     #[arg(long)]
     pub(crate) activation: Option<String>,
     /// Minibatch size [default: 128] (docs/npe.md has batch 1024 measured at 10^5 simulations).
@@ -62,7 +63,11 @@ pub(crate) struct TrainingOptions {
 }
 
 pub(crate) fn settings(o: &TrainingOptions) -> Result<NpeSettings> {
-    let d = NpeSettings::default();
+    settings_over(o, NpeSettings::default())
+}
+
+/// [`settings`] over the defaults `d` (NLE's: [`NpeSettings::nle_default`]).
+pub(crate) fn settings_over(o: &TrainingOptions, d: NpeSettings) -> Result<NpeSettings> {
     let num_members = o.ensemble.unwrap_or(d.num_members);
     if num_members == 0 {
         bail!("--ensemble must be at least 1 (the number of estimators), got 0");
