@@ -96,6 +96,9 @@ fn main() {
         let run = flowpost::sample(&density, &s).unwrap();
         let summary = flowpost::diagnostics::summarize(&run.draws);
         let max_r_hat = flowpost::diagnostics::extremes(&summary).max_r_hat;
+        if let Some(a) = &run.auto {
+            println!("auto: {}", a.describe());
+        }
         if let Some(m) = &run.multimodal {
             print!("{}", m.describe());
             for (i, mode) in m.modes.iter().enumerate() {
