@@ -125,26 +125,21 @@ pub(super) fn checked<D: LogDensity + ?Sized>(
     };
     let rerun_check = RunCheck::of(&run, auto);
     let rerun_failure = rerun_check.failure(auto);
-    let discarded = if rerun_failure.is_none() || rerun_check.better_than(&check, auto) {
-        let old = std::mem::replace(&mut chosen.nuts, run);
-        chosen.flow = None;
-        chosen.num_tune = rerun.num_tune;
-        chosen.target_accept = rerun.target_accept;
-        chosen.metric = rerun.metric;
-        chosen.report.choice = AutoChoice::LowRank;
-        old.cost()
-    } else {
-        run.cost()
-    };
-    chosen.discarded.0 += discarded.0;
-    chosen.discarded.1 += discarded.1;
+    let keep = rerun_failure.is_none() || rerun_check.better_than(&check, auto);
+    let discarded = chosen.replace_or_discard(run, keep, |c| {
+        c.flow = None;
+        c.num_tune = rerun.num_tune;
+        c.target_accept = rerun.target_accept;
+        c.metric = rerun.metric;
+        c.report.choice = AutoChoice::LowRank;
+    });
     chosen.report.fallback = Some(Fallback {
         failed,
         reason,
         failed_check: Some(check),
         rerun_check,
         rerun_failure,
-        num_grad_evals_discarded: discarded.0,
+        num_grad_evals_discarded: discarded,
     });
     Ok(chosen)
 }

@@ -270,6 +270,29 @@ impl AutoOutcome {
     }
 }
 
+impl AutoOutcome {
+    /// A second run `run` of the same posterior: when `keep`, it replaces this outcome's draws
+    /// and `adopt` records its settings; the run not kept is counted as discarded. Returns its
+    /// gradient evaluations.
+    fn replace_or_discard(
+        &mut self,
+        run: NutsRun,
+        keep: bool,
+        adopt: impl FnOnce(&mut AutoOutcome),
+    ) -> u64 {
+        let discarded = if keep {
+            let old = std::mem::replace(&mut self.nuts, run);
+            adopt(self);
+            old.cost()
+        } else {
+            run.cost()
+        };
+        self.discarded.0 += discarded.0;
+        self.discarded.1 += discarded.1;
+        discarded.0
+    }
+}
+
 /// The [`Method::Auto`](crate::Method::Auto) pipeline (module docs). `nuts` holds the
 /// run's NUTS settings; its warmup length applies to the flow path, the whitened path uses
 /// `auto.num_tune` unless `user_tune` is set.

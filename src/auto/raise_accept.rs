@@ -112,15 +112,7 @@ pub(super) fn raise_if_divergent<D: LogDensity + ?Sized>(
     let rerun_check = RunCheck::of(&run, auto);
     let failure = rerun_check.failure(auto);
     let kept = failure.is_none() || rerun_check.better_than(&check, auto);
-    let discarded = if kept {
-        let first = std::mem::replace(&mut chosen.nuts, run);
-        chosen.target_accept = raised;
-        first.cost()
-    } else {
-        run.cost()
-    };
-    chosen.discarded.0 += discarded.0;
-    chosen.discarded.1 += discarded.1;
+    let discarded = chosen.replace_or_discard(run, kept, |c| c.target_accept = raised);
     chosen.report.raised_accept = Some(RaisedAccept {
         from,
         target_accept: raised,
@@ -129,7 +121,7 @@ pub(super) fn raise_if_divergent<D: LogDensity + ?Sized>(
         check: rerun_check,
         failure,
         kept,
-        num_grad_evals_discarded: discarded.0,
+        num_grad_evals_discarded: discarded,
     });
     Ok(chosen)
 }
