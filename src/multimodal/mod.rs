@@ -20,6 +20,7 @@ mod hmc;
 pub mod mixture;
 pub mod modes;
 pub mod tails;
+mod weights;
 
 use crate::density::LogDensity;
 use crate::nuts::NutsRun;
@@ -59,7 +60,8 @@ pub struct ModeReport {
     pub proposal_nu: Option<f64>,
     /// Its weight in the jump proposal q (importance-sampling mass, normalized).
     pub proposal_weight: f64,
-    /// log of its importance-sampling mass estimate.
+    /// log of its mass, importance-sampled with every mode's component's draws pooled
+    /// (`weights.rs`: a heavy-tailed component does not claim the other modes' mass).
     pub log_mass: f64,
     /// Starts that ended at it.
     pub num_starts: usize,

@@ -6,9 +6,10 @@
 //! (Mahalanobis, under the kept mode's Gaussian) of a mode already kept are the same mode. Each
 //! mode's proposal component is the multivariate t with the Laplace curvature and the tail
 //! weight ν measured by [`super::tails`] (the Laplace Gaussian itself when the tails are
-//! Gaussian), and its mass is estimated by importance sampling from that component (log of the
-//! mean of p/q_k over [`ModeSearchSettings::num_mass_draws`] draws), exact for a mode of that
-//! family.
+//! Gaussian), and its mass is estimated by importance sampling:
+//! [`ModeSearchSettings::num_mass_draws`] draws from each component, pooled over the components
+//! (`weights.rs`, the balance heuristic), so that a heavy-tailed component does not claim the
+//! other modes' mass; exact for modes of those families.
 
 use super::mixture::Component;
 use crate::density::{Counted, LogDensity};
@@ -153,9 +154,21 @@ pub fn find_modes<D: LogDensity + ?Sized>(
             last_error,
         });
     }
+    let mut draws = Vec::with_capacity(kept.len());
     for (k, m) in kept.iter_mut().enumerate() {
         m.component = component_for(&counted, &m.laplace, m.log_density, seed, k)?;
-        m.log_mass = log_mass(&counted, &m.component, settings.num_mass_draws, seed, k)?;
+        draws.push(mass_draws(
+            &counted,
+            &m.component,
+            settings.num_mass_draws,
+            seed,
+            k,
+        )?);
+    }
+    let components: Vec<Component> = kept.iter().map(|m| m.component.clone()).collect();
+    let pooled = super::weights::pooled_log_masses(&components, &draws);
+    for (m, log_mass) in kept.iter_mut().zip(pooled) {
+        m.log_mass = log_mass;
     }
     kept.sort_by(|a, b| b.log_mass.total_cmp(&a.log_mass));
     Ok(ModeSearch {
@@ -280,18 +293,6 @@ pub(crate) fn component_for<D: LogDensity + ?Sized>(
     Ok(laplace.clone())
 }
 
-/// log of the mean of p(θ)/q_k(θ) over draws θ from the mode's component (failing draws count 0);
-/// draws on random stream [`MASS_STREAM`] + k.
-pub(crate) fn log_mass<D: LogDensity + ?Sized>(
-    counted: &Counted<D>,
-    g: &Component,
-    n: usize,
-    seed: u64,
-    k: usize,
-) -> Result<f64, crate::Error> {
-    Ok(log_mean_exp(&log_mass_ratios(counted, g, n, seed, k)?))
-}
-
 /// log of the mean of exp(`log_ratios`), computed from the largest (NaN when every one is −∞).
 pub(crate) fn log_mean_exp(log_ratios: &[f64]) -> f64 {
     let hi = log_ratios.iter().copied().fold(f64::NEG_INFINITY, f64::max);
@@ -299,8 +300,8 @@ pub(crate) fn log_mean_exp(log_ratios: &[f64]) -> f64 {
     hi + (log_ratios.iter().map(|r| (r - hi).exp()).sum::<f64>() / n).ln()
 }
 
-/// The log-ratios log p(θ) − log q_k(θ) behind [`log_mass`], one per draw (−∞ where the
-/// density fails).
+/// The log-ratios log p(θ) − log q_k(θ) over `n` draws from the mode's component (−∞ where
+/// the density fails): their log mean is the mode's mass estimated alone.
 pub(crate) fn log_mass_ratios<D: LogDensity + ?Sized>(
     counted: &Counted<D>,
     g: &Component,
@@ -308,18 +309,36 @@ pub(crate) fn log_mass_ratios<D: LogDensity + ?Sized>(
     seed: u64,
     k: usize,
 ) -> Result<Vec<f64>, crate::Error> {
+    let draws = mass_draws(counted, g, n, seed, k)?;
+    Ok(draws
+        .points
+        .iter()
+        .zip(&draws.log_p)
+        .map(|(t, lp)| lp - g.log_density(t))
+        .collect())
+}
+
+/// `n` draws from component `g` on random stream [`MASS_STREAM`] + k and log p at each (−∞
+/// where the density fails recoverably).
+pub(crate) fn mass_draws<D: LogDensity + ?Sized>(
+    counted: &Counted<D>,
+    g: &Component,
+    n: usize,
+    seed: u64,
+    k: usize,
+) -> Result<super::weights::MassDraws, crate::Error> {
     let mut rng = seeded(seed, crate::rng::streams::MULTIMODAL_MASS.id(k as u64));
     let d = g.dim();
-    let mut draws = vec![vec![0.0; d]; n];
-    for t in draws.iter_mut() {
+    let mut points = vec![vec![0.0; d]; n];
+    for t in points.iter_mut() {
         g.sample(&mut rng, t);
     }
-    let ratios: Vec<f64> = draws
+    let log_p: Vec<f64> = points
         .par_iter()
         .map(|t| {
             let mut grad = vec![0.0; d];
             match counted.eval(t, &mut grad) {
-                Ok(lp) => Ok(lp - g.log_density(t)),
+                Ok(lp) => Ok(lp),
                 Err(e) if e.is_recoverable() => Ok(f64::NEG_INFINITY),
                 Err(e) => Err(crate::Error::Density {
                     context: "mode mass".into(),
@@ -328,5 +347,5 @@ pub(crate) fn log_mass_ratios<D: LogDensity + ?Sized>(
             }
         })
         .collect::<Result<_, _>>()?;
-    Ok(ratios)
+    Ok(super::weights::MassDraws { points, log_p })
 }
