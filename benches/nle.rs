@@ -65,12 +65,8 @@ fn main() {
         ..NpeSettings::nle_default()
     };
     if let Some(a) = arg(&args, "--activation") {
-        settings.flow.activation = match a.as_str() {
-            "relu" => flowpost::bijection::Activation::Relu,
-            "tanh" => flowpost::bijection::Activation::Tanh,
-            "elu" => flowpost::bijection::Activation::Elu,
-            other => panic!("--activation {other}: relu, tanh or elu"),
-        };
+        settings.flow.activation = flowpost::bijection::Activation::from_name(&a)
+            .unwrap_or_else(|| panic!("--activation {a}: relu, tanh or elu"));
     }
     let (nle, report) =
         train_nle(&sims, &prior, &settings, &flowpost::progress::NoProgress).unwrap();

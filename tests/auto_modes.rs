@@ -82,13 +82,19 @@ fn a_split_run_keeps_its_draws_and_warns() {
     );
 }
 
+/// The probe of a run auto sent to `choice`, which found no separated mode.
+fn probe_without_modes(run: &Run, choice: AutoChoice) -> &flowpost::auto::ModeProbe {
+    let auto = run.auto.as_ref().unwrap();
+    assert_eq!(auto.choice, choice);
+    let probe = auto.mode_probe.as_ref().unwrap();
+    assert!(probe.separated.is_empty(), "{probe:?}");
+    probe
+}
+
 #[test]
 fn a_unimodal_posterior_is_left_alone() {
     let run = run_auto("eight_schools_noncentered", 2, 0);
-    let auto = run.auto.as_ref().unwrap();
-    assert_eq!(auto.choice, AutoChoice::Whitened);
-    let probe = auto.mode_probe.as_ref().unwrap();
-    assert!(probe.separated.is_empty(), "{probe:?}");
+    let probe = probe_without_modes(&run, AutoChoice::Whitened);
     // Its optimum at τ ≈ 29 lies past 99% of the draws but is a tail of the same mode: no
     // valley on the way.
     assert!(probe.num_connected > 0, "{probe:?}");
@@ -99,10 +105,7 @@ fn a_funnels_neck_is_a_spike_not_a_mode() {
     // Neal's funnel in d = 10 has an optimum at v ≈ −40, behind a "valley" of 1e15 nats on the
     // straight line from the fit, with Laplace sds 1e-9 of the fit's.
     let run = run_auto("funnel", 1, 0);
-    let auto = run.auto.as_ref().unwrap();
-    assert_eq!(auto.choice, AutoChoice::Flow);
-    let probe = auto.mode_probe.as_ref().unwrap();
-    assert!(probe.separated.is_empty(), "{probe:?}");
+    let probe = probe_without_modes(&run, AutoChoice::Flow);
     assert!(probe.num_spikes > 0, "{probe:?}");
     // The probe's gradients are part of the run's cost.
     assert!(run.cost.num_grad_evals.vi > probe.num_grad_evals);

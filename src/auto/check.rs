@@ -259,7 +259,7 @@ impl RunCheck {
             ));
         }
         if self.too_divergent(settings) {
-            let fraction = self.num_divergent as f64 / self.num_draws.max(1) as f64;
+            let fraction = self.divergent_fraction();
             why.push(format!(
                 "{} of {} draws divergent ({:.2}% > {:.1}%)",
                 self.num_divergent,
@@ -271,9 +271,14 @@ impl RunCheck {
         why
     }
 
+    /// The fraction of these draws that diverged.
+    pub fn divergent_fraction(&self) -> f64 {
+        self.num_divergent as f64 / self.num_draws.max(1) as f64
+    }
+
     /// Whether more of these draws diverged than [`AutoSettings::max_divergent_fraction`].
     pub fn too_divergent(&self, settings: &AutoSettings) -> bool {
-        self.num_divergent as f64 / self.num_draws.max(1) as f64 > settings.max_divergent_fraction
+        self.divergent_fraction() > settings.max_divergent_fraction
     }
 
     /// Why these draws must not be kept, if they must not: the largest R-hat above

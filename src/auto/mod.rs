@@ -268,9 +268,7 @@ impl AutoOutcome {
             discarded,
         }
     }
-}
 
-impl AutoOutcome {
     /// A second run `run` of the same posterior: when `keep`, it replaces this outcome's draws
     /// and `adopt` records its settings; the run not kept is counted as discarded. Returns its
     /// gradient evaluations.

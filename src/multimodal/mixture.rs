@@ -146,12 +146,7 @@ impl Mixture {
 
     /// log q(θ) = log Σ_k w_k f_k(θ), exactly (log-sum-exp).
     pub fn log_density(&self, theta: &[f64]) -> f64 {
-        let j = self.joint(theta);
-        let hi = j.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        if !hi.is_finite() {
-            return hi;
-        }
-        hi + j.iter().map(|v| (v - hi).exp()).sum::<f64>().ln()
+        crate::autodiff::math::log_sum_exp(&self.joint(theta))
     }
 
     /// The component most responsible for θ (its mode).

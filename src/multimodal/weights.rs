@@ -18,6 +18,7 @@
 
 use super::mixture::Component;
 use super::modes::log_mean_exp;
+use crate::autodiff::math::log_sum_exp;
 
 /// One component's importance draws: the points and log p at each (−∞ where the density
 /// failed).
@@ -76,14 +77,6 @@ pub(crate) fn pooled_log_masses(components: &[Component], draws: &[MassDraws]) -
             }
         })
         .collect()
-}
-
-fn log_sum_exp(v: &[f64]) -> f64 {
-    let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    if !hi.is_finite() {
-        return hi;
-    }
-    hi + v.iter().map(|x| (x - hi).exp()).sum::<f64>().ln()
 }
 
 #[cfg(test)]

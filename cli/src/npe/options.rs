@@ -84,10 +84,10 @@ pub(crate) fn settings_over(o: &TrainingOptions, d: NpeSettings) -> Result<NpeSe
         hidden: o.hidden.clone().unwrap_or(d.flow.hidden.clone()),
         activation: match o.activation.as_deref() {
             None => d.flow.activation,
-            Some("relu") => Activation::Relu,
-            Some("elu") => Activation::Elu,
-            Some("tanh") => Activation::Tanh,
-            Some(other) => bail!("--activation must be relu, elu or tanh, got `{other}`"),
+            Some(name) => match Activation::from_name(name) {
+                Some(a) => a,
+                None => bail!("--activation must be relu, elu or tanh, got `{name}`"),
+            },
         },
         num_bins: o.num_bins.unwrap_or(d.flow.num_bins),
         tail_bound: d.flow.tail_bound,

@@ -14,6 +14,22 @@ pub enum Activation {
 }
 
 impl Activation {
+    /// The activation named `name` as files and flags spell it (`relu`, `elu`, `tanh`).
+    ///
+    /// ```
+    /// use flowpost::bijection::Activation;
+    /// assert_eq!(Activation::from_name("tanh"), Some(Activation::Tanh));
+    /// assert_eq!(Activation::from_name("gelu"), None);
+    /// ```
+    pub fn from_name(name: &str) -> Option<Activation> {
+        match name {
+            "relu" => Some(Activation::Relu),
+            "elu" => Some(Activation::Elu),
+            "tanh" => Some(Activation::Tanh),
+            _ => None,
+        }
+    }
+
     #[inline]
     pub(super) fn apply(self, u: f64) -> f64 {
         match self {
