@@ -103,6 +103,13 @@ pub struct AutoSettings {
     /// 1000.
     #[serde(default = "default_mode_probe_max_iters")]
     pub mode_probe_max_iters: u64,
+    /// L-BFGS iterations of each probe start in the model's own coordinates before it goes on
+    /// in the Gaussian fit's (0: all in the fit's). The fit's coordinates are preconditioned by
+    /// the mode it found, which widens that mode's basin: on two_moons' NLE posterior the other
+    /// moon drew 15 of 64 starts there, and 33 of 64 with 10 iterations in the model's own
+    /// first.
+    #[serde(default = "default_mode_probe_own_iters")]
+    pub mode_probe_own_iters: u64,
     /// Above this dimension there is no mode probe (each optimum behind a valley costs a
     /// Hessian, 2d gradients and O(d³)).
     #[serde(default = "default_max_dim_mode_probe")]
@@ -119,6 +126,10 @@ fn default_mode_probe_starts() -> usize {
 
 fn default_mode_probe_max_iters() -> u64 {
     100
+}
+
+fn default_mode_probe_own_iters() -> u64 {
+    10
 }
 
 fn default_max_dim_mode_probe() -> usize {
@@ -165,6 +176,7 @@ impl Default for AutoSettings {
             max_dim_flow_first: default_max_dim_flow_first(),
             mode_probe_starts: default_mode_probe_starts(),
             mode_probe_max_iters: default_mode_probe_max_iters(),
+            mode_probe_own_iters: default_mode_probe_own_iters(),
             max_dim_mode_probe: default_max_dim_mode_probe(),
             min_mode_mass_ratio: default_min_mode_mass_ratio(),
         }
