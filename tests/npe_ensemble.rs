@@ -21,6 +21,8 @@ fn tiny(seed: u64, num_members: usize) -> NpeSettings {
         patience: 3,
         seed,
         num_members,
+        // On logit θ, so that the mixture's density is normalized on the box.
+        box_rejection: false,
         ..Default::default()
     }
 }

@@ -420,16 +420,18 @@ fn bad_tables_give_clear_errors() {
 }
 
 fn small_trained() -> NpeEstimator {
-    small_trained_with(true)
+    small_trained_with(true, true)
 }
 
-/// `support_transform` off: trained on θ itself, the box kept for rejection (the leakage
-/// correction the estimator used for every box prior before supports).
-fn small_trained_with(support_transform: bool) -> NpeEstimator {
+/// `support_transform` off, or on with `box_rejection` (the default): trained on θ itself, the
+/// box kept for rejection (the leakage correction the estimator used for every box prior
+/// before supports); on with `box_rejection` off: trained on logit θ.
+fn small_trained_with(support_transform: bool, box_rejection: bool) -> NpeEstimator {
     let task = tasks::task("two_moons").unwrap();
     let sims = simulate(task.prior(), task.simulator(), 300, 9);
     let settings = NpeSettings {
         support_transform,
+        box_rejection,
         ..tiny_settings(2, 2)
     };
     train(
@@ -458,7 +460,9 @@ fn wrong_dimension_observations_are_rejected() {
 
 #[test]
 fn leakage_correction_keeps_samples_in_the_support() {
-    let est = small_trained_with(false);
+    let est = small_trained_with(false, true);
+    // The default on a box is the same: trained on θ, the box kept.
+    assert_eq!(small_trained().to_json(), est.to_json());
     let s = est
         .sample(&[-0.6, 0.16], 2000, &SampleSettings::default())
         .unwrap();
@@ -467,7 +471,7 @@ fn leakage_correction_keeps_samples_in_the_support() {
     assert!(s.acceptance_rate > 0.0 && s.acceptance_rate <= 1.0);
     assert_eq!(s.acceptance_rate, 2000.0 / s.num_drawn as f64);
     // Trained on logit(θ) instead: every draw inside (−1, 1), none rejected.
-    let est = small_trained();
+    let est = small_trained_with(true, false);
     assert!(est.bounds().is_none());
     let s = est
         .sample(&[-0.6, 0.16], 2000, &SampleSettings::default())
@@ -572,7 +576,7 @@ fn settings_are_validated() {
 
 #[test]
 fn low_acceptance_is_flagged_and_hopeless_leakage_is_an_error() {
-    let est = small_trained_with(false);
+    let est = small_trained_with(false, true);
     let json = est.to_json();
     let with_box = |lo: f64, hi: f64| {
         let v: serde_json::Value = serde_json::from_str(&json).unwrap();

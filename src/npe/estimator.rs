@@ -2,9 +2,10 @@
 //! parameters u = T⁻¹(θ) (see [`Support`]) and the z-scored, optionally preprocessed x.
 //! Sampling draws z ~ N(0, I), inverts the flow given x_o and maps back through the
 //! standardizer and T, so every draw lies in the declared support; the density adds T's
-//! Jacobian. Estimators with a box kept for rejection instead (files written before supports,
-//! or training with `support_transform` off) reject draws outside it (`sbi`'s leakage
-//! correction) and report the acceptance rate.
+//! Jacobian. Estimators with a box kept for rejection instead (a box support with
+//! `box_rejection` on, the default; files written before supports; training with
+//! `support_transform` off) reject draws outside it (`sbi`'s leakage correction) and report the
+//! acceptance rate.
 
 use super::{Bounds, NpeError, Standardizer, Support, XTransform};
 use crate::bijection::Bijection;
@@ -178,6 +179,28 @@ impl NpeEstimator {
     /// The prior support used for leakage correction.
     pub fn bounds(&self) -> Option<&Bounds> {
         self.bounds.as_ref()
+    }
+
+    /// Where the draws lie: the box kept for rejection when there is one, else the support the
+    /// flow's u is mapped into.
+    ///
+    /// ```
+    /// use flowpost::npe::{NpeSettings, Prior, simulate, train};
+    /// use flowpost_models::sbibm as tasks;
+    /// let task = tasks::task("two_moons").unwrap();
+    /// let sims = simulate(task.prior(), task.simulator(), 200, 1);
+    /// let mut settings = NpeSettings { max_epochs: 1, ..Default::default() };
+    /// settings.flow.hidden = vec![8];
+    /// // A box prior is kept for rejection by default: the flow's support is ℝ², the draws' the box.
+    /// let (est, _) = train(&sims, task.prior().bounds(), &settings, &flowpost::progress::NoProgress).unwrap();
+    /// assert_eq!(est.support().describe(0), "(-∞, ∞)");
+    /// assert_eq!(est.draw_support().describe(0), "(-1, 1)");
+    /// ```
+    pub fn draw_support(&self) -> Support {
+        match &self.bounds {
+            Some(b) => Support::from_bounds(b),
+            None => self.support.clone(),
+        }
     }
 
     fn check_x(&self, x: &[f64]) -> Result<(), NpeError> {

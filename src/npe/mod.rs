@@ -14,7 +14,8 @@
 //!   ([`simulate_rows`], [`find_shards`], [`read_shards`]).
 //! - Priors with supports: [`IndependentPrior`] of [`Marginal`] families (in Rust or a JSON
 //!   spec) declares each parameter's [`Support`]; training runs on the unconstrained
-//!   parameters (log, logit) and draws are mapped back, so none leaves the support.
+//!   parameters (log, logit) and draws are mapped back, so none leaves the support; a box is
+//!   kept for rejection instead ([`NpeSettings::box_rejection`]).
 //! - Training: [`train`] with [`NpeSettings`]; the result is an [`NpeEstimator`] that samples
 //!   with leakage correction and saves to a versioned file. With `num_members` K > 1 it is an
 //!   ensemble of K estimators (different seeds and splits, trained in parallel) used as their

@@ -34,6 +34,12 @@ fn as_box(s: &Support) -> Option<Bounds> {
     Some(Bounds { lower, upper })
 }
 
+/// Whether training maps θ to u = T⁻¹(θ) under `support` ([`NpeSettings::support_transform`],
+/// [`NpeSettings::box_rejection`]).
+fn transformed(support: &Support, settings: &NpeSettings) -> bool {
+    settings.support_transform && !(settings.box_rejection && as_box(support).is_some())
+}
+
 /// Checks the rows of `sims` that training uses (all values finite) against the support and
 /// the x preprocessing; errors name the 1-based row and the parameter or column.
 fn check_rows(
@@ -49,7 +55,7 @@ fn check_rows(
         }
         // Transformed, θ must lie strictly inside (where log/logit are finite); a box kept for
         // rejection includes its bounds, as before supports existed.
-        let outside = match settings.support_transform {
+        let outside = match transformed(support, settings) {
             true => support.first_outside(t),
             false => support.first_outside_closed(t),
         };
@@ -93,7 +99,7 @@ pub(crate) fn prepare(
     declared.validate()?;
     super::error::dim_check("prior support", dt, declared.dim())?;
     check_rows(sims, &declared, settings)?;
-    let (support, bounds) = match settings.support_transform {
+    let (support, bounds) = match transformed(&declared, settings) {
         true => (declared, None),
         false => (Support::unbounded(dt), as_box(&declared)),
     };

@@ -54,6 +54,7 @@ pub(crate) fn write_training_report(
     let warnings = posterior
         .map(|(_, w)| w.iter().map(XoOutside::message).collect())
         .unwrap_or_default();
+    let draw_support = est.draw_support();
     let input = NpeReportInput {
         title: title.into(),
         facts,
@@ -62,7 +63,7 @@ pub(crate) fn write_training_report(
         training: Some(report),
         posterior: posterior.map(|(s, _)| NpePosterior {
             samples: &s.samples,
-            support: est.support(),
+            support: &draw_support,
         }),
         sbc: None,
     };

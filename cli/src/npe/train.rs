@@ -16,7 +16,8 @@ pub(super) struct TrainArgs {
     /// Prior spec (JSON): `{"parameters": [{"family": "log_normal", "mu": 0, "sigma": 1}, ...]}`
     /// with families uniform, normal, log_normal, gamma, beta, half_normal, or `{"box":
     /// {"lower": [...], "upper": [...]}}`. Training runs on the unconstrained parameters (log,
-    /// logit) and every draw lies inside the declared supports.
+    /// logit), or on θ with rejection when the supports form a box, and every draw lies inside
+    /// the declared supports.
     #[arg(long, conflicts_with = "prior_bounds")]
     prior: Option<PathBuf>,
     /// Box prior support `{"lower": [...], "upper": [...]}` (bounds included) for leakage
