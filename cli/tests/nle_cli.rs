@@ -109,6 +109,7 @@ fn train_then_sample_matches_the_conjugate_posterior() {
     ]);
     assert!(ok, "{err}");
     assert!(err.contains("given 4 iid trial(s)"), "{err}");
+    assert!(!err.contains("warning: x_o feature"), "{err}");
     assert!(
         stdout.contains("nle: nuts · 4 chains × 1000 draws"),
         "{stdout}"
@@ -129,4 +130,34 @@ fn train_then_sample_matches_the_conjugate_posterior() {
     let summary: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(post.join("summary.json")).unwrap()).unwrap();
     assert_eq!(summary["parameters"][1]["name"], "b");
+
+    // A trial far from the training x: a warning naming the feature, and the run goes on.
+    let far = dir.join("far.csv");
+    write_table(&far, &["x1".into(), "x2".into()], &[0.0, 0.0, 0.0, 1e3]).unwrap();
+    let far = far.display().to_string();
+    let out = dir.join("post_far").display().to_string();
+    let (ok, _, err) = flowpost(&[
+        "nle",
+        "sample",
+        "--estimator",
+        &est,
+        "--observation",
+        &far,
+        "--method",
+        "nuts",
+        "--chains",
+        "1",
+        "--draws",
+        "50",
+        "--tune",
+        "50",
+        "--out",
+        &out,
+    ]);
+    assert!(
+        ok && err.contains(
+            "warning: x_o feature `x2` = 1000 lies where the training simulations did not go"
+        ),
+        "{err}"
+    );
 }

@@ -79,5 +79,5 @@ pub use support::Support;
 pub use table::{Table, parse_table, read_table, write_table};
 pub use tarp::{TARP_STREAM, TarpFrame, TarpReport, tarp_summary};
 pub use train::{CandidateReport, EpochProgress, NpeReport, NpeSettings, train};
-pub use x_check::{X_O_Z_MAX, XoOutside, check_x_o, training_x_ranges};
+pub use x_check::{X_O_Z_MAX, XoOutside, check_nle_x_o, check_x_o, training_x_ranges};
 pub use zscore::{Standardizer, XTransform};

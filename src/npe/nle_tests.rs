@@ -197,3 +197,27 @@ fn training_rejects_theta_outside_the_prior_naming_the_row() {
     let e = train_nle(&sims, &prior, &ensemble, &NoProgress).unwrap_err();
     assert!(e.to_string().contains("num_members"));
 }
+
+#[test]
+fn an_observation_far_from_the_training_x_is_flagged_per_feature() {
+    // Training x: feature 1 mean 0, sd 1.5; feature 2 mean 0.2, sd 1.6.
+    let est = random_estimator(normal_prior(2), 2, TransformKind::Affine);
+    let check = |xs: &[f64]| super::super::check_nle_x_o(&est, xs).unwrap();
+    assert!(check(&[7.4, 0.0]).is_empty(), "z 4.93 is inside");
+    let far = check(&[7.6, 0.0]);
+    assert_eq!(far.len(), 1);
+    assert_eq!((far[0].index, far[0].value), (0, 7.6));
+    assert!((far[0].z - 7.6 / 1.5).abs() < 1e-12);
+    assert!(far[0].training_range.is_none());
+    // Over iid trials the worst one per feature is reported.
+    let far = check(&[0.0, 0.2, 1.0, -9.0, 0.0, 0.2]);
+    assert_eq!((far.len(), far[0].index, far[0].value), (1, 1, -9.0));
+    assert!(
+        far[0].message().contains("`x2` = -9"),
+        "{}",
+        far[0].message()
+    );
+    // Bad input is the density's error.
+    assert!(super::super::check_nle_x_o(&est, &[1.0, 2.0, 3.0]).is_err());
+    assert!(super::super::check_nle_x_o(&est, &[1.0, f64::NAN]).is_err());
+}

@@ -11,11 +11,15 @@
 //!   A Gaussian feature lies beyond 5 sd with probability 6 · 10⁻⁷: ten thousand simulations
 //!   essentially never reach it.
 //!
+//! For a neural likelihood ([`check_nle_x_o`]) the same z-score test runs on every iid trial of
+//! x_o against the training x that the likelihood flow modelled: there log q(x | θ) is the
+//! flow's extrapolation, summed into the posterior.
+//!
 //! Per feature rather than Mahalanobis: it names the feature, needs no covariance (the
 //! estimator stores none), and the training range is the support the flow saw. Joint outliers
 //! inside every marginal range are not caught.
 
-use super::{NpeError, NpeEstimator, Simulations};
+use super::{NleEstimator, NpeError, NpeEstimator, Simulations};
 
 /// |z| beyond which a feature of x_o is flagged.
 pub const X_O_Z_MAX: f64 = 5.0;
@@ -102,6 +106,55 @@ pub fn check_x_o(
                 value: x_o[k],
                 z,
                 training_range: range,
+            })
+        })
+        .collect())
+}
+
+/// The flagged features of an NLE observation `xs` (iid trials, row-major, `x_dim` values
+/// each): per feature, the trial with the largest |z| against the training x's mean and
+/// standard deviation, flagged when it exceeds [`X_O_Z_MAX`] (`training_range` is `None`: the
+/// estimator keeps no ranges). Errors as [`NleDensity::new`](super::NleDensity::new) does on
+/// a wrong length or a non-finite value.
+///
+/// ```
+/// use flowpost::npe::{IndependentPrior, Marginal, NpeSettings, Simulations, check_nle_x_o, train_nle};
+/// // x = θ + noise, x's training sd about 1.4: 30 is far outside, 0.5 is not.
+/// let theta: Vec<f64> = (0..400).map(|i| ((i * 37) % 100) as f64 / 50.0 - 1.0).collect();
+/// let x: Vec<f64> = theta.iter().enumerate().map(|(i, t)| t + ((i * 53) % 17) as f64 / 17.0 - 0.5).collect();
+/// let sims = Simulations::new(1, 1, theta, x).unwrap();
+/// let prior = IndependentPrior::new(vec![Marginal::Normal { mean: 0.0, sd: 1.0 }]).unwrap();
+/// let mut settings = NpeSettings { max_epochs: 1, ..NpeSettings::nle_default() };
+/// settings.flow.hidden = vec![4];
+/// let (est, _) = train_nle(&sims, &prior, &settings, &flowpost::progress::NoProgress).unwrap();
+/// assert!(check_nle_x_o(&est, &[0.5, -0.2]).unwrap().is_empty());
+/// let far = check_nle_x_o(&est, &[0.5, 30.0]).unwrap();
+/// assert_eq!((far.len(), far[0].value), (1, 30.0));
+/// ```
+pub fn check_nle_x_o(est: &NleEstimator, xs: &[f64]) -> Result<Vec<XoOutside>, NpeError> {
+    let num_trials = est.check_trials(xs)?;
+    let dx = est.x_dim();
+    // The likelihood flow's "θ" is x, on ℝ^dx and z-scored by its first standardizer.
+    let (xz, _) = est.flow_estimator().standardizers();
+    let name = |k: usize| {
+        est.x_labels()
+            .and_then(|l| l.get(k).cloned())
+            .unwrap_or_else(|| format!("x{}", k + 1))
+    };
+    Ok((0..dx)
+        .filter_map(|k| {
+            let (value, z) = (0..num_trials)
+                .map(|t| {
+                    let v = xs[t * dx + k];
+                    (v, (v - xz.mean[k]) / xz.std[k])
+                })
+                .max_by(|a, b| a.1.abs().total_cmp(&b.1.abs()))?;
+            (z.abs() > X_O_Z_MAX).then(|| XoOutside {
+                index: k,
+                name: name(k),
+                value,
+                z,
+                training_range: None,
             })
         })
         .collect())
