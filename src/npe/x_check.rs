@@ -56,6 +56,13 @@ impl XoOutside {
     }
 }
 
+/// Feature k's column name, `x{k+1}` when the estimator has none.
+fn feature_name(labels: Option<&[String]>, k: usize) -> String {
+    labels
+        .and_then(|l| l.get(k).cloned())
+        .unwrap_or_else(|| format!("x{}", k + 1))
+}
+
 /// Per-feature [min, max] of the finite rows' x (`None` for a feature with no finite row).
 pub fn training_x_ranges(sims: &Simulations) -> Vec<Option<(f64, f64)>> {
     (0..sims.x_dim())
@@ -90,11 +97,7 @@ pub fn check_x_o(
             reason: format!("feature {}: {reason}", k + 1),
         })?;
     let (_, xz) = est.standardizers();
-    let name = |k: usize| {
-        est.x_labels()
-            .and_then(|l| l.get(k).cloned())
-            .unwrap_or_else(|| format!("x{}", k + 1))
-    };
+    let name = |k: usize| feature_name(est.x_labels(), k);
     Ok((0..dx)
         .filter_map(|k| {
             let z = (t[k] - xz.mean[k]) / xz.std[k];
@@ -136,11 +139,7 @@ pub fn check_nle_x_o(est: &NleEstimator, xs: &[f64]) -> Result<Vec<XoOutside>, N
     let dx = est.x_dim();
     // The likelihood flow's "θ" is x, on ℝ^dx and z-scored by its first standardizer.
     let (xz, _) = est.flow_estimator().standardizers();
-    let name = |k: usize| {
-        est.x_labels()
-            .and_then(|l| l.get(k).cloned())
-            .unwrap_or_else(|| format!("x{}", k + 1))
-    };
+    let name = |k: usize| feature_name(est.x_labels(), k);
     Ok((0..dx)
         .filter_map(|k| {
             let (value, z) = (0..num_trials)
