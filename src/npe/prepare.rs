@@ -40,11 +40,13 @@ fn transformed(support: &Support, settings: &NpeSettings) -> bool {
     settings.support_transform && !(settings.box_rejection && as_box(support).is_some())
 }
 
-/// Checks the rows of `sims` that training uses (all values finite) against the support and
-/// the x preprocessing; errors name the 1-based row and the parameter or column.
+/// Checks the rows of `sims` that training uses (all values finite) against the support
+/// (strictly inside when `transformed`, see [`transformed`]) and the x preprocessing; errors
+/// name the 1-based row and the parameter or column.
 fn check_rows(
     sims: &Simulations,
     support: &Support,
+    transformed: bool,
     settings: &NpeSettings,
 ) -> Result<(), NpeError> {
     let mut pre = vec![0.0; sims.x_dim()];
@@ -55,7 +57,7 @@ fn check_rows(
         }
         // Transformed, θ must lie strictly inside (where log/logit are finite); a box kept for
         // rejection includes its bounds, as before supports existed.
-        let outside = match transformed(support, settings) {
+        let outside = match transformed {
             true => support.first_outside(t),
             false => support.first_outside_closed(t),
         };
@@ -98,8 +100,9 @@ pub(crate) fn prepare(
     let declared = support.clone().or_unbounded(dt);
     declared.validate()?;
     super::error::dim_check("prior support", dt, declared.dim())?;
-    check_rows(sims, &declared, settings)?;
-    let (support, bounds) = match transformed(&declared, settings) {
+    let transform = transformed(&declared, settings);
+    check_rows(sims, &declared, transform, settings)?;
+    let (support, bounds) = match transform {
         true => (declared, None),
         false => (Support::unbounded(dt), as_box(&declared)),
     };

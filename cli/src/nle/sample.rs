@@ -38,11 +38,9 @@ pub(super) fn run(a: SampleArgs) -> Result<()> {
     sampler.options.install_threads()?;
     let nle = load_estimator(&a.estimator)?;
     let (x_o, num_trials) = read_observation(&a.observation, &nle)?;
-    for o in flowpost::npe::check_nle_x_o(&nle, &x_o)
-        .with_context(|| format!("--observation {}", a.observation.display()))?
-    {
-        eprintln!("warning: {}", o.message());
-    }
+    let outside = flowpost::npe::check_nle_x_o(&nle, &x_o)
+        .with_context(|| format!("--observation {}", a.observation.display()))?;
+    crate::npe::warn_x_o(&outside);
     let density = NleDensity::new(&nle, &x_o)
         .with_context(|| format!("--observation {}", a.observation.display()))?;
     let method = sampler.method().unwrap_or(Method::Auto);

@@ -124,7 +124,7 @@ fn report_samples(est: &NpeEstimator, s: &PosteriorSamples) {
 }
 
 /// Prints a warning for each feature of x_o outside what the training simulations covered.
-fn warn_x_o(outside: &[flowpost::npe::XoOutside]) {
+pub(crate) fn warn_x_o(outside: &[flowpost::npe::XoOutside]) {
     for o in outside {
         eprintln!("warning: {}", o.message());
     }
